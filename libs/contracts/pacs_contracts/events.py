@@ -1,0 +1,172 @@
+"""Version 1 of every event named in the architecture; the class is the contract."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pacs_contracts.common import Identifier, LongText, Severity, ShortText, Tier
+from pacs_contracts.envelope import Event
+
+
+class SiteRegistered(Event):
+    type = "site.registered"
+    site_id: Identifier
+    name: ShortText
+    region: Identifier
+    account_engineer_id: Identifier
+    time_zone: str = "UTC"
+
+
+class EngineerRegistered(Event):
+    type = "engineer.registered"
+    engineer_id: Identifier
+    name: ShortText
+    region: Identifier
+    tier: Tier
+    roles: tuple[str, ...] = ()
+    locale: str = "en"
+
+
+class FaultReported(Event):
+    type = "fault.reported"
+    fault_id: Identifier
+    site_id: Identifier
+    source: str
+    code: ShortText
+    severity: Severity
+    equipment_id: Identifier | None = None
+    description: LongText
+    reported_at: datetime
+
+
+class IncidentOpened(Event):
+    type = "incident.opened"
+    incident_id: Identifier
+    site_id: Identifier
+    fault_id: Identifier | None = None
+    tier: Tier
+    assignee_id: Identifier
+    severity: Severity
+    summary: ShortText
+    opened_at: datetime
+
+
+class IncidentEscalated(Event):
+    type = "incident.escalated"
+    incident_id: Identifier
+    site_id: Identifier
+    from_tier: Tier
+    to_tier: Tier
+    previous_assignee_id: Identifier | None = None
+    assignee_id: Identifier
+    reason: ShortText
+    escalated_at: datetime
+
+
+class IncidentAcknowledged(Event):
+    type = "incident.acknowledged"
+    incident_id: Identifier
+    site_id: Identifier
+    engineer_id: Identifier
+    acknowledged_at: datetime
+
+
+class IncidentResolved(Event):
+    type = "incident.resolved"
+    incident_id: Identifier
+    site_id: Identifier
+    engineer_id: Identifier
+    caused_by: Identifier
+    resolved_at: datetime
+
+
+class SlaBreached(Event):
+    type = "sla.breached"
+    incident_id: Identifier
+    site_id: Identifier
+    clock: Identifier
+    deadline: datetime
+    breached_at: datetime
+
+
+class SlaTick(Event):
+    type = "sla.tick"
+    at: datetime
+    sequence: int
+
+
+class MetricBreached(Event):
+    type = "metric.breached"
+    site_id: Identifier
+    host: Identifier
+    rule: Identifier
+    problem_class: Identifier
+    severity: Severity
+    value: float
+    threshold: float
+    breached_at: datetime
+
+
+class MetricRecovered(Event):
+    type = "metric.recovered"
+    site_id: Identifier
+    host: Identifier
+    rule: Identifier
+    value: float
+    recovered_at: datetime
+
+
+class PmDue(Event):
+    type = "pm.due"
+    visit_id: Identifier
+    site_id: Identifier
+    engineer_id: Identifier
+    due_at: datetime
+
+
+class PmOverdue(Event):
+    type = "pm.overdue"
+    visit_id: Identifier
+    site_id: Identifier
+    due_at: datetime
+
+
+class MaintenanceStarted(Event):
+    type = "maintenance.started"
+    window_id: Identifier
+    site_id: Identifier
+    host: Identifier | None = None
+    ends_at: datetime
+
+
+class MaintenanceEnded(Event):
+    type = "maintenance.ended"
+    window_id: Identifier
+    site_id: Identifier
+    host: Identifier | None = None
+
+
+class NotificationSent(Event):
+    type = "notification.sent"
+    notification_id: Identifier
+    incident_id: Identifier | None = None
+    engineer_id: Identifier
+    channel: Identifier
+    sent_at: datetime
+
+
+class NotificationFailed(Event):
+    type = "notification.failed"
+    notification_id: Identifier
+    incident_id: Identifier | None = None
+    engineer_id: Identifier
+    channel: Identifier
+    error: ShortText
+
+
+class NotificationAcknowledged(Event):
+    type = "notification.acknowledged"
+    notification_id: Identifier
+    incident_id: Identifier
+    engineer_id: Identifier
+    acknowledged_at: datetime

@@ -1,0 +1,1 @@
+"""Runs the whole platform on one machine: database, broker check, five services, the gateway."""

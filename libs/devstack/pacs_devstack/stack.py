@@ -1,0 +1,163 @@
+"""The platform as separate processes: SecantusDB, five services under uvicorn, nginx in front."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pacs_devstack.processes import Process, free_port, port_open, wait_for
+
+SERVICES = ("intake", "escalation", "monitoring", "scheduler", "notify")
+DEFAULT_PORTS = {"intake": 8101, "escalation": 8102, "monitoring": 8103, "scheduler": 8104, "notify": 8105}
+ROOT = Path(__file__).resolve().parents[3]
+TEMPLATE = ROOT / "deploy" / "gateway" / "nginx.conf.template"
+
+
+@dataclass
+class StackConfig:
+    run_dir: Path
+    amqp_url: str
+    mongodb_url: str | None = None  # None: start SecantusDB with its data under run_dir
+    namespace: str = "pacs"
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    environment: str = "development"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def ephemeral(cls, run_dir: Path, amqp_url: str, mongodb_url: str | None, namespace: str) -> StackConfig:
+        """Free ports everywhere, for tests that run beside a developer's `make run`."""
+        return cls(
+            run_dir=run_dir,
+            amqp_url=amqp_url,
+            mongodb_url=mongodb_url,
+            namespace=namespace,
+            gateway_port=free_port(),
+            ports={name: free_port() for name in SERVICES},
+            environment="test",
+        )
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.run_dir = config.run_dir.resolve()
+        self.mongodb_url = config.mongodb_url
+        self.processes: dict[str, Process] = {}
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.config.gateway_host}:{self.config.gateway_port}"
+
+    @property
+    def notify_log(self) -> Path:
+        return self.run_dir / "notifications.log"
+
+    def service_url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.config.ports[name]}"
+
+    def start(self, timeout: float = 60.0) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        self.start_database()
+        for name in SERVICES:
+            self.start_service(name)
+        self.wait_ready(SERVICES, timeout)
+        self.start_gateway()
+
+    def start_database(self) -> None:
+        if self.mongodb_url is not None:
+            return
+        port = free_port()
+        db = Process(
+            "database",
+            [sys.executable, "-m", "secantus", "--port", str(port), "--storage-path", str(self.run_dir / "db")],
+            self.run_dir / "logs" / "database.log",
+        )
+        db.start()
+        self.processes["database"] = db
+        wait_for(lambda: port_open(port), 30, "SecantusDB")
+        self.mongodb_url = f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
+
+    def service_env(self, name: str) -> dict[str, str]:
+        assert self.mongodb_url is not None
+        return {
+            "AMQP_URL": self.config.amqp_url,
+            "MONGODB_URL": self.mongodb_url,
+            "BUS_NAMESPACE": self.config.namespace,
+            "ENVIRONMENT": self.config.environment,
+            "NOTIFY_LOG_PATH": str(self.notify_log),
+            f"{name.upper()}_PORT": str(self.config.ports[name]),
+            **self.config.extra_env,
+        }
+
+    def start_service(self, name: str) -> None:
+        argv = [
+            sys.executable, "-m", "uvicorn", "--factory", f"pacs_{name}.main:create_app",
+            "--host", "127.0.0.1", "--port", str(self.config.ports[name]),
+            "--no-access-log", "--timeout-graceful-shutdown", "5",
+        ]  # fmt: skip
+        process = Process(name, argv, self.run_dir / "logs" / f"{name}.log", self.service_env(name))
+        process.start()
+        self.processes[name] = process
+
+    def ready(self, name: str) -> bool:
+        try:
+            with urllib.request.urlopen(self.service_url(name) + "/readyz", timeout=2) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def wait_ready(self, names: tuple[str, ...] | list[str], timeout: float = 60.0) -> None:
+        for name in names:
+            try:
+                wait_for(lambda n=name: self.ready(n), timeout, f"service {name}", interval=0.2)
+            except TimeoutError as exc:
+                raise TimeoutError(f"{exc}; its log ends with:\n{self.processes[name].tail()}") from None
+
+    def start_gateway(self) -> None:
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        conf = self.render_gateway()
+        gateway = Process(
+            "gateway",
+            [nginx, "-e", str(self.run_dir / "nginx-error.log"), "-c", str(conf), "-g", "daemon off;"],
+            self.run_dir / "logs" / "gateway.log",
+        )
+        gateway.start()
+        self.processes["gateway"] = gateway
+        try:
+            wait_for(lambda: port_open(self.config.gateway_port, self.config.gateway_host), 15, "nginx gateway")
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}: {gateway.tail()}") from None
+
+    def render_gateway(self) -> Path:
+        values = {
+            "RUN_DIR": str(self.run_dir),
+            "GATEWAY_HOST": self.config.gateway_host,
+            "GATEWAY_PORT": str(self.config.gateway_port),
+            **{f"{name.upper()}_PORT": str(port) for name, port in self.config.ports.items()},
+        }
+        text = TEMPLATE.read_text()
+        for key, value in values.items():
+            text = text.replace(f"@{key}@", value)
+        for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (self.run_dir / "nginx-tmp" / sub).mkdir(parents=True, exist_ok=True)
+        conf = self.run_dir / "nginx.conf"
+        conf.write_text(text)
+        return conf
+
+    def kill(self, name: str) -> None:
+        self.processes[name].kill()
+
+    def restart(self, name: str, timeout: float = 60.0) -> None:
+        self.processes[name].stop()
+        self.start_service(name)
+        self.wait_ready([name], timeout)
+
+    def stop(self) -> None:
+        for name in reversed(list(self.processes)):
+            self.processes[name].stop()

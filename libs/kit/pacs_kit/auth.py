@@ -1,0 +1,176 @@
+"""Who is calling: HIS API keys (hashed, one site each) and bearer JWTs with roles."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+
+from pacs_contracts.common import Role
+from pacs_kit.mongo import Mongo, Repository
+from pacs_kit.problems import Problem
+
+KEY_PREFIX = "pso"
+STAFF_ROLES = frozenset({Role.call_agent, Role.engineer, Role.supervisor, Role.admin})
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    roles: frozenset[str]
+    site_id: str | None = None
+    regions: tuple[str, ...] = field(default=())
+
+    def has_any(self, roles: frozenset[str]) -> bool:
+        return bool(self.roles & roles)
+
+    def may_see_site(self, site_id: str) -> bool:
+        """A HIS key sees only its own site; staff see all sites (regions narrow this later)."""
+        return Role.his not in self.roles or self.site_id == site_id
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+class ApiKeys(Repository):
+    """Site-scoped keys; only a SHA-256 of the secret part is stored."""
+
+    collection_name = "api_keys"
+    _cache_seconds = 10.0
+
+    def __init__(self, mongo: Mongo) -> None:
+        super().__init__(mongo)
+        # key id -> (valid until, stored hash, principal): spares a database read per request
+        self._cache: dict[str, tuple[float, str, Principal]] = {}
+
+    async def create(self, site_id: str, *, name: str, expires_in: timedelta | None = None) -> str:
+        """Store a new key and return it in plain text (shown once)."""
+        key = f"{KEY_PREFIX}_{secrets.token_hex(6)}_{secrets.token_urlsafe(24)}"
+        await self.store_existing(key, site_id, name=name, expires_in=expires_in)
+        return key
+
+    async def store_existing(self, key: str, site_id: str, *, name: str, expires_in: timedelta | None = None) -> None:
+        """Store the hash of a key minted elsewhere, so one key works in every site-key service."""
+        _, key_id, secret = key.split("_", 2)
+        now = datetime.now(UTC)
+        await self.collection.insert_one(
+            {
+                "_id": key_id,
+                "hash": _hash(secret),
+                "site_id": site_id,
+                "name": name,
+                "created_at": now,
+                "expires_at": now + expires_in if expires_in else None,
+                "revoked_at": None,
+            }
+        )
+
+    async def revoke(self, key_id: str) -> bool:
+        result = await self.collection.update_one({"_id": key_id}, {"$set": {"revoked_at": datetime.now(UTC)}})
+        self._cache.pop(key_id, None)
+        return result.modified_count == 1
+
+    async def verify(self, presented: str) -> Principal | None:
+        """The key's principal, or None for an unknown, revoked, expired or malformed key."""
+        prefix, _, rest = presented.partition("_")
+        key_id, _, secret = rest.partition("_")
+        if prefix != KEY_PREFIX or not key_id or not secret:
+            return None
+        cached = self._cache.get(key_id)
+        if cached is None or cached[0] < time.monotonic():
+            cached = await self._load(key_id)
+            if cached is None:
+                return None
+        _, stored_hash, principal = cached
+        return principal if hmac.compare_digest(stored_hash, _hash(secret)) else None
+
+    async def _load(self, key_id: str) -> tuple[float, str, Principal] | None:
+        doc = await self.collection.find_one({"_id": key_id})
+        if doc is None or doc["revoked_at"] is not None:
+            return None
+        if doc["expires_at"] is not None and doc["expires_at"] < datetime.now(UTC):
+            return None
+        principal = Principal(subject=f"key:{key_id}", roles=frozenset({Role.his}), site_id=doc["site_id"])
+        entry = (time.monotonic() + self._cache_seconds, doc["hash"], principal)
+        self._cache[key_id] = entry
+        return entry
+
+
+@dataclass(frozen=True)
+class TokenIssuer:
+    secret: str
+    issuer: str
+    audience: str
+
+    def mint(self, subject: str, roles: list[str], ttl: timedelta, regions: list[str] | None = None) -> str:
+        """A signed HS256 token (development and service-to-service use)."""
+        now = datetime.now(UTC)
+        claims = {
+            "sub": subject,
+            "roles": roles,
+            "regions": regions or [],
+            "iss": self.issuer,
+            "aud": self.audience,
+            "iat": now,
+            "exp": now + ttl,
+        }
+        return jwt.encode(claims, self.secret, algorithm="HS256")
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self.secret,
+                algorithms=["HS256"],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "sub", "iss", "aud"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise Problem(401, "Unauthorized", f"bearer token rejected: {exc}", slug="unauthorized") from exc
+        roles = frozenset(r for r in claims.get("roles", []) if r in STAFF_ROLES)
+        return Principal(subject=claims["sub"], roles=roles, regions=tuple(claims.get("regions", [])))
+
+
+async def authenticate(request: Request) -> Principal:
+    """Accept `Authorization: Bearer <jwt>` or `X-API-Key: <key>`; anything else is a 401."""
+    auth = request.app.state.kit.auth
+    api_key = request.headers.get("x-api-key")
+    header = request.headers.get("authorization", "")
+    if api_key:
+        principal = await auth.api_keys.verify(api_key)
+        if principal is None:
+            raise Problem(401, "Unauthorized", "the API key is unknown, revoked or expired", slug="unauthorized")
+        return principal
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token:
+        principal_from_token: Principal = auth.tokens.verify(token.strip())
+        return principal_from_token
+    raise Problem(401, "Unauthorized", "send a bearer token or an X-API-Key header", slug="unauthorized")
+
+
+def require(*roles: Role) -> object:
+    """A dependency that admits only the given roles."""
+    allowed = frozenset(roles)
+
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if not principal.has_any(allowed):
+            names = ", ".join(sorted(allowed))
+            raise Problem(403, "Forbidden", f"this operation needs one of the roles: {names}", slug="forbidden")
+        return principal
+
+    return Depends(check)
+
+
+@dataclass
+class Auth:
+    api_keys: ApiKeys
+    tokens: TokenIssuer

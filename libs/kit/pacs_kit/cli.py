@@ -1,0 +1,106 @@
+"""pacs-admin: create and revoke HIS API keys, mint development tokens."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import timedelta
+
+from pacs_contracts.common import Role
+from pacs_kit.auth import ApiKeys, TokenIssuer
+from pacs_kit.mongo import Mongo
+from pacs_kit.settings import ServiceSettings
+
+SITE_KEY_SERVICES = ("intake", "monitoring")
+STAFF = sorted(r.value for r in Role if r is not Role.his)
+
+
+def _settings(service: str, **overrides: str | None) -> ServiceSettings:
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return ServiceSettings(service_name=service, **given)
+
+
+async def create_api_key(
+    site_id: str,
+    services: list[str],
+    name: str,
+    expires_days: int | None,
+    *,
+    mongodb_url: str | None = None,
+    namespace: str | None = None,
+) -> str:
+    """One key, stored hashed in each service that accepts site keys."""
+    expires = timedelta(days=expires_days) if expires_days else None
+    key: str | None = None
+    for service in services:
+        settings = _settings(service, mongodb_url=mongodb_url, bus_namespace=namespace)
+        mongo = Mongo(settings.mongodb_url, settings.database)
+        try:
+            store = ApiKeys(mongo)
+            if key is None:
+                key = await store.create(site_id, name=name, expires_in=expires)
+            else:
+                await store.store_existing(key, site_id, name=name, expires_in=expires)
+        finally:
+            await mongo.close()
+    assert key is not None
+    return key
+
+
+async def revoke_api_key(key_id: str, services: list[str]) -> int:
+    revoked = 0
+    for service in services:
+        settings = _settings(service)
+        mongo = Mongo(settings.mongodb_url, settings.database)
+        try:
+            revoked += await ApiKeys(mongo).revoke(key_id)
+        finally:
+            await mongo.close()
+    return revoked
+
+
+def mint_token(subject: str, roles: list[str], ttl_hours: float, regions: list[str]) -> str:
+    settings = _settings("cli")
+    assert settings.jwt_secret is not None
+    issuer = TokenIssuer(settings.jwt_secret.get_secret_value(), settings.jwt_issuer, settings.jwt_audience)
+    return issuer.mint(subject, roles, timedelta(hours=ttl_hours), regions)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pacs-admin", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    key = sub.add_parser("create-api-key", help="create a site-scoped API key for a HIS or site agent")
+    key.add_argument("--site", required=True, help="the site the key may act for")
+    key.add_argument("--name", default="HIS", help="who holds the key, for the audit of keys")
+    key.add_argument("--service", action="append", choices=SITE_KEY_SERVICES, help="default: all site-key services")
+    key.add_argument("--expires-days", type=int, default=None)
+    revoke = sub.add_parser("revoke-api-key", help="revoke a key by its id (the part after 'pso_')")
+    revoke.add_argument("key_id")
+    revoke.add_argument("--service", action="append", choices=SITE_KEY_SERVICES)
+    token = sub.add_parser("mint-token", help="mint a signed bearer token (development, tests)")
+    token.add_argument("--sub", required=True, help="the user's id")
+    token.add_argument("--role", action="append", required=True, choices=STAFF)
+    token.add_argument("--region", action="append", default=[])
+    token.add_argument("--ttl-hours", type=float, default=12.0)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "create-api-key":
+        services = args.service or list(SITE_KEY_SERVICES)
+        print(asyncio.run(create_api_key(args.site, services, args.name, args.expires_days)))
+    elif args.command == "revoke-api-key":
+        count = asyncio.run(revoke_api_key(args.key_id, args.service or list(SITE_KEY_SERVICES)))
+        if not count:
+            print(f"no active key {args.key_id!r}", file=sys.stderr)
+            return 1
+        print(f"revoked {args.key_id} in {count} service(s)")
+    else:
+        print(mint_token(args.sub, args.role, args.ttl_hours, args.region))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

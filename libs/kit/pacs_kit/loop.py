@@ -1,0 +1,40 @@
+"""A background loop that works until idle, then sleeps until woken or until the next poll."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+class WorkLoop:
+    """`step` returns True while more work is waiting; failures back off and retry, never stop the loop."""
+
+    def __init__(self, name: str, step: Callable[[], Awaitable[bool]], poll_seconds: float) -> None:
+        self.name = name
+        self.step = step
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        backoff = 0.2
+        while True:
+            try:
+                more = await self.step()
+                backoff = 0.2
+            except Exception:
+                # a dependency is away: the work stays where it is and is retried
+                log.warning("%s failed; retrying in %.1fs", self.name, backoff, exc_info=True)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 5.0)
+                continue
+            if not more:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                self._wake.clear()

@@ -1,0 +1,54 @@
+"""Prometheus metrics: RED for HTTP and handlers, outbox lag, DLQ depth, consumers."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class ServiceMetrics:
+    """One registry per service instance, so several apps can live in one test process."""
+
+    def __init__(self, service: str) -> None:
+        self.registry = CollectorRegistry()
+        labels = {"service": service}
+        self.http_requests = Counter(
+            "pacs_http_requests_total",
+            "HTTP requests by route and status",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.http_duration = Histogram(
+            "pacs_http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.messages = Counter(
+            "pacs_handler_messages_total",
+            "Consumed events by type and outcome (handled, duplicate, failed, dead_lettered)",
+            ["event_type", "outcome"],
+            registry=self.registry,
+        )
+        self.handler_duration = Histogram(
+            "pacs_handler_duration_seconds",
+            "Event handler latency",
+            ["event_type"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.published = Counter(
+            "pacs_events_published_total", "Events published with a confirm", ["event_type"], registry=self.registry
+        )
+        self.outbox_lag = Gauge(
+            "pacs_outbox_lag_seconds", "Age of the oldest unpublished event", registry=self.registry
+        )
+        self.outbox_pending = Gauge("pacs_outbox_pending", "Unpublished events", registry=self.registry)
+        self.dlq_depth = Gauge("pacs_dlq_depth", "Messages in the service's dead-letter queue", registry=self.registry)
+        self.consumers = Gauge(
+            "pacs_queue_consumers", "Consumers attached to the service's queue", registry=self.registry
+        )
+        self.info = Gauge("pacs_service_info", "Service identity", ["service"], registry=self.registry)
+        self.info.labels(**labels).set(1)

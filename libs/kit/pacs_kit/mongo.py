@@ -1,0 +1,66 @@
+"""MongoDB access through PyMongo's AsyncMongoClient: repositories declare their indexes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar, TypeVar
+
+from pymongo import AsyncMongoClient, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import PyMongoError
+
+T = TypeVar("T")
+Document = dict[str, Any]
+
+
+class Mongo:
+    """One client and the service's own database."""
+
+    def __init__(self, url: str, database: str) -> None:
+        self.client: AsyncMongoClient[Document] = AsyncMongoClient(
+            url, tz_aware=True, serverSelectionTimeoutMS=3000, connectTimeoutMS=3000
+        )
+        self.db = self.client[database]
+
+    async def ping(self) -> bool:
+        """True when the database answers."""
+        try:
+            await self.client.admin.command("ping")
+        except PyMongoError:
+            return False
+        return True
+
+    async def wait_until_reachable(self, timeout: float) -> None:
+        """Block start-up until the database answers, so a service may start before it."""
+        deadline = time.monotonic() + timeout
+        while not await self.ping():
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"database not reachable within {timeout:.0f}s")
+            await asyncio.sleep(0.5)
+
+    async def in_transaction(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
+        """Run `work` in one transaction, retried by the driver on transient errors."""
+        async with self.client.start_session() as session:
+            return await session.with_transaction(work)
+
+    async def close(self) -> None:
+        await self.client.close()
+
+
+class Repository:
+    """A collection with the indexes it needs; subclasses add the queries."""
+
+    collection_name: ClassVar[str]
+    indexes: ClassVar[list[IndexModel]] = []
+
+    def __init__(self, mongo: Mongo) -> None:
+        self.mongo = mongo
+        self.collection: AsyncCollection[Document] = mongo.db[self.collection_name]
+
+    async def ensure_indexes(self) -> None:
+        """Create the declared indexes (idempotent; run at start-up)."""
+        if self.indexes:
+            await self.collection.create_indexes(self.indexes)

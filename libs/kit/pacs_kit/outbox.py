@@ -1,0 +1,104 @@
+"""Transactional outbox: events are saved with the state that caused them, then relayed."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from pacs_contracts import Envelope, Event
+from pacs_kit.loop import WorkLoop
+from pacs_kit.mongo import Document, Repository
+from pacs_kit.tracing import inject_context
+
+if TYPE_CHECKING:
+    from pacs_kit.bus import Bus
+    from pacs_kit.metrics import ServiceMetrics
+
+SENT_RETENTION_SECONDS = 7 * 24 * 3600
+
+
+class Outbox(Repository):
+    """Pending and recently sent events of one service."""
+
+    collection_name = "outbox"
+    indexes = [
+        IndexModel([("sent_at", ASCENDING), ("created_at", ASCENDING)]),
+        IndexModel([("sent_at", ASCENDING)], name="sent_ttl", expireAfterSeconds=SENT_RETENTION_SECONDS),
+    ]
+
+    async def add(
+        self, session: AsyncClientSession, event: Event, *, producer: str, correlation_id: str | None
+    ) -> Envelope:
+        """Save an event inside the caller's transaction."""
+        envelope = Envelope.wrap(event, producer=producer, correlation_id=correlation_id)
+        await self.collection.insert_one(
+            {
+                "_id": str(envelope.event_id),
+                "envelope": envelope.model_dump(mode="json"),
+                "headers": inject_context(),
+                "created_at": envelope.occurred_at,
+                "sent_at": None,
+            },
+            session=session,
+        )
+        return envelope
+
+    async def pending(self, limit: int) -> list[Document]:
+        cursor = self.collection.find({"sent_at": None}).sort("created_at", ASCENDING).limit(limit)
+        return await cursor.to_list()
+
+    async def mark_sent(self, ids: list[str]) -> None:
+        await self.collection.update_many({"_id": {"$in": ids}}, {"$set": {"sent_at": datetime.now(UTC)}})
+
+    async def backlog(self) -> tuple[int, float]:
+        """How many events wait, and the age in seconds of the oldest."""
+        count = await self.collection.count_documents({"sent_at": None})
+        oldest = await self.collection.find_one({"sent_at": None}, sort=[("created_at", ASCENDING)])
+        age = (datetime.now(UTC) - oldest["created_at"]).total_seconds() if oldest else 0.0
+        return count, age
+
+
+class OutboxRelay:
+    """Publishes pending events with confirms, many in flight, and marks them sent."""
+
+    def __init__(self, outbox: Outbox, bus: Bus, metrics: ServiceMetrics, poll_seconds: float, batch: int = 500):
+        self.outbox = outbox
+        self.bus = bus
+        self.metrics = metrics
+        self.batch = batch
+        self.loop = WorkLoop("outbox relay", self._step, poll_seconds)
+
+    def wake(self) -> None:
+        """Called after a commit that added events, so they leave at once instead of at the next poll."""
+        self.loop.wake()
+
+    async def run(self) -> None:
+        await self.loop.run()
+
+    async def _step(self) -> bool:
+        return await self.relay_once() >= self.batch
+
+    async def relay_once(self) -> int:
+        """Publish one batch; returns how many were published."""
+        docs = await self.outbox.pending(self.batch)
+        if not docs:
+            self.metrics.outbox_lag.set(0)
+            return 0
+        results = await asyncio.gather(*(self._publish(doc) for doc in docs), return_exceptions=True)
+        sent = [doc["_id"] for doc, result in zip(docs, results, strict=True) if result is None]
+        if sent:
+            await self.outbox.mark_sent(sent)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+        oldest = docs[0]["created_at"]
+        self.metrics.outbox_lag.set((datetime.now(UTC) - oldest).total_seconds())
+        return len(sent)
+
+    async def _publish(self, doc: dict[str, Any]) -> None:
+        envelope = Envelope.model_validate(doc["envelope"])
+        await self.bus.publish(envelope, headers=doc.get("headers") or {})

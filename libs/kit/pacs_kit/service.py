@@ -1,0 +1,118 @@
+"""Builds a service from its spec: wiring, lifespan, health, metrics, problems, tracing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from fastapi import APIRouter, FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+from pacs_kit.auth import ApiKeys, Auth, TokenIssuer
+from pacs_kit.bus import Bus
+from pacs_kit.consumer import Consumer, HandlerTable
+from pacs_kit.health import health_router, refresh_queue_gauges
+from pacs_kit.inbox import Inbox
+from pacs_kit.logs import configure_logging
+from pacs_kit.metrics import ServiceMetrics
+from pacs_kit.middleware import BodyLimit, HttpMetrics
+from pacs_kit.mongo import Mongo, Repository
+from pacs_kit.outbox import Outbox, OutboxRelay
+from pacs_kit.problems import install_problem_handlers
+from pacs_kit.settings import ServiceSettings
+from pacs_kit.topology import Topology
+from pacs_kit.tracing import setup_tracing
+from pacs_kit.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class Deps(Protocol):
+    """A service's dependencies; the kit only needs to know its repositories."""
+
+    def repositories(self) -> Sequence[Repository]: ...
+
+
+BackgroundTask = Callable[["Kit", Any], Coroutine[Any, Any, None]]
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    settings: ServiceSettings
+    build_deps: Callable[[Kit], Deps]
+    routers: Sequence[APIRouter] = ()
+    handlers: HandlerTable = field(default_factory=dict)
+    background: Sequence[BackgroundTask] = ()
+    title: str = ""
+
+
+class Kit:
+    """The plumbing every service shares, built once per app."""
+
+    def __init__(self, name: str, settings: ServiceSettings) -> None:
+        self.name = name
+        self.settings = settings
+        self.metrics = ServiceMetrics(name)
+        self.mongo = Mongo(settings.mongodb_url, settings.database)
+        self.topology = Topology(settings.bus_namespace, name)
+        self.bus = Bus(
+            settings.amqp_url, self.topology, prefetch=settings.prefetch, delivery_limit=settings.delivery_limit
+        )
+        self.outbox = Outbox(self.mongo)
+        self.inbox = Inbox(self.mongo)
+        self.relay = OutboxRelay(self.outbox, self.bus, self.metrics, settings.outbox_poll_seconds)
+        self.uow = UnitOfWork(self.mongo, self.outbox, self.relay, producer=name)
+        assert settings.jwt_secret is not None
+        self.auth = Auth(
+            api_keys=ApiKeys(self.mongo),
+            tokens=TokenIssuer(settings.jwt_secret.get_secret_value(), settings.jwt_issuer, settings.jwt_audience),
+        )
+        self.consumes = False
+
+
+def build_service(spec: ServiceSpec) -> FastAPI:
+    """The FastAPI app of one service; nothing connects until the lifespan starts."""
+    configure_logging(spec.name)
+    setup_tracing(spec.name, spec.settings.otlp_endpoint)
+    kit = Kit(spec.name, spec.settings)
+    deps = spec.build_deps(kit)
+    kit.consumes = bool(spec.handlers)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await kit.mongo.wait_until_reachable(timeout=30)
+        for repo in [kit.outbox, kit.inbox, kit.auth.api_keys, *deps.repositories()]:
+            await repo.ensure_indexes()
+        await kit.bus.connect()
+        tasks = [asyncio.create_task(kit.relay.run(), name="outbox-relay")]
+        if spec.handlers:
+            consumer = Consumer(spec.handlers, deps, kit.uow, kit.inbox, kit.metrics)
+            await kit.bus.consume(spec.handlers.keys(), consumer.on_message)
+        tasks += [asyncio.create_task(job(kit, deps), name=job.__name__) for job in spec.background]
+        tasks.append(asyncio.create_task(refresh_queue_gauges(kit), name="queue-gauges"))
+        log.info("%s ready", spec.name)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await kit.bus.close()
+            await kit.mongo.close()
+
+    app = FastAPI(title=spec.title or f"PACS Service Ops — {spec.name}", version="1.0.0", lifespan=lifespan)
+    app.state.kit = kit
+    app.state.deps = deps
+    install_problem_handlers(app)
+    app.include_router(health_router)
+    for router in spec.routers:
+        app.include_router(router)
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    app.add_middleware(HttpMetrics, metrics=kit.metrics)
+    app.add_middleware(BodyLimit, limit=spec.settings.max_body_bytes)
+    return app

@@ -1,0 +1,54 @@
+"""Settings shared by every service; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_JWT_SECRET = "development-only-secret-change-me-0123456789"
+
+
+def shared(name: str) -> AliasChoices:
+    """Deployment-wide settings are read without the service prefix (AMQP_URL, not INTAKE_AMQP_URL)."""
+    return AliasChoices(name)
+
+
+class ServiceSettings(BaseSettings):
+    """What every service needs: where the broker and database are, who signs tokens, how to serve."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    service_name: str = "service"
+    environment: Literal["development", "test", "production"] = Field(
+        "development", validation_alias=shared("ENVIRONMENT")
+    )
+    amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", validation_alias=shared("AMQP_URL"))
+    mongodb_url: str = Field("mongodb://127.0.0.1:27017/?retryWrites=false", validation_alias=shared("MONGODB_URL"))
+    bus_namespace: str = Field("pacs", validation_alias=shared("BUS_NAMESPACE"))
+    jwt_secret: SecretStr | None = Field(None, validation_alias=shared("JWT_SECRET"))
+    jwt_issuer: str = Field("pacs-service-ops", validation_alias=shared("JWT_ISSUER"))
+    jwt_audience: str = Field("pacs-service-ops", validation_alias=shared("JWT_AUDIENCE"))
+    otlp_endpoint: str | None = Field(None, validation_alias=shared("OTEL_EXPORTER_OTLP_ENDPOINT"))
+    database: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_body_bytes: int = 1_048_576
+    prefetch: int = 100
+    delivery_limit: int = 5
+    outbox_poll_seconds: float = 1.0
+
+    @model_validator(mode="after")
+    def _secrets_and_names(self) -> ServiceSettings:
+        if self.jwt_secret is None:
+            if self.environment == "production":
+                raise ValueError("JWT_SECRET must be set outside development")
+            self.jwt_secret = SecretStr(DEV_JWT_SECRET)
+        elif self.environment == "production" and self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+            raise ValueError("JWT_SECRET still holds the development secret")
+        if len(self.jwt_secret.get_secret_value()) < 32:
+            raise ValueError("JWT_SECRET must be at least 32 characters")
+        if not self.database:
+            self.database = f"{self.bus_namespace}_{self.service_name}"
+        return self

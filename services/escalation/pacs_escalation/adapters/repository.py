@@ -1,0 +1,63 @@
+"""Escalation's collections: sites with contracts, engineers, incidents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from pacs_kit.mongo import Document, Repository
+
+
+class Sites(Repository):
+    collection_name = "sites"
+    indexes = [IndexModel([("region", ASCENDING)])]
+
+    async def add(self, site: Document, session: AsyncClientSession) -> None:
+        await self.collection.insert_one(site, session=session)
+
+    async def get(self, site_id: str, session: AsyncClientSession | None = None) -> Document | None:
+        return await self.collection.find_one({"_id": site_id}, session=session)
+
+    async def list(self, limit: int, offset: int) -> tuple[list[Document], int]:
+        items = await self.collection.find().sort("_id", ASCENDING).skip(offset).limit(limit).to_list()
+        return items, await self.collection.count_documents({})
+
+
+class Engineers(Repository):
+    collection_name = "engineers"
+    indexes = [IndexModel([("region", ASCENDING), ("tier", ASCENDING)])]
+
+    async def add(self, engineer: Document, session: AsyncClientSession) -> None:
+        await self.collection.insert_one(engineer, session=session)
+
+    async def get(self, engineer_id: str) -> Document | None:
+        return await self.collection.find_one({"_id": engineer_id})
+
+    async def list(self, limit: int, offset: int) -> tuple[list[Document], int]:
+        items = await self.collection.find().sort("_id", ASCENDING).skip(offset).limit(limit).to_list()
+        return items, await self.collection.count_documents({})
+
+
+class Incidents(Repository):
+    collection_name = "incidents"
+    indexes = [
+        IndexModel([("fault_id", ASCENDING)], unique=True, partialFilterExpression={"fault_id": {"$type": "string"}}),
+        IndexModel([("site_id", ASCENDING), ("opened_at", DESCENDING)]),
+        IndexModel([("state", ASCENDING), ("response_due", ASCENDING)]),
+        IndexModel([("assignee_id", ASCENDING)]),
+    ]
+
+    async def add(self, incident: Document, session: AsyncClientSession) -> None:
+        await self.collection.insert_one(incident, session=session)
+
+    async def get(self, incident_id: str) -> Document | None:
+        return await self.collection.find_one({"_id": incident_id})
+
+    async def by_fault(self, fault_id: str, session: AsyncClientSession | None = None) -> Document | None:
+        return await self.collection.find_one({"fault_id": fault_id}, session=session)
+
+    async def search(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[Document], int]:
+        cursor = self.collection.find(filters).sort("opened_at", DESCENDING).skip(offset).limit(limit)
+        return await cursor.to_list(), await self.collection.count_documents(filters)

@@ -1,0 +1,17 @@
+from datetime import UTC, datetime
+
+from pacs_contracts.events import FaultReported
+from pacs_escalation.deps import EscalationDeps
+from pacs_escalation.domain import incident as incidents
+from pacs_kit.uow import Tx
+
+
+async def handle(event: FaultReported, *, tx: Tx, deps: EscalationDeps) -> None:
+    if await deps.incidents.by_fault(event.fault_id, tx.session) is not None:
+        return  # the fault already has its incident (re-published by a restarted relay)
+    site = await deps.sites.get(event.site_id, tx.session)
+    if site is None:
+        raise LookupError(f"fault {event.fault_id} names unknown site {event.site_id}")
+    incident = incidents.open_from_fault(event, site, datetime.now(UTC))
+    await deps.incidents.add(incident, tx.session)
+    await tx.emit(incidents.opened_event(incident))

@@ -1,0 +1,26 @@
+"""Escalation: sites, contracts, engineers and incidents on the contract clock."""
+
+from fastapi import FastAPI
+
+from pacs_contracts.events import FaultReported
+from pacs_escalation.deps import EscalationDeps
+from pacs_escalation.handlers import fault_reported
+from pacs_escalation.routes import engineers, incidents, sites
+from pacs_escalation.settings import EscalationSettings
+from pacs_kit.service import ServiceSpec, build_service
+
+HANDLERS = {
+    FaultReported: fault_reported.handle,
+}
+
+
+def create_app(settings: EscalationSettings | None = None) -> FastAPI:
+    return build_service(
+        ServiceSpec(
+            name="escalation",
+            settings=settings or EscalationSettings(),
+            build_deps=EscalationDeps.build,
+            routers=[sites.router, engineers.router, incidents.router],
+            handlers=HANDLERS,
+        )
+    )

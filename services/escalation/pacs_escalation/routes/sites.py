@@ -1,0 +1,72 @@
+"""Sites with their contract and account engineer; registering one announces it to every service."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pymongo.errors import DuplicateKeyError
+
+from pacs_contracts.api import Page, SiteCreate, SitePublic
+from pacs_contracts.events import SiteRegistered
+from pacs_escalation.deps import DepsDep
+from pacs_kit.deps import Admin, KitDep, Staff
+from pacs_kit.mongo import Document
+from pacs_kit.problems import Problem
+from pacs_kit.uow import Tx
+
+router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
+
+
+def _public(doc: Document) -> SitePublic:
+    return SitePublic(site_id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})
+
+
+@router.post("", status_code=201, response_model=SitePublic, summary="Register a site with its contract")
+async def register_site(body: SiteCreate, _: Admin, deps: DepsDep, kit: KitDep, response: Response) -> SitePublic:
+    if await deps.engineers.get(body.account_engineer_id) is None:
+        raise Problem(
+            422, "Unknown engineer", f"no engineer {body.account_engineer_id!r} is registered", slug="unknown-engineer"
+        )
+    doc = {"_id": body.site_id, **body.model_dump(exclude={"site_id"}, mode="python"), "created_at": datetime.now(UTC)}
+    doc["contract"] = body.contract.model_dump(mode="python")
+
+    async def save(tx: Tx) -> None:
+        await deps.sites.add(doc, tx.session)
+        await tx.emit(
+            SiteRegistered(
+                site_id=body.site_id,
+                name=body.name,
+                region=body.region,
+                account_engineer_id=body.account_engineer_id,
+                time_zone=body.time_zone,
+            ),
+            correlation_id=body.site_id,
+        )
+
+    try:
+        await kit.uow.run(save)
+    except DuplicateKeyError:
+        raise Problem(409, "Already exists", f"site {body.site_id!r} is already registered", slug="conflict") from None
+    response.headers["Location"] = f"/api/v1/sites/{body.site_id}"
+    return _public(doc)
+
+
+@router.get("", response_model=Page[SitePublic], summary="List sites")
+async def list_sites(
+    _: Staff,
+    deps: DepsDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[SitePublic]:
+    items, total = await deps.sites.list(limit, offset)
+    return Page[SitePublic](items=[_public(d) for d in items], total=total)
+
+
+@router.get("/{site_id}", response_model=SitePublic, summary="One site")
+async def get_site(site_id: str, _: Staff, deps: DepsDep) -> SitePublic:
+    doc = await deps.sites.get(site_id)
+    if doc is None:
+        raise Problem(404, "Not found", f"no site {site_id!r}", slug="not-found")
+    return _public(doc)

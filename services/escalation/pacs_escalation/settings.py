@@ -1,0 +1,10 @@
+from pydantic_settings import SettingsConfigDict
+
+from pacs_kit.settings import ServiceSettings
+
+
+class EscalationSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="ESCALATION_", extra="ignore", populate_by_name=True)
+
+    service_name: str = "escalation"
+    port: int = 8102

@@ -1,0 +1,52 @@
+"""Intake's collections: faults, calls and the site read model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pymongo import ASCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from pacs_kit.mongo import Document, Repository
+
+
+class Faults(Repository):
+    collection_name = "faults"
+    indexes = [
+        IndexModel([("site_id", ASCENDING), ("external_ref", ASCENDING)], unique=True),
+        IndexModel([("incident_id", ASCENDING)]),
+    ]
+
+    async def add(self, fault: Document, session: AsyncClientSession) -> None:
+        await self.collection.insert_one(fault, session=session)
+
+    async def get(self, fault_id: str) -> Document | None:
+        return await self.collection.find_one({"_id": fault_id})
+
+    async def by_external_ref(self, site_id: str, external_ref: str) -> Document | None:
+        return await self.collection.find_one({"site_id": site_id, "external_ref": external_ref})
+
+    async def link_incident(self, fault_id: str, incident_id: str, status: str, session: AsyncClientSession) -> None:
+        await self.collection.update_one(
+            {"_id": fault_id}, {"$set": {"incident_id": incident_id, "status": status}}, session=session
+        )
+
+
+class Calls(Repository):
+    collection_name = "calls"
+    indexes = [IndexModel([("site_id", ASCENDING), ("received_at", ASCENDING)])]
+
+    async def add(self, call: Document, session: AsyncClientSession) -> None:
+        await self.collection.insert_one(call, session=session)
+
+
+class Sites(Repository):
+    """Sites as announced by escalation's `site.registered`."""
+
+    collection_name = "sites"
+
+    async def upsert(self, site: dict[str, Any], session: AsyncClientSession) -> None:
+        await self.collection.replace_one({"_id": site["_id"]}, site, upsert=True, session=session)
+
+    async def get(self, site_id: str) -> Document | None:
+        return await self.collection.find_one({"_id": site_id})

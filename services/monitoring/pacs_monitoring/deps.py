@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+
+from pacs_kit.deps import deps_of
+from pacs_kit.mongo import Repository
+from pacs_kit.service import Kit
+from pacs_monitoring.adapters.repository import RuleStates
+
+
+@dataclass
+class MonitoringDeps:
+    states: RuleStates
+
+    @classmethod
+    def build(cls, kit: Kit) -> MonitoringDeps:
+        return cls(RuleStates(kit.mongo))
+
+    def repositories(self) -> list[Repository]:
+        return [self.states]
+
+
+DepsDep = Annotated[MonitoringDeps, Depends(deps_of)]

@@ -1,0 +1,19 @@
+"""Monitoring: the remote watch over every hospital's PACS."""
+
+from fastapi import FastAPI
+
+from pacs_kit.service import ServiceSpec, build_service
+from pacs_monitoring.deps import MonitoringDeps
+from pacs_monitoring.routes import metrics
+from pacs_monitoring.settings import MonitoringSettings
+
+
+def create_app(settings: MonitoringSettings | None = None) -> FastAPI:
+    return build_service(
+        ServiceSpec(
+            name="monitoring",
+            settings=settings or MonitoringSettings(),
+            build_deps=MonitoringDeps.build,
+            routers=[metrics.router],
+        )
+    )

@@ -1,0 +1,11 @@
+from pydantic_settings import SettingsConfigDict
+
+from pacs_kit.settings import ServiceSettings
+
+
+class MonitoringSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="MONITORING_", extra="ignore", populate_by_name=True)
+
+    service_name: str = "monitoring"
+    port: int = 8103
+    max_body_bytes: int = 8_388_608  # metric batches carry thousands of samples

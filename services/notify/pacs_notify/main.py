@@ -1,0 +1,32 @@
+"""Notify: reaches the engineer who owns an incident."""
+
+from fastapi import FastAPI
+
+from pacs_contracts.events import EngineerRegistered, IncidentOpened
+from pacs_kit.service import Kit, ServiceSpec, build_service
+from pacs_notify.deps import NotifyDeps
+from pacs_notify.handlers import engineer_registered, incident_opened
+from pacs_notify.routes import notifications
+from pacs_notify.settings import NotifySettings
+
+HANDLERS = {
+    EngineerRegistered: engineer_registered.handle,
+    IncidentOpened: incident_opened.handle,
+}
+
+
+async def dispatch(kit: Kit, deps: NotifyDeps) -> None:
+    await deps.dispatcher.run(kit, deps)
+
+
+def create_app(settings: NotifySettings | None = None) -> FastAPI:
+    return build_service(
+        ServiceSpec(
+            name="notify",
+            settings=settings or NotifySettings(),
+            build_deps=NotifyDeps.build,
+            routers=[notifications.router],
+            handlers=HANDLERS,
+            background=[dispatch],
+        )
+    )

@@ -1,0 +1,12 @@
+from pydantic_settings import SettingsConfigDict
+
+from pacs_kit.settings import ServiceSettings
+
+
+class NotifySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore", populate_by_name=True)
+
+    service_name: str = "notify"
+    port: int = 8105
+    channel: str = "log"
+    log_path: str = ".run/notifications.log"

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import os
+import socket
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+
+from pacs_kit.deps import deps_of
+from pacs_kit.mongo import Repository
+from pacs_kit.service import Kit
+from pacs_scheduler.adapters.lease import Leases
+from pacs_scheduler.settings import SchedulerSettings
+
+
+@dataclass
+class SchedulerDeps:
+    settings: SchedulerSettings
+    leases: Leases
+    instance_id: str
+    is_leader: bool = False
+
+    @classmethod
+    def build(cls, kit: Kit) -> SchedulerDeps:
+        settings = kit.settings
+        assert isinstance(settings, SchedulerSettings)
+        instance = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
+        return cls(settings, Leases(kit.mongo), instance)
+
+    def repositories(self) -> list[Repository]:
+        return [self.leases]
+
+
+DepsDep = Annotated[SchedulerDeps, Depends(deps_of)]

@@ -1,0 +1,21 @@
+"""Scheduler: owns time; for now, the cluster-wide `sla.tick`."""
+
+from fastapi import FastAPI
+
+from pacs_kit.service import ServiceSpec, build_service
+from pacs_scheduler.adapters import ticker
+from pacs_scheduler.deps import SchedulerDeps
+from pacs_scheduler.routes import clock
+from pacs_scheduler.settings import SchedulerSettings
+
+
+def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
+    return build_service(
+        ServiceSpec(
+            name="scheduler",
+            settings=settings or SchedulerSettings(),
+            build_deps=SchedulerDeps.build,
+            routers=[clock.router],
+            background=[ticker.run],
+        )
+    )
