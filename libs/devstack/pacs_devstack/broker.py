@@ -39,3 +39,14 @@ def ensure_broker(url: str, timeout: float = 90.0) -> str:
 def _app_running() -> bool:
     result = subprocess.run(["rabbitmqctl", "-q", "await_startup"], capture_output=True, timeout=60, check=False)
     return result.returncode == 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    target = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    try:
+        print(f"broker {ensure_broker(target)}")
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        print(f"broker unavailable: {exc}", file=sys.stderr)
+        sys.exit(1)

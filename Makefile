@@ -1,0 +1,56 @@
+# PACS Service Ops: `make run` and `make test` work from a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: run test unit integration e2e lint format bench install os-deps broker clean
+
+run: install os-deps
+	$(BIN)/python -m pacs_devstack
+
+test: install os-deps broker
+	$(BIN)/pytest
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+integration: install broker
+	$(BIN)/pytest tests/integration
+
+e2e: install os-deps broker
+	$(BIN)/pytest tests/e2e
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy libs services tests bench
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install os-deps broker
+	$(BIN)/python bench/intake.py
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# nginx is the gateway on one machine; installed from the OS packages when missing.
+os-deps:
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || \
+	  { echo "installing nginx"; $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q nginx; }
+
+# Uses the broker at AMQP_URL when it answers; otherwise starts (or installs) the local RabbitMQ.
+broker: install
+	$(BIN)/python -m pacs_devstack.broker
+
+clean:
+	rm -rf .run .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,72 @@
+"""The whole platform as separate processes behind nginx, on a namespace of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pacs_devstack.seed import SITES, seed
+from pacs_devstack.stack import SERVICES, Stack, StackConfig
+from pacs_kit.cli import create_api_key
+from tests.support import delete_namespace
+
+
+@dataclass
+class Platform:
+    stack: Stack
+    namespace: str
+    his_key: str
+    site_id: str
+    other_key: str  # a key of another site
+    other_site_id: str
+    agent_token: str
+    admin_token: str
+
+    @property
+    def url(self) -> str:
+        return self.stack.gateway_url
+
+    def notification_lines(self) -> list[str]:
+        path = self.stack.notify_log
+        return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+@pytest.fixture(scope="session")
+def platform(amqp_url: str, mongodb_url: str) -> Iterator[Platform]:
+    namespace = f"e2e{uuid.uuid4().hex[:8]}"
+    with tempfile.TemporaryDirectory(prefix="pacs-e2e-") as run_dir:
+        stack = Stack(StackConfig.ephemeral(Path(run_dir), amqp_url, mongodb_url, namespace))
+        try:
+            stack.start()
+            creds = seed(stack.gateway_url, mongodb_url, namespace)
+            other_site = SITES[1]["site_id"]
+            other_key = asyncio.run(
+                create_api_key(other_site, ["intake"], "other HIS", None, mongodb_url=mongodb_url, namespace=namespace)
+            )
+            yield Platform(
+                stack, namespace, creds.his_api_key, creds.his_site_id, other_key, other_site,
+                creds.agent_token, creds.admin_token,
+            )  # fmt: skip
+        finally:
+            stack.stop()
+            asyncio.run(delete_namespace(amqp_url, namespace, list(SERVICES)))
+
+
+@pytest.fixture
+async def his(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=platform.url, headers={"X-API-Key": platform.his_key}, timeout=30) as c:
+        yield c
+
+
+@pytest.fixture
+async def admin(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
+    headers = {"Authorization": f"Bearer {platform.admin_token}"}
+    async with httpx.AsyncClient(base_url=platform.url, headers=headers, timeout=30) as c:
+        yield c

@@ -1,0 +1,66 @@
+"""Helpers shared by the suites: waiting on conditions, factories, broker inspection."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import aio_pika
+
+T = TypeVar("T")
+
+
+async def eventually(check: Callable[[], Awaitable[T] | T], *, timeout: float, what: str, interval: float = 0.1) -> T:
+    """Poll `check` until it returns something truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        result = check()
+        last = await result if inspect.isawaitable(result) else result
+        if last:
+            return last  # type: ignore[no-any-return]
+        await asyncio.sleep(interval)
+    raise AssertionError(f"{what} did not happen within {timeout:.0f}s (last seen: {last!r})")
+
+
+def make_fault(site_id: str, **overrides: Any) -> dict[str, Any]:
+    fault = {
+        "site_id": site_id,
+        "external_ref": f"HIS-{uuid.uuid4().hex[:12]}",
+        "code": "PACS-ARCHIVE-DOWN",
+        "severity": "critical",
+        "equipment_id": "PACS-ARCH-01",
+        "description": "Archive rejects new studies from CT2",
+    }
+    fault.update(overrides)
+    return fault
+
+
+async def queue_stats(amqp_url: str, queue: str) -> tuple[int, int]:
+    """(messages, consumers) of a queue, by passive declare."""
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        declared = await channel.declare_queue(queue, passive=True)
+        result = declared.declaration_result
+        return result.message_count or 0, result.consumer_count or 0
+    finally:
+        await connection.close()
+
+
+async def delete_namespace(amqp_url: str, namespace: str, services: list[str]) -> None:
+    """Remove a test namespace's queues and exchanges from the shared broker."""
+    connection = await aio_pika.connect(amqp_url)
+    try:
+        channel = await connection.channel()
+        for service in services:
+            for queue in (f"{namespace}.{service}", f"{namespace}.{service}.dlq"):
+                await channel.queue_delete(queue)
+        await channel.exchange_delete(f"{namespace}.events")
+        await channel.exchange_delete(f"{namespace}.dead-letter")
+    finally:
+        await connection.close()
