@@ -1,0 +1,154 @@
+"""Nothing is lost when a process dies, a message is poison, or the broker restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import uuid
+from collections import Counter
+
+import aio_pika
+import httpx
+
+from pacs_contracts import Envelope
+from pacs_contracts.events import FaultReported
+from pacs_devstack.stack import SERVICES
+from tests.e2e.conftest import Platform
+from tests.support import eventually, make_fault, queue_stats
+
+CONSUMING = ("intake", "escalation", "notify")
+
+
+async def _all_incidents(admin: httpx.AsyncClient) -> list[dict]:
+    items: list[dict] = []
+    while True:
+        page = (await admin.get("/api/v1/incidents", params={"limit": 500, "offset": len(items)})).json()
+        items += page["items"]
+        if len(items) >= page["total"]:
+            return items
+
+
+async def _all_notifications(admin: httpx.AsyncClient) -> list[dict]:
+    items: list[dict] = []
+    while True:
+        page = (await admin.get("/api/v1/notifications", params={"limit": 500, "offset": len(items)})).json()
+        items += page["items"]
+        if len(items) >= page["total"]:
+            return items
+
+
+async def test_escalation_killed_mid_load_loses_nothing_and_doubles_nothing(
+    platform: Platform, his: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    accepted: list[str] = []
+    limit = asyncio.Semaphore(25)
+
+    async def post() -> None:
+        async with limit:
+            response = await his.post("/api/v1/faults", json=make_fault(platform.site_id))
+            assert response.status_code == 202, response.text
+            accepted.append(response.json()["fault_id"])
+
+    load = [asyncio.create_task(post()) for _ in range(200)]
+    await eventually(lambda: len(accepted) >= 40, timeout=30, what="first 40 faults accepted")
+    platform.stack.kill("escalation")
+    await asyncio.gather(*load)
+    await asyncio.to_thread(platform.stack.restart, "escalation")
+    assert len(accepted) == 200
+
+    wanted = set(accepted)
+
+    async def incidents_for_all() -> list[dict]:
+        mine = [i for i in await _all_incidents(admin) if i["fault_id"] in wanted]
+        return mine if {i["fault_id"] for i in mine} == wanted else []
+
+    mine = await eventually(incidents_for_all, timeout=60, what="an incident for every accepted fault")
+    per_fault = Counter(i["fault_id"] for i in mine)
+    assert max(per_fault.values()) == 1, "no fault has two incidents"
+
+    incident_ids = {i["incident_id"] for i in mine}
+
+    async def all_notified() -> list[dict]:
+        sent = [n for n in await _all_notifications(admin) if n["incident_id"] in incident_ids and n["sent_at"]]
+        return sent if {n["incident_id"] for n in sent} == incident_ids else []
+
+    sent = await eventually(all_notified, timeout=60, what="a notification for every incident")
+    assert max(Counter(n["incident_id"] for n in sent).values()) == 1
+    lines = [json.loads(line) for line in platform.notification_lines()]
+    delivered = Counter(m["incident_id"] for m in lines if m["incident_id"] in incident_ids)
+    assert set(delivered) == incident_ids and max(delivered.values()) == 1, "each engineer message delivered once"
+
+
+async def test_poison_messages_end_in_the_dlq_and_the_service_keeps_consuming(
+    platform: Platform, amqp_url: str, his: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    dlq = f"{platform.namespace}.escalation.dlq"
+    before, _ = await queue_stats(amqp_url, dlq)
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(f"{platform.namespace}.events")
+        # not an envelope at all
+        await exchange.publish(aio_pika.Message(b"\x00not json", message_id=str(uuid.uuid4())), FaultReported.type)
+        # a valid envelope whose handler fails every time (the site does not exist), until the delivery limit
+        orphan = FaultReported(
+            fault_id="F-ORPHAN", site_id="SITE-NOWHERE", source="his", code="X", severity="minor",
+            description="orphan", reported_at="2026-01-01T00:00:00Z",
+        )  # fmt: skip
+        envelope = Envelope.wrap(orphan, producer="test")
+        await exchange.publish(
+            aio_pika.Message(envelope.model_dump_json().encode(), message_id=str(envelope.event_id)),
+            FaultReported.type,
+        )
+
+    async def dead_lettered() -> bool:
+        depth, _ = await queue_stats(amqp_url, dlq)
+        return depth >= before + 2
+
+    await eventually(dead_lettered, timeout=30, what="both poison messages in the escalation DLQ")
+
+    response = await his.post("/api/v1/faults", json=make_fault(platform.site_id))
+    fault_id = response.json()["fault_id"]
+
+    async def opened() -> bool:
+        page = (await admin.get("/api/v1/incidents", params={"fault_id": fault_id})).json()
+        return page["total"] == 1
+
+    await eventually(opened, timeout=10, what="a fault after the poison is still handled")
+
+
+async def test_services_reconnect_after_a_broker_restart(
+    platform: Platform, amqp_url: str, his: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    subprocess.run(["rabbitmqctl", "stop_app"], check=True, capture_output=True, timeout=120)
+    try:
+        accepted_while_down = await his.post("/api/v1/faults", json=make_fault(platform.site_id))
+    finally:
+        subprocess.run(["rabbitmqctl", "start_app"], check=True, capture_output=True, timeout=120)
+    # the outbox holds the fault until the broker is back: accepted, not lost
+    assert accepted_while_down.status_code == 202
+
+    async def consumers_back() -> bool:
+        try:
+            counts = [(await queue_stats(amqp_url, f"{platform.namespace}.{s}"))[1] for s in CONSUMING]
+        except (aio_pika.exceptions.AMQPError, OSError):
+            return False
+        return all(c >= 1 for c in counts)
+
+    await eventually(consumers_back, timeout=60, what="every service's consumer re-attached", interval=0.5)
+
+    async def ready() -> bool:
+        async with httpx.AsyncClient() as client:
+            codes = [(await client.get(platform.stack.service_url(s) + "/readyz")).status_code for s in SERVICES]
+        return all(c == 200 for c in codes)
+
+    await eventually(ready, timeout=30, what="every service ready again", interval=0.5)
+
+    after = await his.post("/api/v1/faults", json=make_fault(platform.site_id))
+    for fault_id in (accepted_while_down.json()["fault_id"], after.json()["fault_id"]):
+
+        async def opened(fid: str = fault_id) -> bool:
+            return (await admin.get("/api/v1/incidents", params={"fault_id": fid})).json()["total"] == 1
+
+        await eventually(opened, timeout=30, what=f"incident for {fault_id} after the restart")
