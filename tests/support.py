@@ -6,15 +6,13 @@ import asyncio
 import inspect
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import aio_pika
 
-T = TypeVar("T")
 
-
-async def eventually(check: Callable[[], Awaitable[T] | T], *, timeout: float, what: str, interval: float = 0.1) -> T:
+async def eventually(check: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.1) -> Any:
     """Poll `check` until it returns something truthy; fail with `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     last: Any = None
@@ -22,7 +20,7 @@ async def eventually(check: Callable[[], Awaitable[T] | T], *, timeout: float, w
         result = check()
         last = await result if inspect.isawaitable(result) else result
         if last:
-            return last  # type: ignore[no-any-return]
+            return last
         await asyncio.sleep(interval)
     raise AssertionError(f"{what} did not happen within {timeout:.0f}s (last seen: {last!r})")
 

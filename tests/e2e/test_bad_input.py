@@ -71,7 +71,8 @@ async def test_bad_faults_are_refused_with_problems_and_nothing_is_published(
 
     async def published() -> int:
         await asyncio.sleep(0)
-        return (await fault_tap.channel.declare_queue(fault_tap.name, passive=True)).declaration_result.message_count
+        declared = await fault_tap.channel.declare_queue(fault_tap.name, passive=True)
+        return declared.declaration_result.message_count or 0
 
     await eventually(published, timeout=5, what="the good fault on the bus")
     message = await fault_tap.get(timeout=5)

@@ -56,7 +56,7 @@ PACS Service Ops is running.
 Report a fault as the hospital's HIS would:
   source {env_file}
   body='{{"site_id":"'$HIS_SITE_ID'","external_ref":"HIS-1001","code":"PACS-STORE-FAIL","description":"Archive down"}}'
-  curl -s -X POST "$GATEWAY_URL/api/v1/faults" -H "X-API-Key: $HIS_API_KEY" -H 'Content-Type: application/json' -d "$body"
+  curl -s "$GATEWAY_URL/api/v1/faults" -H "X-API-Key: $HIS_API_KEY" -H 'Content-Type: application/json' -d "$body"
   tail -f "$NOTIFY_LOG"
 
 Ctrl-C stops everything this started.""",

@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import time
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pacs_kit.metrics import ServiceMetrics
 from pacs_kit.problems import PROBLEM_JSON, TYPE_BASE
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """An HTTPException, so the framework's body parser re-raises it instead of calling it a 400."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body exceeds {limit} bytes")
 
 
 async def _send_413(send: Send, limit: int) -> None:
@@ -51,7 +55,7 @@ class BodyLimit:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.limit:
-                raise _TooLarge
+                raise _TooLarge(self.limit)
             return message
 
         async def tracking_send(message: Message) -> None:

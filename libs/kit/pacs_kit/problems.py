@@ -68,9 +68,13 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
 
 async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    title = {404: "Not found", 405: "Method not allowed", 401: "Unauthorized", 403: "Forbidden"}.get(
-        exc.status_code, "HTTP error"
-    )
+    title = {
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not found",
+        405: "Method not allowed",
+        413: "Payload too large",
+    }.get(exc.status_code, "HTTP error")
     return problem_response(
         exc.status_code, title, str(exc.detail), slug=title.lower().replace(" ", "-"), instance=request.url.path
     )

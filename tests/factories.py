@@ -1,0 +1,50 @@
+"""Factories for domain values, so tests state only what matters to them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pacs_contracts.events import FaultReported, IncidentOpened
+
+
+def make_fault_event(**overrides: Any) -> FaultReported:
+    values: dict[str, Any] = {
+        "fault_id": "F-1",
+        "site_id": "SITE-1",
+        "source": "his",
+        "code": "PACS-ARCHIVE-DOWN",
+        "severity": "critical",
+        "equipment_id": "PACS-ARCH-01",
+        "description": "Archive rejects new studies from CT2",
+        "reported_at": datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
+    }
+    values.update(overrides)
+    return FaultReported(**values)
+
+
+def make_site(**overrides: Any) -> dict[str, Any]:
+    site: dict[str, Any] = {
+        "_id": "SITE-1",
+        "name": "Demo Hospital",
+        "region": "east",
+        "account_engineer_id": "ENG-1",
+        "contract": {"response": "PT2H", "on_site": "PT6H", "warranty_end": None},
+    }
+    site.update(overrides)
+    return site
+
+
+def make_incident_opened(**overrides: Any) -> IncidentOpened:
+    values: dict[str, Any] = {
+        "incident_id": "INC-1",
+        "site_id": "SITE-1",
+        "fault_id": "F-1",
+        "tier": "L1",
+        "assignee_id": "ENG-1",
+        "severity": "critical",
+        "summary": "PACS-ARCHIVE-DOWN on PACS-ARCH-01",
+        "opened_at": datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
+    }
+    values.update(overrides)
+    return IncidentOpened(**values)

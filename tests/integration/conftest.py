@@ -1,0 +1,65 @@
+"""Services run in-process against the real broker and database, each test on its own namespace."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import aio_pika
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from pacs_devstack.stack import SERVICES
+from tests.support import delete_namespace
+
+
+@contextlib.asynccontextmanager
+async def running(app: FastAPI, headers: dict[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """Start the app's lifespan (database, broker, consumers) and give an HTTP client to it."""
+    async with LifespanManager(app, startup_timeout=60, shutdown_timeout=30):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://svc", headers=headers) as client:
+            yield client
+
+
+class Tap:
+    """A private queue bound to some event types on a namespace's exchange."""
+
+    def __init__(self, queue: aio_pika.abc.AbstractQueue) -> None:
+        self.queue = queue
+        self.received: list[dict[str, Any]] = []
+
+    async def drain(self) -> list[dict[str, Any]]:
+        while (message := await self.queue.get(fail=False)) is not None:
+            self.received.append(json.loads(message.body))
+            await message.ack()
+        return self.received
+
+
+@pytest.fixture
+async def tap(amqp_url: str, namespace: str) -> AsyncIterator[Callable[..., Any]]:
+    connection = await aio_pika.connect(amqp_url)
+    channel = await connection.channel()
+
+    async def bind(*routing_keys: str) -> Tap:
+        exchange = await channel.declare_exchange(f"{namespace}.events", aio_pika.ExchangeType.TOPIC, durable=True)
+        queue = await channel.declare_queue(exclusive=True)
+        for key in routing_keys:
+            await queue.bind(exchange, routing_key=key)
+        return Tap(queue)
+
+    yield bind
+    await connection.close()
+    await delete_namespace(amqp_url, namespace, [*SERVICES, "probe"])
+
+
+@pytest.fixture
+def settings_for(amqp_url: str, mongodb_url: str, namespace: str) -> Callable[..., Any]:
+    def build(cls: type, **overrides: Any) -> Any:
+        return cls(amqp_url=amqp_url, mongodb_url=mongodb_url, bus_namespace=namespace, environment="test", **overrides)
+
+    return build

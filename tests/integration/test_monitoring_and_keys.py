@@ -1,0 +1,74 @@
+"""Site keys and the first monitoring rule, in-process against the real database and broker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from pacs_contracts.events import MetricBreached, MetricRecovered
+from pacs_kit.auth import ApiKeys
+from pacs_kit.service import Kit
+from pacs_monitoring.main import create_app
+from pacs_monitoring.settings import MonitoringSettings
+from tests.integration.conftest import running
+from tests.support import eventually
+
+
+def _batch(site_id: str, value: float, host: str = "pacs-db-01") -> dict[str, Any]:
+    samples = [{"host": host, "name": "cpu_load", "value": 0.5}] * 50
+    samples.append({"host": host, "name": "disk_used_percent", "labels": {"mount": "/"}, "value": value})
+    return {"site_id": site_id, "samples": samples}
+
+
+async def test_disk_breach_is_published_once_per_transition(
+    settings_for: Callable[..., Any], tap: Callable[..., Any]
+) -> None:
+    app = create_app(settings_for(MonitoringSettings))
+    kit: Kit = app.state.kit
+    events = await tap(MetricBreached.type, MetricRecovered.type)
+    async with running(app) as client:
+        key = await kit.auth.api_keys.create("SITE-1", name="agent")
+        headers = {"X-API-Key": key}
+        outcomes = []
+        for value in (95.0, 97.0, 87.0, 80.0):
+            response = await client.post("/api/v1/metrics", json=_batch("SITE-1", value), headers=headers)
+            assert response.status_code == 202, response.text
+            outcomes.append((response.json()["breaches"], response.json()["recoveries"]))
+        assert outcomes == [(1, 0), (0, 0), (0, 0), (0, 1)]
+
+        async def both() -> list[str] | None:
+            types = [m["type"] for m in await events.drain()]
+            return types if len(types) >= 2 else None
+
+        assert await eventually(both, timeout=10, what="breach and recovery on the bus") == [
+            "metric.breached",
+            "metric.recovered",
+        ]
+        breach = events.received[0]["payload"]
+        assert (breach["site_id"], breach["host"], breach["rule"]) == ("SITE-1", "pacs-db-01", "system-disk-full")
+
+        other = await client.post("/api/v1/metrics", json=_batch("SITE-2", 99.0), headers=headers)
+        assert other.status_code == 403
+
+
+async def test_keys_are_stored_hashed_and_can_be_revoked_or_expire(settings_for: Callable[..., Any]) -> None:
+    app = create_app(settings_for(MonitoringSettings))
+    kit: Kit = app.state.kit
+    async with running(app) as client:
+        keys: ApiKeys = kit.auth.api_keys
+        key = await keys.create("SITE-1", name="agent")
+        stored = await keys.collection.find_one({"site_id": "SITE-1"})
+        assert stored is not None and key.split("_")[-1] not in str(stored), "no plain secret at rest"
+
+        async def status(k: str) -> int:
+            return (
+                await client.post("/api/v1/metrics", json=_batch("SITE-1", 1.0), headers={"X-API-Key": k})
+            ).status_code
+
+        assert await status(key) == 202
+        assert await status(key[:-2] + "xx") == 401
+        assert await keys.revoke(key.split("_")[1])
+        assert await status(key) == 401
+        expired = await keys.create("SITE-1", name="old", expires_in=timedelta(seconds=-1))
+        assert await status(expired) == 401

@@ -1,0 +1,68 @@
+from datetime import timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from pacs_contracts.common import Role
+from pacs_kit.auth import Principal, TokenIssuer
+from pacs_kit.problems import Problem
+from pacs_kit.settings import DEV_JWT_SECRET, ServiceSettings
+
+SECRET = "x" * 40
+
+
+def test_a_minted_token_carries_its_roles() -> None:
+    issuer = TokenIssuer(SECRET, "pacs", "pacs")
+    principal = issuer.verify(issuer.mint("alice", ["call-agent", "root"], timedelta(minutes=5)))
+    assert principal.subject == "alice"
+    assert principal.roles == {Role.call_agent}, "unknown roles are dropped"
+
+
+@pytest.mark.parametrize(
+    "issuer",
+    [
+        TokenIssuer("y" * 40, "pacs", "pacs"),  # another key
+        TokenIssuer(SECRET, "someone-else", "pacs"),
+        TokenIssuer(SECRET, "pacs", "another-audience"),
+    ],
+)
+def test_tokens_from_another_key_issuer_or_audience_are_refused(issuer: TokenIssuer) -> None:
+    with pytest.raises(Problem) as refused:
+        TokenIssuer(SECRET, "pacs", "pacs").verify(issuer.mint("alice", ["admin"], timedelta(minutes=5)))
+    assert refused.value.status == 401
+
+
+def test_expired_tokens_are_refused() -> None:
+    issuer = TokenIssuer(SECRET, "pacs", "pacs")
+    with pytest.raises(Problem, match="expired"):
+        issuer.verify(issuer.mint("alice", ["admin"], timedelta(seconds=-1)))
+
+
+def test_a_his_key_sees_only_its_site_and_staff_see_all() -> None:
+    his = Principal("key:1", frozenset({Role.his}), site_id="SITE-1")
+    agent = Principal("bob", frozenset({Role.call_agent}))
+    assert his.may_see_site("SITE-1") and not his.may_see_site("SITE-2")
+    assert agent.may_see_site("SITE-2")
+
+
+def test_production_refuses_to_start_without_a_secret_or_with_the_development_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    with pytest.raises(ValidationError, match="JWT_SECRET must be set"):
+        ServiceSettings()
+    monkeypatch.setenv("JWT_SECRET", DEV_JWT_SECRET)
+    with pytest.raises(ValidationError, match="development secret"):
+        ServiceSettings()
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+    assert ServiceSettings(service_name="intake").database == "pacs_intake"
+
+
+def test_shared_settings_come_without_the_service_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pacs_intake.settings import IntakeSettings
+
+    monkeypatch.setenv("AMQP_URL", "amqp://u:p@broker:5672/")
+    monkeypatch.setenv("INTAKE_PORT", "9101")
+    settings = IntakeSettings()
+    assert settings.amqp_url == "amqp://u:p@broker:5672/" and settings.port == 9101
