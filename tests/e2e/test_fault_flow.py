@@ -13,7 +13,7 @@ from tests.support import eventually, make_fault
 
 async def _incident_for(admin: httpx.AsyncClient, fault_id: str) -> dict | None:
     page = (await admin.get("/api/v1/incidents", params={"fault_id": fault_id})).json()
-    return page["items"][0] if page["total"] else None
+    return page["items"][0] if page["items"] else None
 
 
 async def test_fault_becomes_incident_and_l1_notification_within_5s(

@@ -63,7 +63,9 @@ async def test_escalation_killed_mid_load_loses_nothing_and_doubles_nothing(
         mine = [i for i in await _all_incidents(admin) if i["fault_id"] in wanted]
         return mine if {i["fault_id"] for i in mine} == wanted else []
 
-    mine = await eventually(incidents_for_all, timeout=60, what="an incident for every accepted fault")
+    # Up to a batch of faults may wait for the database to expire the killed process's open transaction
+    # (60 s, as mongod's transactionLifetimeLimitSeconds), hence the long deadline.
+    mine = await eventually(incidents_for_all, timeout=150, what="an incident for every accepted fault")
     per_fault = Counter(i["fault_id"] for i in mine)
     assert max(per_fault.values()) == 1, "no fault has two incidents"
 

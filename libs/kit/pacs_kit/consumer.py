@@ -1,4 +1,9 @@
-"""Consuming events: decode, deduplicate by event id, handle in a transaction, then ack."""
+"""Consuming events: decode, deduplicate by event id, handle in a transaction, then ack.
+
+Messages that arrive together are handled together, in one transaction (group commit): the
+database pays one commit for the batch instead of one per message. A batch that fails is
+split into single messages, so one poison message cannot hold back the others.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
+from aio_pika.exceptions import AMQPError
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
@@ -24,66 +31,136 @@ Handler = Callable[..., Awaitable[None]]
 HandlerTable = Mapping[type[Event], Handler]
 
 
+@dataclass(frozen=True)
+class Delivery:
+    message: AbstractIncomingMessage
+    envelope: Envelope
+    event: Event
+    handler: Handler
+    received: float
+
+
 class Consumer:
     """Runs a service's handler table against incoming messages."""
 
-    def __init__(self, handlers: HandlerTable, deps: Any, uow: UnitOfWork, inbox: Inbox, metrics: ServiceMetrics):
+    def __init__(
+        self,
+        handlers: HandlerTable,
+        deps: Any,
+        uow: UnitOfWork,
+        inbox: Inbox,
+        metrics: ServiceMetrics,
+        max_batch: int = 50,
+    ):
         self.handlers = {event.type: handler for event, handler in handlers.items()}
         self.deps = deps
         self.uow = uow
         self.inbox = inbox
         self.metrics = metrics
+        self.max_batch = max_batch
+        self._waiting: asyncio.Queue[Delivery] = asyncio.Queue()
         self._tracer = tracer(__name__)
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
+        """The broker's callback: decode and queue for the batcher; poison is dead-lettered at once."""
         try:
             envelope = Envelope.model_validate_json(message.body)
             handler = self.handlers[envelope.type]
             event = parse_event(envelope)
         except (ValidationError, UnknownEvent, KeyError) as exc:
-            # Retrying cannot make an undecodable message valid: dead-letter it at once.
+            # Retrying cannot make an undecodable message valid.
             log.error("dead-lettering undecodable message %s: %s", message.message_id, exc)
             self.metrics.messages.labels(message.type or "unknown", "dead_lettered").inc()
             await message.reject(requeue=False)
             return
-        with self._tracer.start_as_current_span(
-            f"{envelope.type} process", context=extract_context(message.headers), kind=SpanKind.CONSUMER
-        ):
-            await self._dispatch(message, envelope, event, handler)
+        await self._waiting.put(Delivery(message, envelope, event, handler, time.perf_counter()))
 
-    async def _dispatch(
-        self, message: AbstractIncomingMessage, envelope: Envelope, event: Event, handler: Handler
-    ) -> None:
-        started = time.perf_counter()
+    async def run(self) -> None:
+        """Handle whatever has arrived, as one batch, for as long as the service runs.
+
+        A redelivered message is handled alone and concurrently: it may be locked by the open
+        transaction of a process that died, until the database's transaction lifetime ends, and
+        must not hold back the messages behind it.
+        """
+        alone: set[asyncio.Task[None]] = set()
         try:
-            outcome = await self._handle_until_database_answers(envelope, event, handler)
-        except Exception:
-            log.exception("handler for %s failed on event %s; returned to the queue", envelope.type, envelope.event_id)
-            self.metrics.messages.labels(envelope.type, "failed").inc()
-            await asyncio.sleep(0.2)  # a short pause so a failing message does not spin
-            await message.nack(requeue=True)
-            return
-        await message.ack()
-        self.metrics.messages.labels(envelope.type, outcome).inc()
-        self.metrics.handler_duration.labels(envelope.type).observe(time.perf_counter() - started)
+            while True:
+                batch: list[Delivery] = []
+                while len(batch) < self.max_batch and (not batch or not self._waiting.empty()):
+                    delivery = await self._waiting.get()
+                    if delivery.message.redelivered:
+                        task = asyncio.create_task(self._process([delivery]))
+                        alone.add(task)
+                        task.add_done_callback(alone.discard)
+                    else:
+                        batch.append(delivery)
+                await self._process(batch)
+        finally:
+            for task in alone:
+                task.cancel()
 
-    async def _handle_until_database_answers(self, envelope: Envelope, event: Event, handler: Handler) -> str:
-        # A database outage is not the message's fault: hold it, unacked, instead of spending its deliveries.
+    async def _process(self, batch: list[Delivery]) -> None:
+        try:
+            outcomes = await self._until_database_answers(batch)
+        except Exception:
+            if len(batch) > 1:
+                for delivery in batch:  # find the one that fails; the others go through
+                    await self._process([delivery])
+                return
+            await self._return_to_queue(batch[0])
+            return
+        for delivery, outcome in zip(batch, outcomes, strict=True):
+            await self._settle(delivery, outcome)
+
+    async def _until_database_answers(self, batch: list[Delivery]) -> list[str]:
+        # A database outage is not the messages' fault: hold them, unacked, instead of spending their deliveries.
         delay = 0.5
         while True:
             try:
-                return await self._handle(envelope, event, handler)
+                return await self.uow.run(lambda tx: self._handle(batch, tx))
             except ConnectionFailure:
-                log.warning("database unreachable while handling %s; retrying in %.1fs", envelope.event_id, delay)
+                log.warning("database unreachable while handling %d message(s); retrying in %.1fs", len(batch), delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
 
-    async def _handle(self, envelope: Envelope, event: Event, handler: Handler) -> str:
-        async def work(tx: Tx) -> str:
-            if await self.inbox.seen(tx.session, envelope):
-                return "duplicate"
-            await handler(event, tx=tx, deps=self.deps)
-            await self.inbox.record(tx.session, envelope)
-            return "handled"
+    async def _handle(self, batch: list[Delivery], tx: Tx) -> list[str]:
+        seen = await self.inbox.seen_among(tx.session, [d.envelope for d in batch])
+        outcomes: list[str] = []
+        handled: list[Envelope] = []
+        for delivery in batch:
+            event_id = str(delivery.envelope.event_id)
+            if event_id in seen:
+                outcomes.append("duplicate")
+                continue
+            seen.add(event_id)
+            tx.correlation_id = delivery.envelope.correlation_id
+            context = extract_context(delivery.message.headers)
+            name = f"{delivery.envelope.type} process"
+            with self._tracer.start_as_current_span(name, context=context, kind=SpanKind.CONSUMER):
+                await delivery.handler(delivery.event, tx=tx, deps=self.deps)
+            handled.append(delivery.envelope)
+            outcomes.append("handled")
+        await self.inbox.record_all(tx.session, handled)
+        return outcomes
 
-        return await self.uow.run(work, correlation_id=envelope.correlation_id)
+    async def _settle(self, delivery: Delivery, outcome: str) -> None:
+        try:
+            await delivery.message.ack()
+        except AMQPError as exc:
+            # The channel died after the commit: the broker redelivers, and the inbox answers "duplicate".
+            log.warning("ack of %s lost (%s); its redelivery will be deduplicated", delivery.envelope.event_id, exc)
+        self.metrics.messages.labels(delivery.envelope.type, outcome).inc()
+        self.metrics.handler_duration.labels(delivery.envelope.type).observe(time.perf_counter() - delivery.received)
+
+    async def _return_to_queue(self, delivery: Delivery) -> None:
+        log.exception(
+            "handler for %s failed on event %s; returned to the queue",
+            delivery.envelope.type,
+            delivery.envelope.event_id,
+        )
+        self.metrics.messages.labels(delivery.envelope.type, "failed").inc()
+        await asyncio.sleep(0.2)  # a short pause so a failing message does not spin
+        try:
+            await delivery.message.nack(requeue=True)
+        except AMQPError as exc:
+            log.warning("nack of %s lost (%s); the broker redelivers it anyway", delivery.envelope.event_id, exc)

@@ -17,12 +17,15 @@ class Inbox(Repository):
     collection_name = "inbox"
     indexes = [IndexModel([("handled_at", ASCENDING)], expireAfterSeconds=RETENTION_SECONDS)]
 
-    async def seen(self, session: AsyncClientSession, envelope: Envelope) -> bool:
-        return await self.collection.find_one({"_id": str(envelope.event_id)}, session=session) is not None
+    async def seen_among(self, session: AsyncClientSession, envelopes: list[Envelope]) -> set[str]:
+        """The ids among `envelopes` that were handled before."""
+        ids = [str(e.event_id) for e in envelopes]
+        docs = await self.collection.find({"_id": {"$in": ids}}, {"_id": 1}, session=session).to_list()
+        return {d["_id"] for d in docs}
 
-    async def record(self, session: AsyncClientSession, envelope: Envelope) -> None:
-        """Inside the handler's transaction; a racing duplicate fails on the unique id and is retried."""
-        await self.collection.insert_one(
-            {"_id": str(envelope.event_id), "type": envelope.type, "handled_at": datetime.now(UTC)},
-            session=session,
-        )
+    async def record_all(self, session: AsyncClientSession, envelopes: list[Envelope]) -> None:
+        """Inside the handlers' transaction; a racing duplicate fails on the unique id and is retried."""
+        if envelopes:
+            now = datetime.now(UTC)
+            docs = [{"_id": str(e.event_id), "type": e.type, "handled_at": now} for e in envelopes]
+            await self.collection.insert_many(docs, session=session)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from pacs_contracts import Envelope, Event
+from pacs_contracts import Envelope
 from pacs_kit.loop import WorkLoop
 from pacs_kit.mongo import Document, Repository
 from pacs_kit.tracing import inject_context
@@ -30,22 +30,21 @@ class Outbox(Repository):
         IndexModel([("sent_at", ASCENDING)], name="sent_ttl", expireAfterSeconds=SENT_RETENTION_SECONDS),
     ]
 
-    async def add(
-        self, session: AsyncClientSession, event: Event, *, producer: str, correlation_id: str | None
-    ) -> Envelope:
-        """Save an event inside the caller's transaction."""
-        envelope = Envelope.wrap(event, producer=producer, correlation_id=correlation_id)
-        await self.collection.insert_one(
-            {
-                "_id": str(envelope.event_id),
-                "envelope": envelope.model_dump(mode="json"),
-                "headers": inject_context(),
-                "created_at": envelope.occurred_at,
-                "sent_at": None,
-            },
-            session=session,
-        )
-        return envelope
+    @staticmethod
+    def record(envelope: Envelope) -> Document:
+        """The stored form of an event, with the trace context of the moment it was emitted."""
+        return {
+            "_id": str(envelope.event_id),
+            "envelope": envelope.model_dump(mode="json"),
+            "headers": inject_context(),
+            "created_at": envelope.occurred_at,
+            "sent_at": None,
+        }
+
+    async def add_all(self, session: AsyncClientSession, records: list[Document]) -> None:
+        """Save events inside the caller's transaction, in one round trip."""
+        if records:
+            await self.collection.insert_many(records, session=session)
 
     async def pending(self, limit: int) -> list[Document]:
         cursor = self.collection.find({"sent_at": None}).sort("created_at", ASCENDING).limit(limit)

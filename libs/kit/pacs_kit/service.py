@@ -92,6 +92,7 @@ def build_service(spec: ServiceSpec) -> FastAPI:
         tasks = [asyncio.create_task(kit.relay.run(), name="outbox-relay")]
         if spec.handlers:
             consumer = Consumer(spec.handlers, deps, kit.uow, kit.inbox, kit.metrics)
+            tasks.append(asyncio.create_task(consumer.run(), name="consumer"))
             await kit.bus.consume(spec.handlers.keys(), consumer.on_message)
         tasks += [asyncio.create_task(job(kit, deps), name=job.__name__) for job in spec.background]
         tasks.append(asyncio.create_task(refresh_queue_gauges(kit), name="queue-gauges"))

@@ -8,7 +8,7 @@ from typing import TypeVar
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from pacs_contracts import Envelope, Event
-from pacs_kit.mongo import Mongo
+from pacs_kit.mongo import Document, Mongo
 from pacs_kit.outbox import Outbox, OutboxRelay
 
 T = TypeVar("T")
@@ -17,18 +17,18 @@ T = TypeVar("T")
 class Tx:
     """What a handler or route gets inside a transaction: the session and a way to emit events."""
 
-    def __init__(self, session: AsyncClientSession, outbox: Outbox, producer: str, correlation_id: str | None):
+    def __init__(self, session: AsyncClientSession, producer: str, correlation_id: str | None):
         self.session = session
-        self._outbox = outbox
-        self._producer = producer
+        self.producer = producer
         self.correlation_id = correlation_id
+        self.emitted: list[Document] = []
         self.after_commit: list[Callable[[], None]] = []
 
     async def emit(self, event: Event, *, correlation_id: str | None = None) -> Envelope:
-        """Queue an event; it is published only if the transaction commits."""
-        return await self._outbox.add(
-            self.session, event, producer=self._producer, correlation_id=correlation_id or self.correlation_id
-        )
+        """Queue an event; it is saved with the transaction and published only if it commits."""
+        envelope = Envelope.wrap(event, producer=self.producer, correlation_id=correlation_id or self.correlation_id)
+        self.emitted.append(Outbox.record(envelope))
+        return envelope
 
 
 class UnitOfWork:
@@ -39,16 +39,19 @@ class UnitOfWork:
         self.producer = producer
 
     async def run(self, work: Callable[[Tx], Awaitable[T]], *, correlation_id: str | None = None) -> T:
-        """Run `work` in a transaction, then wake the relay so emitted events leave at once."""
-
+        """Run `work` in a transaction with the events it emits, then wake the relay so they leave at once."""
         attempts: list[Tx] = []
 
         async def body(session: AsyncClientSession) -> T:
-            attempts.append(Tx(session, self.outbox, self.producer, correlation_id))
-            return await work(attempts[-1])
+            tx = Tx(session, self.producer, correlation_id)
+            attempts.append(tx)
+            result = await work(tx)
+            await self.outbox.add_all(session, tx.emitted)
+            return result
 
         result = await self.mongo.in_transaction(body)
-        self.relay.wake()
+        if attempts[-1].emitted:
+            self.relay.wake()
         for hook in attempts[-1].after_commit:
             hook()
         return result

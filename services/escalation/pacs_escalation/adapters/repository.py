@@ -55,9 +55,6 @@ class Incidents(Repository):
     async def get(self, incident_id: str) -> Document | None:
         return await self.collection.find_one({"_id": incident_id})
 
-    async def by_fault(self, fault_id: str, session: AsyncClientSession | None = None) -> Document | None:
-        return await self.collection.find_one({"fault_id": fault_id}, session=session)
-
     async def search(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[Document], int]:
         cursor = self.collection.find(filters).sort("opened_at", DESCENDING).skip(offset).limit(limit)
         return await cursor.to_list(), await self.collection.count_documents(filters)

@@ -7,8 +7,6 @@ from pacs_kit.uow import Tx
 
 
 async def handle(event: FaultReported, *, tx: Tx, deps: EscalationDeps) -> None:
-    if await deps.incidents.by_fault(event.fault_id, tx.session) is not None:
-        return  # the fault already has its incident (re-published by a restarted relay)
     site = await deps.sites.get(event.site_id, tx.session)
     if site is None:
         raise LookupError(f"fault {event.fault_id} names unknown site {event.site_id}")

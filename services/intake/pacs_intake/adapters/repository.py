@@ -7,7 +7,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from pacs_kit.mongo import Document, Repository
+from pacs_kit.mongo import Document, Mongo, Repository
 
 
 class Faults(Repository):
@@ -44,6 +44,16 @@ class Sites(Repository):
     """Sites as announced by escalation's `site.registered`."""
 
     collection_name = "sites"
+
+    def __init__(self, mongo: Mongo) -> None:
+        super().__init__(mongo)
+        # Sites are never withdrawn, so a site once seen is remembered: one read less per fault.
+        self._known: set[str] = set()
+
+    async def exists(self, site_id: str) -> bool:
+        if site_id not in self._known and await self.get(site_id) is not None:
+            self._known.add(site_id)
+        return site_id in self._known
 
     async def upsert(self, site: dict[str, Any], session: AsyncClientSession) -> None:
         await self.collection.replace_one({"_id": site["_id"]}, site, upsert=True, session=session)

@@ -22,7 +22,7 @@ CallAgent = Annotated[Principal, require(Role.call_agent, Role.supervisor, Role.
 
 @router.post("", status_code=201, response_model=CallPublic, summary="Log a call and raise its fault")
 async def log_call(body: CallCreate, principal: CallAgent, deps: DepsDep, kit: KitDep) -> CallPublic:
-    if await deps.sites.get(body.site_id) is None:
+    if not await deps.sites.exists(body.site_id):
         raise Problem(422, "Unknown site", f"no site {body.site_id!r} is registered", slug="unknown-site")
     now = datetime.now(UTC)
     call_id = faults.new_id("C")

@@ -37,10 +37,7 @@ async def report_fault(
 ) -> FaultAccepted:
     if not principal.may_see_site(body.site_id):
         raise Problem(403, "Forbidden", "this API key belongs to another site", slug="forbidden")
-    existing = await deps.faults.by_external_ref(body.site_id, body.external_ref)
-    if existing is not None:
-        return _replay(existing, body, response)
-    if await deps.sites.get(body.site_id) is None:
+    if not await deps.sites.exists(body.site_id):
         raise Problem(422, "Unknown site", f"no site {body.site_id!r} is registered", slug="unknown-site")
     fault = faults.from_his(body, datetime.now(UTC))
 
@@ -51,7 +48,7 @@ async def report_fault(
     try:
         await kit.uow.run(save, correlation_id=fault["_id"])
     except DuplicateKeyError:
-        # a concurrent retry with the same external_ref won the race
+        # a retry: the HIS's external_ref was seen before (unique per site)
         existing = await deps.faults.by_external_ref(body.site_id, body.external_ref)
         assert existing is not None
         return _replay(existing, body, response)

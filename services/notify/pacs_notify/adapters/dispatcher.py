@@ -33,28 +33,32 @@ class Dispatcher:
         await self._loop.run()
 
     async def send_queued(self, kit: Kit, deps: NotifyDeps) -> int:
-        """Send one batch; a crash between send and record means a resend, never a loss."""
+        """Send one batch, then record it; a crash between the two means a resend, never a loss."""
         queued = await deps.notifications.queued(limit=BATCH)
+        if not queued:
+            return 0
+        engineers = await deps.engineers.get_many({n["engineer_id"] for n in queued})
+        sent: list[tuple[dict[str, Any], datetime]] = []
         for notification in queued:
-            engineer = await deps.engineers.get(notification["engineer_id"])
-            await deps.channel.send(notification, engineer)
-            await kit.uow.run(
-                _recorder(deps, notification, datetime.now(UTC)), correlation_id=notification["incident_id"]
-            )
+            await deps.channel.send(notification, engineers.get(notification["engineer_id"]))
+            sent.append((notification, datetime.now(UTC)))
+        await kit.uow.run(_recorder(deps, sent))
         return len(queued)
 
 
-def _recorder(deps: NotifyDeps, notification: dict[str, Any], sent_at: datetime) -> Any:
+def _recorder(deps: NotifyDeps, sent: list[tuple[dict[str, Any], datetime]]) -> Any:
     async def record(tx: Tx) -> None:
-        await deps.notifications.mark(notification["_id"], "sent", tx.session, sent_at=sent_at)
-        await tx.emit(
-            NotificationSent(
-                notification_id=notification["_id"],
-                incident_id=notification["incident_id"],
-                engineer_id=notification["engineer_id"],
-                channel=notification["channel"],
-                sent_at=sent_at,
+        await deps.notifications.mark_sent([(n["_id"], at) for n, at in sent], tx.session)
+        for notification, at in sent:
+            await tx.emit(
+                NotificationSent(
+                    notification_id=notification["_id"],
+                    incident_id=notification["incident_id"],
+                    engineer_id=notification["engineer_id"],
+                    channel=notification["channel"],
+                    sent_at=at,
+                ),
+                correlation_id=notification["incident_id"],
             )
-        )
 
     return record

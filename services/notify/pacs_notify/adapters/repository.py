@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from pacs_kit.mongo import Document, Repository
@@ -22,6 +22,10 @@ class Engineers(Repository):
     async def get(self, engineer_id: str, session: AsyncClientSession | None = None) -> Document | None:
         return await self.collection.find_one({"_id": engineer_id}, session=session)
 
+    async def get_many(self, engineer_ids: set[str]) -> dict[str, Document]:
+        docs = await self.collection.find({"_id": {"$in": sorted(engineer_ids)}}).to_list()
+        return {d["_id"]: d for d in docs}
+
 
 class Notifications(Repository):
     collection_name = "notifications"
@@ -32,19 +36,22 @@ class Notifications(Repository):
 
     async def add(self, notification: Document, session: AsyncClientSession) -> bool:
         """Queue a notification unless one with the same id exists; True when queued."""
-        existing = await self.collection.find_one({"_id": notification["_id"]}, session=session)
-        if existing is not None:
-            return False
-        await self.collection.insert_one(notification, session=session)
-        return True
+        result = await self.collection.update_one(
+            {"_id": notification["_id"]}, {"$setOnInsert": notification}, upsert=True, session=session
+        )
+        return result.upserted_id is not None
 
     async def queued(self, limit: int) -> list[Document]:
         return await self.collection.find({"status": "queued"}).sort("created_at", ASCENDING).limit(limit).to_list()
 
-    async def mark(self, notification_id: str, status: str, session: AsyncClientSession, **fields: Any) -> None:
-        await self.collection.update_one(
-            {"_id": notification_id}, {"$set": {"status": status, **fields}, "$inc": {"attempts": 1}}, session=session
-        )
+    async def mark_sent(self, sent: list[tuple[str, datetime]], session: AsyncClientSession) -> None:
+        """Record a batch of deliveries in one round trip."""
+        updates = [
+            UpdateOne({"_id": nid}, {"$set": {"status": "sent", "sent_at": at}, "$inc": {"attempts": 1}})
+            for nid, at in sent
+        ]
+        if updates:
+            await self.collection.bulk_write(updates, session=session)
 
     async def for_incident(self, incident_id: str | None, limit: int, offset: int) -> tuple[list[Document], int]:
         filters = {"incident_id": incident_id} if incident_id else {}
