@@ -32,7 +32,7 @@ format: install
 	$(BIN)/ruff check --fix .
 
 bench: install os-deps broker
-	$(BIN)/python bench/intake.py
+	PYTHONPATH=. $(BIN)/python bench/intake.py
 
 install: $(STAMP)
 
