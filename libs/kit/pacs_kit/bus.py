@@ -105,6 +105,11 @@ class Bus:
         queue = await self.declare_queue(self._consume_channel, events)
         await queue.consume(callback, no_ack=False)
 
+    @property
+    def consuming(self) -> bool:
+        """Our own consumer's channel is open (the queue's consumer count may be another instance's)."""
+        return self._consume_channel is not None and not self._consume_channel.is_closed
+
     async def queue_stats(self, name: str) -> tuple[int, int]:
         """(messages, consumers) of a queue, read with a passive declare on a short-lived channel."""
         if self.connection is None or self.connection.is_closed:

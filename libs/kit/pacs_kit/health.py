@@ -30,7 +30,7 @@ async def readyz(request: Request) -> JSONResponse:
     try:
         _, consumers = await kit.bus.queue_stats(kit.topology.queue) if kit.consumes else (0, 1)
         checks["broker"] = "ok"
-        checks["consumers"] = "ok" if consumers > 0 else "none attached"
+        checks["consumers"] = "ok" if consumers > 0 and (kit.bus.consuming or not kit.consumes) else "none attached"
     except Exception as exc:  # any broker failure means "not ready", reported, not raised
         checks["broker"] = f"unreachable: {type(exc).__name__}"
         checks["consumers"] = "unknown"

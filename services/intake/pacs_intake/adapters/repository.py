@@ -26,10 +26,16 @@ class Faults(Repository):
     async def by_external_ref(self, site_id: str, external_ref: str) -> Document | None:
         return await self.collection.find_one({"site_id": site_id, "external_ref": external_ref})
 
-    async def link_incident(self, fault_id: str, incident_id: str, status: str, session: AsyncClientSession) -> None:
-        await self.collection.update_one(
-            {"_id": fault_id}, {"$set": {"incident_id": incident_id, "status": status}}, session=session
+    async def link_incident(
+        self, fault_id: str, incident_id: str, from_status: str, to_status: str, session: AsyncClientSession
+    ) -> bool:
+        """Move the fault from `from_status` to `to_status`; False when it was not in `from_status`."""
+        result = await self.collection.update_one(
+            {"_id": fault_id, "status": from_status},
+            {"$set": {"incident_id": incident_id, "status": to_status}},
+            session=session,
         )
+        return result.matched_count == 1
 
 
 class Calls(Repository):
