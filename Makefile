@@ -33,6 +33,7 @@ format: install
 
 bench: install os-deps broker
 	PYTHONPATH=. $(BIN)/python bench/intake.py
+	PYTHONPATH=. $(BIN)/python bench/consume.py
 
 install: $(STAMP)
 

@@ -20,19 +20,11 @@ from tests.support import eventually, make_fault, queue_stats
 CONSUMING = ("intake", "escalation", "notify")
 
 
-async def _all_incidents(admin: httpx.AsyncClient) -> list[dict]:
+async def _every(admin: httpx.AsyncClient, path: str) -> list[dict]:
+    """All items of a paged listing."""
     items: list[dict] = []
     while True:
-        page = (await admin.get("/api/v1/incidents", params={"limit": 500, "offset": len(items)})).json()
-        items += page["items"]
-        if len(items) >= page["total"]:
-            return items
-
-
-async def _all_notifications(admin: httpx.AsyncClient) -> list[dict]:
-    items: list[dict] = []
-    while True:
-        page = (await admin.get("/api/v1/notifications", params={"limit": 500, "offset": len(items)})).json()
+        page = (await admin.get(path, params={"limit": 500, "offset": len(items)})).json()
         items += page["items"]
         if len(items) >= page["total"]:
             return items
@@ -60,7 +52,7 @@ async def test_escalation_killed_mid_load_loses_nothing_and_doubles_nothing(
     wanted = set(accepted)
 
     async def incidents_for_all() -> list[dict]:
-        mine = [i for i in await _all_incidents(admin) if i["fault_id"] in wanted]
+        mine = [i for i in await _every(admin, "/api/v1/incidents") if i["fault_id"] in wanted]
         return mine if {i["fault_id"] for i in mine} == wanted else []
 
     # Up to a batch of faults may wait for the database to expire the killed process's open transaction
@@ -72,7 +64,9 @@ async def test_escalation_killed_mid_load_loses_nothing_and_doubles_nothing(
     incident_ids = {i["incident_id"] for i in mine}
 
     async def all_notified() -> list[dict]:
-        sent = [n for n in await _all_notifications(admin) if n["incident_id"] in incident_ids and n["sent_at"]]
+        sent = [
+            n for n in await _every(admin, "/api/v1/notifications") if n["incident_id"] in incident_ids and n["sent_at"]
+        ]
         return sent if {n["incident_id"] for n in sent} == incident_ids else []
 
     sent = await eventually(all_notified, timeout=60, what="a notification for every incident")
