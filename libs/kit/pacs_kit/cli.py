@@ -1,4 +1,4 @@
-"""pacs-admin: create and revoke HIS API keys, mint development tokens."""
+"""pacs-admin: create and revoke HIS API keys, inspect and replay dead letters, mint development tokens."""
 
 from __future__ import annotations
 
@@ -8,11 +8,14 @@ import sys
 from datetime import timedelta
 
 from pacs_contracts.common import Role
+from pacs_kit import dlq
 from pacs_kit.auth import ApiKeys, TokenIssuer
 from pacs_kit.mongo import Mongo
 from pacs_kit.settings import ServiceSettings
+from pacs_kit.topology import Topology
 
 SITE_KEY_SERVICES = ("intake", "monitoring")
+SERVICES = ("intake", "escalation", "monitoring", "scheduler", "notify")
 STAFF = sorted(r.value for r in Role if r is not Role.his)
 
 
@@ -78,6 +81,13 @@ def _parser() -> argparse.ArgumentParser:
     revoke = sub.add_parser("revoke-api-key", help="revoke a key by its id (the part after 'pso_')")
     revoke.add_argument("key_id")
     revoke.add_argument("--service", action="append", choices=SITE_KEY_SERVICES)
+    for verb, text in (
+        ("dlq-list", "show what is in a service's dead-letter queue"),
+        ("dlq-replay", "send a service's dead letters back to its queue"),
+    ):
+        dlq = sub.add_parser(verb, help=text)
+        dlq.add_argument("--service", required=True, choices=SERVICES)
+        dlq.add_argument("--limit", type=int, default=50 if verb == "dlq-list" else 1000)
     token = sub.add_parser("mint-token", help="mint a signed bearer token (development, tests)")
     token.add_argument("--sub", required=True, help="the user's id")
     token.add_argument("--role", action="append", required=True, choices=STAFF)
@@ -97,8 +107,24 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no active key {args.key_id!r}", file=sys.stderr)
             return 1
         print(f"revoked {args.key_id} in {count} service(s)")
+    elif args.command in ("dlq-list", "dlq-replay"):
+        return _dead_letters(args.command, args.service, args.limit)
     else:
         print(mint_token(args.sub, args.role, args.ttl_hours, args.region))
+    return 0
+
+
+def _dead_letters(command: str, service: str, limit: int) -> int:
+    settings = _settings(service)
+    topology = Topology(settings.bus_namespace, service)
+    if command == "dlq-replay":
+        replayed, kept = asyncio.run(dlq.replay(settings.amqp_url, topology, limit))
+        print(f"replayed {replayed} message(s) to {topology.queue}; {kept} undecodable kept in {topology.dlq}")
+        return 0
+    letters = asyncio.run(dlq.inspect(settings.amqp_url, topology, limit))
+    print(f"{len(letters)} message(s) in {topology.dlq}")
+    for letter in letters:
+        print(f"- {letter.message_id} {letter.event_type or '(not an event)'} reason={letter.reason}: {letter.preview}")
     return 0
 
 
