@@ -7,12 +7,14 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from pacs_devstack.processes import free_port, port_open, wait_for
+from pacs_devstack.stack import SERVICES
+from tests.support import delete_namespace
 
 
 @pytest.fixture(scope="session")
@@ -44,6 +46,8 @@ def mongodb_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def namespace() -> str:
-    """A fresh bus namespace (exchange, queues) and database prefix per test."""
-    return f"t{uuid.uuid4().hex[:10]}"
+async def namespace(amqp_url: str) -> AsyncIterator[str]:
+    """A fresh bus namespace (exchange, queues) and database prefix per test, removed afterwards."""
+    name = f"t{uuid.uuid4().hex[:10]}"
+    yield name
+    await delete_namespace(amqp_url, name, [*SERVICES, "probe"])

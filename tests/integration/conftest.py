@@ -13,9 +13,6 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
-from pacs_devstack.stack import SERVICES
-from tests.support import delete_namespace
-
 
 @contextlib.asynccontextmanager
 async def running(app: FastAPI, headers: dict[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
@@ -54,7 +51,6 @@ async def tap(amqp_url: str, namespace: str) -> AsyncIterator[Callable[..., Any]
 
     yield bind
     await connection.close()
-    await delete_namespace(amqp_url, namespace, [*SERVICES, "probe"])
 
 
 @pytest.fixture
