@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -39,12 +40,15 @@ class Platform:
 
 
 @pytest.fixture(scope="session")
-def platform(amqp_url: str, mongodb_url: str) -> Iterator[Platform]:
+def platform(amqp_url: str) -> Iterator[Platform]:
+    """The stack starts a database of its own (so a test may restart it), unless MONGODB_URL is set."""
     namespace = f"e2e{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="pacs-e2e-") as run_dir:
-        stack = Stack(StackConfig.ephemeral(Path(run_dir), amqp_url, mongodb_url, namespace))
+        stack = Stack(StackConfig.ephemeral(Path(run_dir), amqp_url, os.environ.get("MONGODB_URL"), namespace))
         try:
             stack.start()
+            assert stack.mongodb_url is not None
+            mongodb_url = stack.mongodb_url
             creds = seed(stack.gateway_url, mongodb_url, namespace)
             other_site = SITES[1]["site_id"]
             other_key = asyncio.run(

@@ -51,11 +51,12 @@ def _cases(platform: Platform, unknown_site_key: str) -> list[tuple[str, dict, b
 
 
 async def test_bad_faults_are_refused_with_problems_and_nothing_is_published(
-    platform: Platform, mongodb_url: str, fault_tap: aio_pika.abc.AbstractQueue
+    platform: Platform, fault_tap: aio_pika.abc.AbstractQueue
 ) -> None:
     unknown_site_key = await create_api_key(
-        "SITE-NOWHERE", ["intake"], "unregistered", None, mongodb_url=mongodb_url, namespace=platform.namespace
-    )
+        "SITE-NOWHERE", ["intake"], "unregistered", None, mongodb_url=platform.stack.mongodb_url,
+        namespace=platform.namespace,
+    )  # fmt: skip
     async with httpx.AsyncClient(base_url=platform.url, timeout=30) as client:
         for name, headers, content, status in _cases(platform, unknown_site_key):
             response = await client.post("/api/v1/faults", content=content, headers=headers)

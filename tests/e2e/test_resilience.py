@@ -10,6 +10,7 @@ from collections import Counter
 
 import aio_pika
 import httpx
+import pytest
 
 from pacs_contracts import Envelope
 from pacs_contracts.events import FaultReported
@@ -152,3 +153,37 @@ async def test_services_reconnect_after_a_broker_restart(
             return (await admin.get("/api/v1/incidents", params={"fault_id": fid})).json()["total"] == 1
 
         await eventually(opened, timeout=30, what=f"incident for {fault_id} after the restart")
+
+
+async def test_services_recover_after_a_database_restart(
+    platform: Platform, his: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    if not platform.stack.owns_database:
+        pytest.skip("MONGODB_URL points at an external database, which this test cannot restart")
+    platform.stack.stop_database()
+    try:
+        refused = await his.post("/api/v1/faults", json=make_fault(platform.site_id))
+        assert refused.status_code == 503, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert int(refused.headers["Retry-After"]) > 0
+    finally:
+        await asyncio.to_thread(platform.stack.start_database)
+
+    async def ready() -> bool:
+        async with httpx.AsyncClient() as client:
+            codes = [(await client.get(platform.stack.service_url(s) + "/readyz")).status_code for s in SERVICES]
+        return all(c == 200 for c in codes)
+
+    await eventually(ready, timeout=30, what="every service ready after the database restart", interval=0.5)
+    accepted = await his.post("/api/v1/faults", json=make_fault(platform.site_id))
+    assert accepted.status_code == 202
+    fault_id = accepted.json()["fault_id"]
+
+    async def notified() -> bool:
+        incidents = (await admin.get("/api/v1/incidents", params={"fault_id": fault_id})).json()["items"]
+        if not incidents:
+            return False
+        notes = await admin.get("/api/v1/notifications", params={"incident_id": incidents[0]["incident_id"]})
+        return [n["status"] for n in notes.json()["items"]] == ["sent"]
+
+    await eventually(notified, timeout=30, what="a fault after the database restart reaching its engineer")

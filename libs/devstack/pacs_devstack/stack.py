@@ -49,6 +49,7 @@ class Stack:
         self.run_dir = config.run_dir.resolve()
         self.mongodb_url = config.mongodb_url
         self.processes: dict[str, Process] = {}
+        self._database_port: int | None = None
 
     @property
     def gateway_url(self) -> str:
@@ -69,10 +70,15 @@ class Stack:
         self.wait_ready(SERVICES, timeout)
         self.start_gateway()
 
+    @property
+    def owns_database(self) -> bool:
+        return "database" in self.processes
+
     def start_database(self) -> None:
-        if self.mongodb_url is not None:
+        """Start SecantusDB with its data under the run directory, unless a MONGODB_URL was given."""
+        if self.mongodb_url is not None and not self.owns_database:
             return
-        port = free_port()
+        port = self._database_port or free_port()
         db = Process(
             "database",
             [sys.executable, "-m", "secantus", "--port", str(port), "--storage-path", str(self.run_dir / "db")],
@@ -80,8 +86,13 @@ class Stack:
         )
         db.start()
         self.processes["database"] = db
+        self._database_port = port
         wait_for(lambda: port_open(port), 30, "SecantusDB")
         self.mongodb_url = f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
+
+    def stop_database(self) -> None:
+        """Stop the database this stack started (same port and data when started again)."""
+        self.processes["database"].stop()
 
     def service_env(self, name: str) -> dict[str, str]:
         assert self.mongodb_url is not None

@@ -8,11 +8,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://pacs-service-ops.example/problems/"
+RETRY_AFTER_SECONDS = 2
 
 
 class Problem(Exception):
@@ -80,6 +82,16 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _on_database_down(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc)
+    response = problem_response(
+        503, "Service unavailable", "the database is not reachable; nothing was saved, retry shortly",
+        slug="unavailable", instance=request.url.path,
+    )  # fmt: skip
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(
@@ -95,4 +107,5 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(ConnectionFailure, _on_database_down)
     app.add_exception_handler(Exception, _on_unexpected)
