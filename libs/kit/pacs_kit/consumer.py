@@ -117,7 +117,7 @@ class Consumer:
         delay = 0.5
         while True:
             try:
-                return await self.uow.run(lambda tx: self._handle(batch, tx))
+                return await self.uow.run(lambda tx: self._handle(batch, tx), timeout=None)
             except ConnectionFailure:
                 log.warning("database unreachable while handling %d message(s); retrying in %.1fs", len(batch), delay)
                 await asyncio.sleep(delay)

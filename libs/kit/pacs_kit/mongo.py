@@ -7,6 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar, TypeVar
 
+import pymongo
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
@@ -41,10 +42,16 @@ class Mongo:
                 raise RuntimeError(f"database not reachable within {timeout:.0f}s")
             await asyncio.sleep(0.5)
 
-    async def in_transaction(self, work: Callable[[AsyncClientSession], Awaitable[T]]) -> T:
-        """Run `work` in one transaction, retried by the driver on transient errors."""
+    async def in_transaction(self, work: Callable[[AsyncClientSession], Awaitable[T]], timeout: float | None) -> T:
+        """Run `work` in one transaction, retried by the driver on transient errors for up to `timeout` seconds.
+
+        Without a timeout the driver retries for two minutes, which a waiting HTTP client should not see.
+        """
         async with self.client.start_session() as session:
-            return await session.with_transaction(work)
+            if timeout is None:
+                return await session.with_transaction(work)
+            with pymongo.timeout(timeout):
+                return await session.with_transaction(work)
 
     async def close(self) -> None:
         await self.client.close()

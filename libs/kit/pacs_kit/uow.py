@@ -12,6 +12,7 @@ from pacs_kit.mongo import Document, Mongo
 from pacs_kit.outbox import Outbox, OutboxRelay
 
 T = TypeVar("T")
+REQUEST_TIMEOUT_SECONDS = 10.0
 
 
 class Tx:
@@ -38,8 +39,17 @@ class UnitOfWork:
         self.relay = relay
         self.producer = producer
 
-    async def run(self, work: Callable[[Tx], Awaitable[T]], *, correlation_id: str | None = None) -> T:
-        """Run `work` in a transaction with the events it emits, then wake the relay so they leave at once."""
+    async def run(
+        self,
+        work: Callable[[Tx], Awaitable[T]],
+        *,
+        correlation_id: str | None = None,
+        timeout: float | None = REQUEST_TIMEOUT_SECONDS,
+    ) -> T:
+        """Run `work` in a transaction with the events it emits, then wake the relay so they leave at once.
+
+        `timeout` bounds the whole attempt (retries included); None leaves it to the driver's two minutes.
+        """
         attempts: list[Tx] = []
 
         async def body(session: AsyncClientSession) -> T:
@@ -49,7 +59,7 @@ class UnitOfWork:
             await self.outbox.add_all(session, tx.emitted)
             return result
 
-        result = await self.mongo.in_transaction(body)
+        result = await self.mongo.in_transaction(body, timeout)
         if attempts[-1].emitted:
             self.relay.wake()
         for hook in attempts[-1].after_commit:
