@@ -16,8 +16,8 @@ BERLIN = ZoneInfo("Europe/Berlin")
 OFFICE = {d: (time(8), time(18)) for d in range(5)}  # Monday to Friday, 08:00-18:00
 
 
-def local(zone: ZoneInfo, *parts: int) -> datetime:
-    return datetime(*parts, tzinfo=zone)  # type: ignore[misc]
+def local(zone: ZoneInfo, year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=zone)
 
 
 def office(holidays: frozenset[date] = frozenset()) -> BusinessCalendar:
