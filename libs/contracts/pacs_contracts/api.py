@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Annotated, Generic, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from pacs_contracts.common import (
+    CausedBy,
     FaultSource,
     Identifier,
     IsoDuration,
@@ -21,10 +23,52 @@ from pacs_contracts.envelope import Contract
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{5,20}$")]
 
 
+class LadderStep(Contract):
+    after: IsoDuration
+    tier: Tier
+
+
+class WorkingHours(Contract):
+    weekday: Annotated[int, Field(ge=0, le=6, description="0 is Monday")]
+    start: time
+    end: time = Field(description="00:00 means midnight at the end of the day")
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> WorkingHours:
+        if self.end != time(0) and self.end <= self.start:
+            raise ValueError("working hours must end after they start")
+        return self
+
+
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not an IANA time zone such as Asia/Shanghai") from None
+    return name
+
+
+class CalendarTerms(Contract):
+    time_zone: Annotated[str, AfterValidator(_known_zone)] = "Asia/Shanghai"
+    hours: list[WorkingHours] = Field(min_length=1)
+    holidays: list[date] = []
+
+
+DEFAULT_LADDER = (LadderStep(after="PT2H", tier=Tier.L2), LadderStep(after="PT4H", tier=Tier.L3),
+                  LadderStep(after="PT8H", tier=Tier.L4))  # fmt: skip
+
+
 class ContractTerms(Contract):
+    """The service terms of one site; an incident keeps the terms in force when it opened."""
+
+    warranty_start: date | None = None
+    warranty_end: date | None = None
     response: IsoDuration = "PT2H"
     on_site: IsoDuration = "PT6H"
-    warranty_end: datetime | None = None
+    ladder: list[LadderStep] = Field(default_factory=lambda: list(DEFAULT_LADDER))
+    calendar: CalendarTerms | None = Field(None, description="working hours that apply after warranty")
+    working_hours_always: bool = Field(False, description="apply the calendar during warranty too")
+    software_downtime_budget: IsoDuration = "PT4H"
 
 
 class SiteCreate(Contract):
@@ -110,7 +154,25 @@ class IncidentPublic(Contract):
     severity: Severity
     summary: str
     opened_at: datetime
-    response_due: datetime
+    response_due: datetime | None
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+
+
+class PendingCreate(Contract):
+    reason: ShortText
+
+
+class ReopenCreate(Contract):
+    reason: ShortText
+
+
+class ResolutionCreate(Contract):
+    root_cause: LongText
+    resolution: LongText
+    caused_by: CausedBy
+    whole_system_down: bool = False
+    down_from: datetime | None = Field(None, description="when the whole system went down, if it did")
 
 
 class NotificationPublic(Contract):

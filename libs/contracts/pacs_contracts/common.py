@@ -47,6 +47,14 @@ class Tier(StrEnum):
     L4 = "L4"
 
 
+class CausedBy(StrEnum):
+    software = "software"
+    hardware = "hardware"
+    network = "network"
+    operator = "operator"
+    third_party = "third_party"
+
+
 class FaultSource(StrEnum):
     his = "his"
     call = "call"

@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from pacs_contracts.events import FaultReported
 from pacs_escalation.deps import EscalationDeps
 from pacs_escalation.handlers import fault_reported
-from pacs_escalation.routes import engineers, incidents, sites
+from pacs_escalation.routes import engineers, incident_actions, incidents, sites
 from pacs_escalation.settings import EscalationSettings
 from pacs_kit.service import ServiceSpec, build_service
 
@@ -20,7 +20,7 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
             name="escalation",
             settings=settings or EscalationSettings(),
             build_deps=EscalationDeps.build,
-            routers=[sites.router, engineers.router, incidents.router],
+            routers=[sites.router, engineers.router, incidents.router, incident_actions.router],
             handlers=HANDLERS,
         )
     )

@@ -20,6 +20,10 @@ class Sites(Repository):
     async def get(self, site_id: str, session: AsyncClientSession | None = None) -> Document | None:
         return await self.collection.find_one({"_id": site_id}, session=session)
 
+    async def set_contract(self, site_id: str, contract: Document, session: AsyncClientSession) -> bool:
+        result = await self.collection.update_one({"_id": site_id}, {"$set": {"contract": contract}}, session=session)
+        return result.matched_count == 1
+
     async def list(self, limit: int, offset: int) -> tuple[list[Document], int]:
         items = await self.collection.find().sort("_id", ASCENDING).skip(offset).limit(limit).to_list()
         return items, await self.collection.count_documents({})
@@ -54,6 +58,15 @@ class Incidents(Repository):
 
     async def get(self, incident_id: str) -> Document | None:
         return await self.collection.find_one({"_id": incident_id})
+
+    async def transition(
+        self, incident_id: str, from_state: str, fields: dict[str, Any], entry: Document, session: AsyncClientSession
+    ) -> bool:
+        """Apply a lifecycle change if the incident is still in `from_state`; False if it moved meanwhile."""
+        result = await self.collection.update_one(
+            {"_id": incident_id, "state": from_state}, {"$set": fields, "$push": {"timeline": entry}}, session=session
+        )
+        return result.matched_count == 1
 
     async def search(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[Document], int]:
         cursor = self.collection.find(filters).sort("opened_at", DESCENDING).skip(offset).limit(limit)

@@ -9,39 +9,29 @@ from typing import Any
 from pacs_contracts.api import IncidentPublic
 from pacs_contracts.common import Tier, parse_duration
 from pacs_contracts.events import FaultReported, IncidentOpened
-
-OPENED = "opened"
-# (state, action) -> state; the full lifecycle grows here (acknowledge, on site, resolve, ...)
-TRANSITIONS: dict[tuple[str, str], str] = {}
-
-
-class IllegalTransition(ValueError):
-    pass
-
-
-def transition(state: str, action: str) -> str:
-    try:
-        return TRANSITIONS[(state, action)]
-    except KeyError:
-        raise IllegalTransition(f"cannot {action} an incident that is {state}") from None
+from pacs_escalation.domain.lifecycle import State
+from pacs_escalation.domain.terms import calendar_for, entitlement
 
 
 def open_from_fault(fault: FaultReported, site: dict[str, Any], now: datetime) -> dict[str, Any]:
     """A new incident at L1; the contract terms in force are frozen onto it."""
     terms = dict(site["contract"])
+    calendar = calendar_for(terms, now)
     return {
         "_id": f"INC-{uuid.uuid4().hex[:16].upper()}",
         "site_id": fault.site_id,
         "region": site["region"],
         "fault_id": fault.fault_id,
-        "state": OPENED,
+        "state": State.opened.value,
         "tier": Tier.L1.value,
         "assignee_id": site["account_engineer_id"],
         "severity": fault.severity.value,
         "summary": f"{fault.code}" + (f" on {fault.equipment_id}" if fault.equipment_id else ""),
         "terms": terms,
+        "entitlement": entitlement(terms, now),
         "opened_at": now,
-        "response_due": now + parse_duration(terms["response"]),
+        "response_due": calendar.add(now, parse_duration(terms["response"])),
+        "pauses": [],
         "timeline": [{"at": now, "what": "opened", "tier": Tier.L1.value, "assignee_id": site["account_engineer_id"]}],
     }
 
@@ -71,4 +61,6 @@ def public(incident: dict[str, Any]) -> IncidentPublic:
         summary=incident["summary"],
         opened_at=incident["opened_at"],
         response_due=incident["response_due"],
+        acknowledged_at=incident.get("acknowledged_at"),
+        resolved_at=incident.get("resolved_at"),
     )

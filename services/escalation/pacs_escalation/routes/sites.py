@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 from pymongo.errors import DuplicateKeyError
 
-from pacs_contracts.api import Page, SiteCreate, SitePublic
+from pacs_contracts.api import ContractTerms, Page, SiteCreate, SitePublic
 from pacs_contracts.events import SiteRegistered
 from pacs_escalation.deps import DepsDep
 from pacs_kit.deps import Admin, KitDep, Staff
@@ -30,7 +30,7 @@ async def register_site(body: SiteCreate, _: Admin, deps: DepsDep, kit: KitDep, 
             422, "Unknown engineer", f"no engineer {body.account_engineer_id!r} is registered", slug="unknown-engineer"
         )
     doc = {"_id": body.site_id, **body.model_dump(exclude={"site_id"}, mode="python"), "created_at": datetime.now(UTC)}
-    doc["contract"] = body.contract.model_dump(mode="python")
+    doc["contract"] = body.contract.model_dump(mode="json")
 
     async def save(tx: Tx) -> None:
         await deps.sites.add(doc, tx.session)
@@ -69,4 +69,19 @@ async def get_site(site_id: str, _: Staff, deps: DepsDep) -> SitePublic:
     doc = await deps.sites.get(site_id)
     if doc is None:
         raise Problem(404, "Not found", f"no site {site_id!r}", slug="not-found")
+    return _public(doc)
+
+
+@router.put("/{site_id}/contract", response_model=SitePublic, summary="Replace a site's contract terms")
+async def put_contract(site_id: str, body: ContractTerms, _: Admin, deps: DepsDep, kit: KitDep) -> SitePublic:
+    """Running incidents keep the terms they opened with; new incidents get these."""
+    contract = body.model_dump(mode="json")
+
+    async def save(tx: Tx) -> bool:
+        return await deps.sites.set_contract(site_id, contract, tx.session)
+
+    if not await kit.uow.run(save):
+        raise Problem(404, "Not found", f"no site {site_id!r}", slug="not-found")
+    doc = await deps.sites.get(site_id)
+    assert doc is not None
     return _public(doc)

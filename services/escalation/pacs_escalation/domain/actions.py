@@ -1,0 +1,67 @@
+"""What each lifecycle action changes on an incident and which events it causes: pure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pacs_contracts.events import Event, IncidentAcknowledged, IncidentResolved
+from pacs_escalation.domain.lifecycle import Action, State, next_state
+
+
+@dataclass(frozen=True)
+class Change:
+    from_state: State
+    to_state: State
+    fields: dict[str, Any]
+    entry: dict[str, Any]
+    events: list[Event] = field(default_factory=list)
+
+
+def _stamp(action: Action, incident: dict[str, Any], now: datetime, actor: str, details: dict[str, Any]) -> dict:
+    fields: dict[str, Any] = {}
+    pauses = [dict(p) for p in incident.get("pauses", [])]
+    if action is Action.acknowledge:
+        fields |= {"acknowledged_at": now, "acknowledged_by": actor}
+    elif action is Action.request_on_site:
+        fields |= {"on_site_required_at": now}
+    elif action is Action.check_in:
+        fields |= {"on_site_at": now, "on_site_by": actor}
+    elif action is Action.pend:
+        fields |= {"resume_to": incident["state"], "pauses": [*pauses, {"from": now, "until": None}]}
+    elif action is Action.resume:
+        pauses[-1]["until"] = now
+        fields |= {"resume_to": None, "pauses": pauses}
+    elif action is Action.resolve:
+        fields |= {"resolved_at": now, "resolved_by": actor, "resolution": details}
+    elif action is Action.reopen:
+        fields |= {"reopened_at": now, "resolved_at": None, "reopen_count": incident.get("reopen_count", 0) + 1}
+    elif action is Action.close:
+        fields |= {"closed_at": now}
+    return fields
+
+
+def _events(action: Action, incident: dict[str, Any], now: datetime, actor: str, details: dict[str, Any]) -> list:
+    if action is Action.acknowledge:
+        return [IncidentAcknowledged(
+            incident_id=incident["_id"], site_id=incident["site_id"], engineer_id=actor, acknowledged_at=now,
+        )]  # fmt: skip
+    if action is Action.resolve:
+        return [IncidentResolved(
+            incident_id=incident["_id"], site_id=incident["site_id"], engineer_id=actor,
+            caused_by=details["caused_by"], resolved_at=now,
+        )]  # fmt: skip
+    return []
+
+
+def apply(incident: dict[str, Any], action: Action, now: datetime, actor: str, details: dict[str, Any]) -> Change:
+    """The change `action` makes, or IllegalTransition when the incident's state does not allow it."""
+    current = State(incident["state"])
+    paused_from = State(incident["resume_to"]) if incident.get("resume_to") else None
+    target = next_state(current, action, paused_from)
+    fields = {"state": target.value, **_stamp(action, incident, now, actor, details)}
+    entry = {"at": now, "what": action.value, "by": actor, "from": current.value, "to": target.value}
+    if details.get("reason"):
+        entry["reason"] = details["reason"]
+    return Change(current, target, fields, entry, _events(action, incident, now, actor, details))

@@ -1,0 +1,37 @@
+"""Reading a site's contract terms: which calendar the clocks run in, and the ladder."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from pacs_contracts.common import Tier, parse_duration
+from pacs_escalation.domain.calendar import BusinessCalendar
+from pacs_escalation.domain.clock import Step
+
+
+def in_warranty(terms: dict[str, Any], at: datetime) -> bool:
+    start, end = terms.get("warranty_start"), terms.get("warranty_end")
+    day = at.date()
+    return (start is None or date.fromisoformat(start) <= day) and (end is None or day <= date.fromisoformat(end))
+
+
+def entitlement(terms: dict[str, Any], at: datetime) -> str:
+    """Service is free during warranty and billable after it."""
+    return "free" if in_warranty(terms, at) else "billable"
+
+
+def calendar_for(terms: dict[str, Any], at: datetime) -> BusinessCalendar:
+    """Round the clock during warranty; the contract's working hours after it (or always, if it says so)."""
+    spec = terms.get("calendar")
+    if spec is None or (in_warranty(terms, at) and not terms.get("working_hours_always")):
+        return BusinessCalendar.always()
+    return BusinessCalendar(
+        spec["time_zone"],
+        {h["weekday"]: (time.fromisoformat(h["start"]), time.fromisoformat(h["end"])) for h in spec["hours"]},
+        frozenset(date.fromisoformat(d) for d in spec.get("holidays", [])),
+    )
+
+
+def ladder(terms: dict[str, Any]) -> list[Step]:
+    return [Step(parse_duration(s["after"]), Tier(s["tier"])) for s in terms.get("ladder", [])]

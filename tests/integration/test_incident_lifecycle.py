@@ -1,0 +1,111 @@
+"""Engineers drive an incident through its lifecycle over HTTP; contract edits never touch a running one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import aio_pika
+import httpx
+
+from pacs_contracts import Envelope
+from pacs_contracts.events import IncidentAcknowledged, IncidentResolved
+from pacs_escalation.main import create_app
+from pacs_escalation.settings import EscalationSettings
+from pacs_kit.service import Kit
+from tests.factories import make_fault_event
+from tests.integration.conftest import running
+from tests.support import eventually
+
+
+async def _open_incident(amqp_url: str, namespace: str, admin: httpx.AsyncClient, fault_id: str) -> dict[str, Any]:
+    envelope = Envelope.wrap(make_fault_event(fault_id=fault_id, site_id="SITE-L"), producer="test")
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(f"{namespace}.events")
+        await exchange.publish(aio_pika.Message(envelope.model_dump_json().encode()), envelope.type)
+
+    async def opened() -> dict[str, Any] | None:
+        items = (await admin.get("/api/v1/incidents", params={"fault_id": fault_id})).json()["items"]
+        return items[0] if items else None
+
+    incident: dict[str, Any] = await eventually(opened, timeout=10, what=f"incident for {fault_id}")
+    return incident
+
+
+async def test_an_incident_goes_from_fault_to_closed_and_refuses_illegal_steps(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any], tap: Callable[..., Any]
+) -> None:
+    app = create_app(settings_for(EscalationSettings))
+    kit: Kit = app.state.kit
+    admin = {"Authorization": "Bearer " + kit.auth.tokens.mint("ops", ["admin"], timedelta(minutes=5))}
+    engineer = {"Authorization": "Bearer " + kit.auth.tokens.mint("ENG-L", ["engineer"], timedelta(minutes=5))}
+    agent = {"Authorization": "Bearer " + kit.auth.tokens.mint("bob", ["call-agent"], timedelta(minutes=5))}
+    events = await tap(IncidentAcknowledged.type, IncidentResolved.type)
+    async with running(app, admin) as client:
+        await client.post("/api/v1/engineers", json={"engineer_id": "ENG-L", "name": "L One", "region": "east"})
+        site = {"site_id": "SITE-L", "name": "Lifecycle Hospital", "region": "east", "account_engineer_id": "ENG-L"}
+        assert (await client.post("/api/v1/sites", json=site)).status_code == 201
+        incident = await _open_incident(amqp_url, namespace, client, "F-L1")
+        path = f"/api/v1/incidents/{incident['incident_id']}"
+
+        assert (await client.post(f"{path}/acknowledge", headers=agent)).status_code == 403
+        acked = await client.post(f"{path}/acknowledge", headers=engineer)
+        assert acked.status_code == 200 and acked.json()["state"] == "acknowledged"
+        again = await client.post(f"{path}/acknowledge", headers=engineer)
+        assert again.status_code == 409 and again.headers["content-type"] == "application/problem+json"
+        assert "allowed now" in again.json()["detail"]
+
+        steps = [("request-on-site", None, "on_site_required"), ("check-in", None, "on_site"),
+                 ("pending", {"reason": "waiting for the hospital's IT to open the VPN"}, "pending_customer"),
+                 ("resume", None, "on_site")]  # fmt: skip
+        for action, body, state in steps:
+            response = await client.post(f"{path}/{action}", json=body, headers=engineer)
+            assert response.status_code == 200 and response.json()["state"] == state, response.text
+        resolution = {"root_cause": "RAID controller cache battery failed", "resolution": "battery replaced",
+                      "caused_by": "hardware", "whole_system_down": False}  # fmt: skip
+        assert (await client.post(f"{path}/resolve", json=resolution, headers=engineer)).json()["state"] == "resolved"
+        assert (await client.post(f"{path}/close", headers=engineer)).json()["state"] == "closed"
+        bad = await client.post(f"{path}/resolve", json={**resolution, "caused_by": "aliens"}, headers=engineer)
+        assert bad.status_code == 422
+
+        async def both() -> list[str] | None:
+            types = [m["type"] for m in await events.drain()]
+            return types if len(types) >= 2 else None
+
+        assert await eventually(both, timeout=10, what="acknowledged and resolved on the bus") == [
+            "incident.acknowledged",
+            "incident.resolved",
+        ]
+        assert events.received[0]["payload"]["engineer_id"] == "ENG-L"
+
+
+async def test_editing_a_contract_never_changes_a_running_incident(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any]
+) -> None:
+    app = create_app(settings_for(EscalationSettings))
+    kit: Kit = app.state.kit
+    admin = {"Authorization": "Bearer " + kit.auth.tokens.mint("ops", ["admin"], timedelta(minutes=5))}
+    async with running(app, admin) as client:
+        await client.post("/api/v1/engineers", json={"engineer_id": "ENG-L", "name": "L One", "region": "east"})
+        site = {"site_id": "SITE-L", "name": "Lifecycle Hospital", "region": "east", "account_engineer_id": "ENG-L"}
+        await client.post("/api/v1/sites", json=site)
+        before = await _open_incident(amqp_url, namespace, client, "F-BEFORE")
+
+        terms = {"response": "PT30S", "on_site": "PT1M", "ladder": [{"after": "PT10S", "tier": "L2"}]}
+        updated = await client.put("/api/v1/sites/SITE-L/contract", json=terms)
+        assert updated.status_code == 200 and updated.json()["contract"]["response"] == "PT30S"
+        after = await _open_incident(amqp_url, namespace, client, "F-AFTER")
+
+        def response_time(incident: dict[str, Any]) -> timedelta:
+            return datetime.fromisoformat(incident["response_due"]) - datetime.fromisoformat(incident["opened_at"])
+
+        assert response_time(before) == timedelta(hours=2)
+        assert response_time(after) == timedelta(seconds=30)
+
+        bad_zone = {**terms, "calendar": {"time_zone": "Mars/Base", "hours": [{"weekday": 0, "start": "08:00"}]}}
+        refused = await client.put("/api/v1/sites/SITE-L/contract", json=bad_zone)
+        assert refused.status_code == 422 and "IANA" in refused.text
+        assert (await client.put("/api/v1/sites/SITE-NONE/contract", json=terms)).status_code == 404

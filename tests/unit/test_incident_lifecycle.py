@@ -1,0 +1,80 @@
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from pacs_contracts.events import IncidentAcknowledged, IncidentResolved
+from pacs_escalation.domain.actions import apply
+from pacs_escalation.domain.calendar import BusinessCalendar
+from pacs_escalation.domain.incident import open_from_fault
+from pacs_escalation.domain.lifecycle import Action, IllegalTransition, State
+from pacs_escalation.domain.terms import calendar_for, entitlement
+from tests.factories import make_fault_event, make_site
+
+NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+def walk(incident: dict[str, Any], *actions: Action, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    for i, action in enumerate(actions):
+        change = apply(incident, action, NOW + timedelta(minutes=i), "ENG-1", details or {})
+        incident = {**incident, **change.fields}
+    return incident
+
+
+def fresh() -> dict[str, Any]:
+    return open_from_fault(make_fault_event(), make_site(), NOW)
+
+
+def test_the_way_through_a_fault_fixed_on_site() -> None:
+    resolution = {"caused_by": "hardware", "root_cause": "disk", "resolution": "replaced"}
+    incident = walk(fresh(), Action.acknowledge, Action.request_on_site, Action.check_in, details=resolution)
+    assert incident["state"] == State.on_site
+    change = apply(incident, Action.resolve, NOW, "ENG-1", resolution)
+    assert change.to_state is State.resolved
+    assert [type(e) for e in change.events] == [IncidentResolved]
+
+
+def test_acknowledging_stops_the_response_clock_and_is_announced() -> None:
+    change = apply(fresh(), Action.acknowledge, NOW, "ENG-1", {})
+    assert change.fields["acknowledged_at"] == NOW and change.fields["acknowledged_by"] == "ENG-1"
+    assert isinstance(change.events[0], IncidentAcknowledged)
+
+
+def test_waiting_for_the_hospital_pauses_and_resumes_where_it_was() -> None:
+    incident = walk(fresh(), Action.acknowledge, Action.request_on_site, Action.pend)
+    assert incident["state"] == State.pending_customer and incident["pauses"][-1]["until"] is None
+    incident = walk(incident, Action.resume)
+    assert incident["state"] == State.on_site_required
+    assert incident["pauses"][-1]["until"] is not None
+
+
+@pytest.mark.parametrize(
+    ("actions", "illegal"),
+    [
+        ((), Action.check_in),  # not asked to go on site
+        ((Action.acknowledge,), Action.acknowledge),  # twice
+        ((Action.resolve,), Action.pend),
+        ((), Action.close),  # close before resolve
+        ((Action.resolve, Action.close), Action.resolve),
+    ],
+)
+def test_an_action_the_state_does_not_allow_is_refused_with_what_is_allowed(
+    actions: tuple[Action, ...], illegal: Action
+) -> None:
+    incident = walk(fresh(), *actions, details={"caused_by": "software"})
+    with pytest.raises(IllegalTransition, match="allowed now"):
+        apply(incident, illegal, NOW, "ENG-1", {})
+
+
+def test_a_resolved_fault_can_come_back() -> None:
+    incident = walk(fresh(), Action.resolve, Action.reopen, details={"caused_by": "software"})
+    assert incident["state"] == State.opened and incident["reopen_count"] == 1
+
+
+def test_warranty_decides_calendar_and_entitlement() -> None:
+    hours = [{"weekday": d, "start": "08:00:00", "end": "18:00:00"} for d in range(5)]
+    terms = {"warranty_end": "2026-06-30", "calendar": {"time_zone": "Asia/Shanghai", "hours": hours}}
+    in_warranty, after = datetime(2026, 3, 7, tzinfo=UTC), datetime(2026, 7, 4, tzinfo=UTC)
+    assert calendar_for(terms, in_warranty) == BusinessCalendar.always()
+    assert calendar_for(terms, after).time_zone == "Asia/Shanghai"
+    assert (entitlement(terms, in_warranty), entitlement(terms, after)) == ("free", "billable")
