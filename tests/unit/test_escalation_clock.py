@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from pacs_contracts.common import Tier
 from pacs_escalation.domain.calendar import BusinessCalendar
 from pacs_escalation.domain.clock import Step, due_at, ladder_position, next_step, running_time, steps_due
+from pacs_escalation.domain.roster import Override, Roster, on_call
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -134,3 +136,41 @@ def test_each_step_is_due_once_and_in_order() -> None:
     assert [s.tier for s in steps_due(LADDER, Tier.L3, timedelta(hours=5))] == []
     assert next_step(LADDER, Tier.L3) == LADDER[2]
     assert next_step(LADDER, Tier.L4) is None
+
+
+def _roster(**overrides: Any) -> Roster:
+    values: dict[str, Any] = {
+        "time_zone": "Europe/Berlin",
+        "engineers": ("ANNA", "BORIS", "CHEN"),
+        "rotation_start": local(BERLIN, 2026, 3, 23, 9, 0),  # a Monday, hand-over at 09:00 local
+        "shift": timedelta(days=7),
+    }
+    values.update(overrides)
+    return Roster(**values)
+
+
+def holder(roster: Roster, at: datetime) -> str | None:
+    found = on_call(roster, at)
+    return found.engineer_id if found else None
+
+
+def test_the_rotation_hands_over_at_local_time_even_across_dst() -> None:
+    roster = _roster()
+    assert holder(roster, local(BERLIN, 2026, 3, 25, 12, 0)) == "ANNA"
+    # the week after the spring change: still 09:00 local, though only 167 real hours later
+    assert holder(roster, local(BERLIN, 2026, 3, 30, 8, 59)) == "ANNA"
+    second = on_call(roster, local(BERLIN, 2026, 3, 30, 9, 0))
+    assert second is not None and second.engineer_id == "BORIS" and second.until == local(BERLIN, 2026, 4, 6, 9, 0)
+    assert holder(roster, local(BERLIN, 2026, 4, 13, 10, 0)) == "ANNA"
+
+
+def test_an_override_takes_the_pager_for_its_time_only() -> None:
+    holiday = Override("DAVID", local(BERLIN, 2026, 3, 25, 0, 0), local(BERLIN, 2026, 3, 26, 0, 0))
+    roster = _roster(overrides=(holiday,))
+    during = on_call(roster, local(BERLIN, 2026, 3, 25, 12, 0))
+    assert during is not None and (during.engineer_id, during.source) == ("DAVID", "override")
+    assert holder(roster, local(BERLIN, 2026, 3, 26, 12, 0)) == "ANNA"
+
+
+def test_nobody_is_on_call_before_the_rotation_starts() -> None:
+    assert on_call(_roster(), local(BERLIN, 2026, 3, 1, 12, 0)) is None

@@ -58,6 +58,34 @@ DEFAULT_LADDER = (LadderStep(after="PT2H", tier=Tier.L2), LadderStep(after="PT4H
                   LadderStep(after="PT8H", tier=Tier.L4))  # fmt: skip
 
 
+class RosterOverride(Contract):
+    engineer_id: Identifier
+    start: datetime
+    end: datetime
+
+
+class RosterPut(Contract):
+    time_zone: Annotated[str, AfterValidator(_known_zone)] = "Asia/Shanghai"
+    engineers: list[Identifier] = Field(min_length=1, description="in rotation order")
+    rotation_start: datetime = Field(description="the first hand-over; later ones fall at the same local time")
+    shift: IsoDuration = "P7D"
+    overrides: list[RosterOverride] = []
+
+
+class RosterPublic(RosterPut):
+    region: Identifier
+    tier: Tier
+
+
+class OnCallPublic(Contract):
+    region: Identifier
+    tier: Tier
+    at: datetime
+    engineer_id: Identifier | None
+    source: str | None = Field(None, description="rotation, override, or tier: any engineer of the tier")
+    until: datetime | None = None
+
+
 class ContractTerms(Contract):
     """The service terms of one site; an incident keeps the terms in force when it opened."""
 

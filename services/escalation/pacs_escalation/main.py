@@ -2,15 +2,16 @@
 
 from fastapi import FastAPI
 
-from pacs_contracts.events import FaultReported
+from pacs_contracts.events import FaultReported, SlaTick
 from pacs_escalation.deps import EscalationDeps
-from pacs_escalation.handlers import fault_reported
-from pacs_escalation.routes import engineers, incident_actions, incidents, sites
+from pacs_escalation.handlers import fault_reported, sla_tick
+from pacs_escalation.routes import engineers, incident_actions, incidents, rosters, sites
 from pacs_escalation.settings import EscalationSettings
 from pacs_kit.service import ServiceSpec, build_service
 
 HANDLERS = {
     FaultReported: fault_reported.handle,
+    SlaTick: sla_tick.handle,
 }
 
 
@@ -20,7 +21,7 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
             name="escalation",
             settings=settings or EscalationSettings(),
             build_deps=EscalationDeps.build,
-            routers=[sites.router, engineers.router, incidents.router, incident_actions.router],
+            routers=[sites.router, engineers.router, incidents.router, incident_actions.router, rosters.router],
             handlers=HANDLERS,
         )
     )

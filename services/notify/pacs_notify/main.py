@@ -2,16 +2,17 @@
 
 from fastapi import FastAPI
 
-from pacs_contracts.events import EngineerRegistered, IncidentOpened
+from pacs_contracts.events import EngineerRegistered, IncidentEscalated, IncidentOpened
 from pacs_kit.service import Kit, ServiceSpec, build_service
 from pacs_notify.deps import NotifyDeps
-from pacs_notify.handlers import engineer_registered, incident_opened
+from pacs_notify.handlers import engineer_registered, incident_escalated, incident_opened
 from pacs_notify.routes import notifications
 from pacs_notify.settings import NotifySettings
 
 HANDLERS = {
     EngineerRegistered: engineer_registered.handle,
     IncidentOpened: incident_opened.handle,
+    IncidentEscalated: incident_escalated.handle,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -43,6 +44,25 @@ class Engineers(Repository):
         items = await self.collection.find().sort("_id", ASCENDING).skip(offset).limit(limit).to_list()
         return items, await self.collection.count_documents({})
 
+    async def any_of(self, region: str, tier: str, session: AsyncClientSession | None) -> Document | None:
+        return await self.collection.find_one(
+            {"region": region, "tier": tier}, sort=[("_id", ASCENDING)], session=session
+        )
+
+
+class Rosters(Repository):
+    """One rotation per (region, tier), stored as the API gave it."""
+
+    collection_name = "rosters"
+
+    async def put(self, region: str, tier: str, roster: Document) -> None:
+        await self.collection.replace_one(
+            {"_id": f"{region}|{tier}"}, {"_id": f"{region}|{tier}", **roster}, upsert=True
+        )
+
+    async def get(self, region: str, tier: str, session: AsyncClientSession | None = None) -> Document | None:
+        return await self.collection.find_one({"_id": f"{region}|{tier}"}, session=session)
+
 
 class Incidents(Repository):
     collection_name = "incidents"
@@ -51,6 +71,7 @@ class Incidents(Repository):
         IndexModel([("site_id", ASCENDING), ("opened_at", DESCENDING)]),
         IndexModel([("state", ASCENDING), ("response_due", ASCENDING)]),
         IndexModel([("assignee_id", ASCENDING)]),
+        IndexModel([("next_check_at", ASCENDING)]),
     ]
 
     async def add(self, incident: Document, session: AsyncClientSession) -> None:
@@ -66,6 +87,22 @@ class Incidents(Repository):
         result = await self.collection.update_one(
             {"_id": incident_id, "state": from_state}, {"$set": fields, "$push": {"timeline": entry}}, session=session
         )
+        return result.matched_count == 1
+
+    async def due(self, now: datetime, limit: int, session: AsyncClientSession) -> list[Document]:
+        """Incidents whose next clock check has come (the index keeps this cheap for a large estate)."""
+        cursor = self.collection.find({"next_check_at": {"$lte": now}}, session=session)
+        return await cursor.sort("next_check_at", ASCENDING).limit(limit).to_list()
+
+    async def apply_clock(
+        self, incident: Document, fields: dict[str, Any], entries: list[Document], session: AsyncClientSession
+    ) -> bool:
+        """Record what the clocks decided, unless another tick or action changed the incident first."""
+        guard = {"_id": incident["_id"], "tier": incident["tier"], "next_check_at": incident["next_check_at"]}
+        update: dict[str, Any] = {"$set": fields}
+        if entries:
+            update["$push"] = {"timeline": {"$each": entries}}
+        result = await self.collection.update_one(guard, update, session=session)
         return result.matched_count == 1
 
     async def search(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[Document], int]:

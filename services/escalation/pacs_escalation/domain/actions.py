@@ -8,6 +8,7 @@ from typing import Any
 
 from pacs_contracts.events import Event, IncidentAcknowledged, IncidentResolved
 from pacs_escalation.domain.lifecycle import Action, State, next_state
+from pacs_escalation.domain.sla import evaluate
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,8 @@ def apply(incident: dict[str, Any], action: Action, now: datetime, actor: str, d
     paused_from = State(incident["resume_to"]) if incident.get("resume_to") else None
     target = next_state(current, action, paused_from)
     fields = {"state": target.value, **_stamp(action, incident, now, actor, details)}
+    # every action can start, stop or pause a clock: when to look next follows from the new state
+    fields["next_check_at"] = evaluate({**incident, **fields}, now).next_check_at
     entry = {"at": now, "what": action.value, "by": actor, "from": current.value, "to": target.value}
     if details.get("reason"):
         entry["reason"] = details["reason"]

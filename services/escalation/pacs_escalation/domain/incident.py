@@ -10,6 +10,7 @@ from pacs_contracts.api import IncidentPublic
 from pacs_contracts.common import Tier, parse_duration
 from pacs_contracts.events import FaultReported, IncidentOpened
 from pacs_escalation.domain.lifecycle import State
+from pacs_escalation.domain.sla import evaluate
 from pacs_escalation.domain.terms import calendar_for, entitlement
 
 
@@ -17,7 +18,7 @@ def open_from_fault(fault: FaultReported, site: dict[str, Any], now: datetime) -
     """A new incident at L1; the contract terms in force are frozen onto it."""
     terms = dict(site["contract"])
     calendar = calendar_for(terms, now)
-    return {
+    incident = {
         "_id": f"INC-{uuid.uuid4().hex[:16].upper()}",
         "site_id": fault.site_id,
         "region": site["region"],
@@ -34,6 +35,8 @@ def open_from_fault(fault: FaultReported, site: dict[str, Any], now: datetime) -
         "pauses": [],
         "timeline": [{"at": now, "what": "opened", "tier": Tier.L1.value, "assignee_id": site["account_engineer_id"]}],
     }
+    incident["next_check_at"] = evaluate(incident, now).next_check_at
+    return incident
 
 
 def opened_event(incident: dict[str, Any]) -> IncidentOpened:

@@ -3,45 +3,52 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
-from pacs_contracts.events import IncidentOpened
+from pacs_contracts.events import IncidentEscalated, IncidentOpened
 
-TEMPLATES = {
+OPENED = {
     "en": "[PACS] {incident_id} {severity} at {site_id}: {summary}. You own it at {tier}; respond now.",
     "zh-CN": "[PACS] {incident_id} {site_id} 故障（{severity}）：{summary}。{tier} 由您负责，请立即响应。",
 }
+ESCALATED = {
+    "en": "[PACS] {incident_id} at {site_id} escalated {from_tier}→{to_tier}: {reason}. You own it now; respond now.",
+    "zh-CN": "[PACS] {incident_id} {site_id} 已升级 {from_tier}→{to_tier}。现由您负责，请立即响应。",
+}
 
 
-def notification_id(event_id: str, engineer_id: str, reason: str) -> str:
+def notification_id(event_key: str, engineer_id: str, reason: str) -> str:
     """Deterministic, so one event never creates two notifications for one engineer."""
-    digest = hashlib.sha256(f"{event_id}|{engineer_id}|{reason}".encode()).hexdigest()[:16].upper()
+    digest = hashlib.sha256(f"{event_key}|{engineer_id}|{reason}".encode()).hexdigest()[:16].upper()
     return f"N-{digest}"
 
 
 def incident_opened_text(event: IncidentOpened, locale: str) -> str:
-    template = TEMPLATES.get(locale, TEMPLATES["en"])
-    return template.format(
-        incident_id=event.incident_id,
-        severity=event.severity.value,
-        site_id=event.site_id,
-        summary=event.summary,
-        tier=event.tier.value,
-    )
+    return OPENED.get(locale, OPENED["en"]).format(
+        incident_id=event.incident_id, severity=event.severity.value, site_id=event.site_id,
+        summary=event.summary, tier=event.tier.value,
+    )  # fmt: skip
+
+
+def incident_escalated_text(event: IncidentEscalated, locale: str) -> str:
+    return ESCALATED.get(locale, ESCALATED["en"]).format(
+        incident_id=event.incident_id, site_id=event.site_id, from_tier=event.from_tier.value,
+        to_tier=event.to_tier.value, reason=event.reason,
+    )  # fmt: skip
 
 
 def new_notification(
-    *, event_id: str, event: IncidentOpened, engineer: dict[str, Any] | None, channel: str, now: Any
+    *, event_key: str, incident_id: str, engineer_id: str, reason: str, text: str, channel: str, now: datetime
 ) -> dict[str, Any]:
-    locale = engineer["locale"] if engineer else "en"
     return {
-        "_id": notification_id(event_id, event.assignee_id, "incident.opened"),
-        "incident_id": event.incident_id,
-        "engineer_id": event.assignee_id,
-        "reason": "incident.opened",
+        "_id": notification_id(event_key, engineer_id, reason),
+        "incident_id": incident_id,
+        "engineer_id": engineer_id,
+        "reason": reason,
         "channel": channel,
         "status": "queued",
-        "text": incident_opened_text(event, locale),
+        "text": text,
         "created_at": now,
         "sent_at": None,
         "attempts": 0,

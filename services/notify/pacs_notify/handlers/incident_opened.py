@@ -3,15 +3,17 @@ from datetime import UTC, datetime
 from pacs_contracts.events import IncidentOpened
 from pacs_kit.uow import Tx
 from pacs_notify.deps import NotifyDeps
-from pacs_notify.domain.messages import new_notification
+from pacs_notify.domain.messages import incident_opened_text, new_notification
 
 
 async def handle(event: IncidentOpened, *, tx: Tx, deps: NotifyDeps) -> None:
     engineer = await deps.engineers.get(event.assignee_id, tx.session)
     notification = new_notification(
-        event_id=f"{event.incident_id}:opened",
-        event=event,
-        engineer=engineer,
+        event_key=f"{event.incident_id}:opened",
+        incident_id=event.incident_id,
+        engineer_id=event.assignee_id,
+        reason=event.type,
+        text=incident_opened_text(event, engineer["locale"] if engineer else "en"),
         channel=deps.channel.name,
         now=datetime.now(UTC),
     )

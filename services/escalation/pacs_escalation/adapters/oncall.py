@@ -1,0 +1,42 @@
+"""Finding the engineer who takes an incident at a tier: the region's roster, then the global one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo.asynchronous.client_session import AsyncClientSession
+
+from pacs_contracts.common import parse_duration
+from pacs_escalation.adapters.repository import Engineers, Rosters
+from pacs_escalation.domain.roster import OnCall, Override, Roster, on_call
+
+GLOBAL = "global"  # L4 R&D and any tier without a regional roster
+
+
+def roster_from(doc: dict[str, Any]) -> Roster:
+    return Roster(
+        time_zone=doc["time_zone"],
+        engineers=tuple(doc["engineers"]),
+        rotation_start=datetime.fromisoformat(doc["rotation_start"]),
+        shift=parse_duration(doc["shift"]),
+        overrides=tuple(
+            Override(o["engineer_id"], datetime.fromisoformat(o["start"]), datetime.fromisoformat(o["end"]))
+            for o in doc.get("overrides", [])
+        ),
+    )
+
+
+async def who_takes(
+    rosters: Rosters, engineers: Engineers, region: str, tier: str, at: datetime, session: AsyncClientSession | None
+) -> OnCall | None:
+    """The on-call engineer for (region, tier) at `at`; failing a roster, any engineer of that tier."""
+    for where in (region, GLOBAL):
+        doc = await rosters.get(where, tier, session)
+        if doc is not None and (found := on_call(roster_from(doc), at)) is not None:
+            return found
+    for where in (region, GLOBAL):
+        engineer = await engineers.any_of(where, tier, session)
+        if engineer is not None:
+            return OnCall(engineer["_id"], "tier", at)
+    return None

@@ -1,0 +1,63 @@
+"""What the contract clocks demand of an incident at a given moment: breaches, ladder steps, next check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pacs_contracts.common import Tier, parse_duration
+from pacs_escalation.domain.clock import Pause, Step, due_at, next_step, running_time, steps_due
+from pacs_escalation.domain.lifecycle import State
+from pacs_escalation.domain.terms import calendar_for, ladder
+
+CLOSED = (State.resolved.value, State.closed.value)
+
+
+@dataclass(frozen=True)
+class Decision:
+    breaches: list[tuple[str, datetime]] = field(default_factory=list)  # (clock, deadline), each once
+    steps: list[Step] = field(default_factory=list)  # rungs to climb now, lowest first
+    next_check_at: datetime | None = None  # None: nothing can fall due (closed or paused)
+
+
+def _pauses(incident: dict[str, Any]) -> list[Pause]:
+    return [(p["from"], p["until"]) for p in incident.get("pauses", [])]
+
+
+def evaluate(incident: dict[str, Any], now: datetime) -> Decision:
+    """Pure: the same incident and moment always give the same decision."""
+    if incident["state"] in CLOSED:
+        return Decision()
+    terms = incident["terms"]
+    calendar = calendar_for(terms, incident["opened_at"])
+    pauses = _pauses(incident)
+    breached = set(incident.get("breached_clocks", []))
+    breaches: list[tuple[str, datetime]] = []
+    upcoming: list[datetime] = []
+
+    def watch(clock: str, deadline: datetime | None) -> None:
+        if deadline is None or clock in breached:
+            return
+        if now >= deadline:
+            breaches.append((clock, deadline))
+        else:
+            upcoming.append(deadline)
+
+    if incident.get("acknowledged_at") is None:
+        watch("response", incident["response_due"])
+    if incident.get("on_site_required_at") is not None and incident.get("on_site_at") is None:
+        started = incident["on_site_required_at"]
+        later = [p for p in pauses if p[0] >= started]
+        watch("on_site", due_at(calendar, started, parse_duration(terms["on_site"]), later))
+
+    rungs = ladder(terms)
+    ran = running_time(calendar, incident["opened_at"], now, pauses)
+    steps = steps_due(rungs, Tier(incident["tier"]), ran)
+    top = steps[-1].tier if steps else Tier(incident["tier"])
+    following = next_step(rungs, top)
+    if following is not None:
+        deadline = due_at(calendar, incident["opened_at"], following.after, pauses)
+        if deadline is not None:
+            upcoming.append(deadline)
+    return Decision(breaches, steps, min(upcoming) if upcoming else None)

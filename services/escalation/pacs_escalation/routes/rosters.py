@@ -1,0 +1,54 @@
+"""On-call rosters per region and tier, and who is on call."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from pacs_contracts.api import OnCallPublic, RosterPublic, RosterPut
+from pacs_contracts.common import Identifier, Tier
+from pacs_escalation.adapters.oncall import who_takes
+from pacs_escalation.deps import DepsDep
+from pacs_kit.deps import Admin, Staff
+from pacs_kit.problems import Problem
+
+router = APIRouter(prefix="/api/v1", tags=["on-call"])
+
+
+@router.put("/rosters/{region}/{tier}", response_model=RosterPublic, summary="Replace a region's roster for a tier")
+async def put_roster(region: Identifier, tier: Tier, body: RosterPut, _: Admin, deps: DepsDep) -> RosterPublic:
+    for override in body.overrides:
+        if override.end <= override.start:
+            raise Problem(422, "Invalid request", f"override for {override.engineer_id} ends before it starts",
+                          slug="invalid-request")  # fmt: skip
+    await deps.rosters.put(region, tier.value, body.model_dump(mode="json"))
+    return RosterPublic(region=region, tier=tier, **body.model_dump())
+
+
+@router.get("/rosters/{region}/{tier}", response_model=RosterPublic, summary="A region's roster for a tier")
+async def get_roster(region: Identifier, tier: Tier, _: Staff, deps: DepsDep) -> RosterPublic:
+    doc = await deps.rosters.get(region, tier.value)
+    if doc is None:
+        raise Problem(404, "Not found", f"no {tier.value} roster for region {region!r}", slug="not-found")
+    return RosterPublic(region=region, tier=tier, **{k: v for k, v in doc.items() if k != "_id"})
+
+
+@router.get("/oncall", response_model=OnCallPublic, summary="Who is on call for a tier in a region")
+async def who_is_on_call(
+    _: Staff,
+    deps: DepsDep,
+    region: Identifier,
+    tier: Tier,
+    at: Annotated[datetime | None, Query(description="default: now")] = None,
+) -> OnCallPublic:
+    when = at or datetime.now(UTC)
+    if when.tzinfo is None:
+        raise Problem(422, "Invalid request", "at: give a time zone, e.g. 2026-03-02T08:00:00+08:00",
+                      slug="invalid-request")  # fmt: skip
+    found = await who_takes(deps.rosters, deps.engineers, region, tier.value, when, None)
+    if found is None:
+        return OnCallPublic(region=region, tier=tier, at=when, engineer_id=None)
+    return OnCallPublic(region=region, tier=tier, at=when, engineer_id=found.engineer_id, source=found.source,
+                        until=found.until if found.source != "tier" else None)  # fmt: skip
