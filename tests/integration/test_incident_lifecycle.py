@@ -10,7 +10,7 @@ import aio_pika
 import httpx
 
 from pacs_contracts import Envelope
-from pacs_contracts.events import IncidentAcknowledged, IncidentResolved
+from pacs_contracts.events import IncidentAcknowledged, IncidentEscalated, IncidentReassigned, IncidentResolved
 from pacs_escalation.main import create_app
 from pacs_escalation.settings import EscalationSettings
 from pacs_kit.service import Kit
@@ -109,3 +109,39 @@ async def test_editing_a_contract_never_changes_a_running_incident(
         refused = await client.put("/api/v1/sites/SITE-L/contract", json=bad_zone)
         assert refused.status_code == 422 and "IANA" in refused.text
         assert (await client.put("/api/v1/sites/SITE-NONE/contract", json=terms)).status_code == 404
+
+
+async def test_a_supervisor_escalates_by_hand_and_reassigns_within_the_tier(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any], tap: Callable[..., Any]
+) -> None:
+    app = create_app(settings_for(EscalationSettings))
+    kit: Kit = app.state.kit
+    admin = {"Authorization": "Bearer " + kit.auth.tokens.mint("ops", ["admin"], timedelta(minutes=5))}
+    engineer = {"Authorization": "Bearer " + kit.auth.tokens.mint("ENG-L", ["engineer"], timedelta(minutes=5))}
+    events = await tap(IncidentEscalated.type, IncidentReassigned.type)
+    async with running(app, admin) as client:
+        for engineer_id, tier in (("ENG-L", "L1"), ("ENG-S1", "L2"), ("ENG-S2", "L2")):
+            body = {"engineer_id": engineer_id, "name": engineer_id, "region": "east", "tier": tier}
+            assert (await client.post("/api/v1/engineers", json=body)).status_code == 201
+        site = {"site_id": "SITE-L", "name": "Lifecycle Hospital", "region": "east", "account_engineer_id": "ENG-L"}
+        await client.post("/api/v1/sites", json=site)
+        incident = await _open_incident(amqp_url, namespace, client, "F-MANUAL")
+        path = f"/api/v1/incidents/{incident['incident_id']}"
+
+        up = await client.post(f"{path}/escalate", json={"reason": "beyond L1 skills"}, headers=engineer)
+        assert up.status_code == 200 and (up.json()["tier"], up.json()["assignee_id"]) == ("L2", "ENG-S1")
+        refused = await client.post(f"{path}/reassign", json={"engineer_id": "ENG-S2", "reason": "x"}, headers=engineer)
+        assert refused.status_code == 403, "engineers do not reassign; supervisors do"
+        moved = await client.post(f"{path}/reassign", json={"engineer_id": "ENG-S2", "reason": "ENG-S1 is on leave"})
+        assert moved.status_code == 200 and moved.json()["assignee_id"] == "ENG-S2"
+        down = await client.post(f"{path}/reassign", json={"engineer_id": "ENG-L", "reason": "back"})
+        assert down.status_code == 409
+
+        async def both() -> list[str] | None:
+            types = [m["type"] for m in await events.drain()]
+            return types if len(types) >= 2 else None
+
+        assert await eventually(both, timeout=10, what="escalated and reassigned on the bus") == [
+            "incident.escalated",
+            "incident.reassigned",
+        ]

@@ -3,8 +3,9 @@ from typing import Any
 
 import pytest
 
-from pacs_contracts.events import IncidentAcknowledged, IncidentResolved
-from pacs_escalation.domain.actions import apply
+from pacs_contracts.common import Tier
+from pacs_contracts.events import IncidentAcknowledged, IncidentEscalated, IncidentReassigned, IncidentResolved
+from pacs_escalation.domain.actions import NotAllowed, apply, hand_over
 from pacs_escalation.domain.calendar import BusinessCalendar
 from pacs_escalation.domain.incident import open_from_fault
 from pacs_escalation.domain.lifecycle import Action, IllegalTransition, State
@@ -30,7 +31,7 @@ def test_the_way_through_a_fault_fixed_on_site() -> None:
     incident = walk(fresh(), Action.acknowledge, Action.request_on_site, Action.check_in, details=resolution)
     assert incident["state"] == State.on_site
     change = apply(incident, Action.resolve, NOW, "ENG-1", resolution)
-    assert change.to_state is State.resolved
+    assert change.fields["state"] == State.resolved
     assert [type(e) for e in change.events] == [IncidentResolved]
 
 
@@ -78,3 +79,25 @@ def test_warranty_decides_calendar_and_entitlement() -> None:
     assert calendar_for(terms, in_warranty) == BusinessCalendar.always()
     assert calendar_for(terms, after).time_zone == "Asia/Shanghai"
     assert (entitlement(terms, in_warranty), entitlement(terms, after)) == ("free", "billable")
+
+
+def test_a_manual_escalation_climbs_and_a_reassignment_stays_in_the_tier() -> None:
+    incident = fresh()
+    up = hand_over(incident, Tier.L2, "ENG-2", NOW, "sup", "customer escalated to management")
+    assert up.fields["tier"] == "L2" and isinstance(up.events[0], IncidentEscalated)
+    moved = hand_over({**incident, **up.fields}, Tier.L2, "ENG-3", NOW, "sup", "ENG-2 is ill")
+    assert isinstance(moved.events[0], IncidentReassigned) and moved.events[0].previous_assignee_id == "ENG-2"
+
+
+@pytest.mark.parametrize(
+    ("tier", "assignee", "state", "why"),
+    [(Tier.L1, "ENG-1", "opened", "already owns"), (Tier.L1, "ENG-9", "resolved", "reopen it first")],
+)
+def test_hand_overs_that_make_no_sense_are_refused(tier: Tier, assignee: str, state: str, why: str) -> None:
+    with pytest.raises(NotAllowed, match=why):
+        hand_over({**fresh(), "state": state}, tier, assignee, NOW, "sup", "because")
+
+
+def test_nobody_escalates_downwards() -> None:
+    with pytest.raises(NotAllowed, match="down"):
+        hand_over({**fresh(), "tier": "L3"}, Tier.L2, "ENG-2", NOW, "sup", "because")

@@ -191,6 +191,16 @@ class PendingCreate(Contract):
     reason: ShortText
 
 
+class EscalationCreate(Contract):
+    reason: ShortText
+    to_tier: Tier | None = Field(None, description="default: the next tier up")
+
+
+class ReassignmentCreate(Contract):
+    engineer_id: Identifier
+    reason: ShortText
+
+
 class ReopenCreate(Contract):
     reason: ShortText
 

@@ -63,6 +63,19 @@ class IncidentEscalated(Event):
     escalated_at: datetime
 
 
+class IncidentReassigned(Event):
+    """Ownership moved within a tier (a supervisor's decision); escalation moves it between tiers."""
+
+    type = "incident.reassigned"
+    incident_id: Identifier
+    site_id: Identifier
+    tier: Tier
+    previous_assignee_id: Identifier
+    assignee_id: Identifier
+    reason: ShortText
+    reassigned_at: datetime
+
+
 class IncidentAcknowledged(Event):
     type = "incident.acknowledged"
     incident_id: Identifier

@@ -2,10 +2,10 @@
 
 from fastapi import FastAPI
 
-from pacs_contracts.events import EngineerRegistered, IncidentEscalated, IncidentOpened
+from pacs_contracts.events import EngineerRegistered, IncidentEscalated, IncidentOpened, IncidentReassigned
 from pacs_kit.service import Kit, ServiceSpec, build_service
 from pacs_notify.deps import NotifyDeps
-from pacs_notify.handlers import engineer_registered, incident_escalated, incident_opened
+from pacs_notify.handlers import engineer_registered, incident_escalated, incident_opened, incident_reassigned
 from pacs_notify.routes import notifications
 from pacs_notify.settings import NotifySettings
 
@@ -13,6 +13,7 @@ HANDLERS = {
     EngineerRegistered: engineer_registered.handle,
     IncidentOpened: incident_opened.handle,
     IncidentEscalated: incident_escalated.handle,
+    IncidentReassigned: incident_reassigned.handle,
 }
 
 

@@ -81,11 +81,16 @@ class Incidents(Repository):
         return await self.collection.find_one({"_id": incident_id})
 
     async def transition(
-        self, incident_id: str, from_state: str, fields: dict[str, Any], entry: Document, session: AsyncClientSession
+        self,
+        incident_id: str,
+        guard: dict[str, Any],
+        fields: dict[str, Any],
+        entry: Document,
+        session: AsyncClientSession,
     ) -> bool:
-        """Apply a lifecycle change if the incident is still in `from_state`; False if it moved meanwhile."""
+        """Apply a change if the incident still matches `guard`; False if it moved meanwhile."""
         result = await self.collection.update_one(
-            {"_id": incident_id, "state": from_state}, {"$set": fields, "$push": {"timeline": entry}}, session=session
+            {"_id": incident_id, **guard}, {"$set": fields, "$push": {"timeline": entry}}, session=session
         )
         return result.matched_count == 1
 

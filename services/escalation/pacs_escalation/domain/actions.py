@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pacs_contracts.events import Event, IncidentAcknowledged, IncidentResolved
+from pacs_contracts.common import Tier
+from pacs_contracts.events import Event, IncidentAcknowledged, IncidentEscalated, IncidentReassigned, IncidentResolved
 from pacs_escalation.domain.lifecycle import Action, State, next_state
-from pacs_escalation.domain.sla import evaluate
+from pacs_escalation.domain.sla import CLOSED, evaluate
 
 
 @dataclass(frozen=True)
 class Change:
-    from_state: State
-    to_state: State
+    guard: dict[str, Any]  # what the incident must still look like for the change to apply
     fields: dict[str, Any]
     entry: dict[str, Any]
     events: list[Event] = field(default_factory=list)
@@ -67,4 +67,34 @@ def apply(incident: dict[str, Any], action: Action, now: datetime, actor: str, d
     entry = {"at": now, "what": action.value, "by": actor, "from": current.value, "to": target.value}
     if details.get("reason"):
         entry["reason"] = details["reason"]
-    return Change(current, target, fields, entry, _events(action, incident, now, actor, details))
+    guard = {"state": current.value, "tier": incident["tier"]}
+    return Change(guard, fields, entry, _events(action, incident, now, actor, details))
+
+
+class NotAllowed(ValueError):
+    pass
+
+
+def hand_over(incident: dict[str, Any], to_tier: Tier, assignee: str, now: datetime, actor: str, reason: str) -> Change:
+    """A manual escalation (to a higher tier) or reassignment (same tier) of an open incident."""
+    current = Tier(incident["tier"])
+    if incident["state"] in CLOSED:
+        raise NotAllowed(f"the incident is {incident['state']}; reopen it first")
+    order = list(Tier)
+    if order.index(to_tier) < order.index(current):
+        raise NotAllowed(f"cannot escalate from {current.value} down to {to_tier.value}")
+    if to_tier is current and assignee == incident["assignee_id"]:
+        raise NotAllowed(f"{assignee} already owns the incident")
+    fields = {"tier": to_tier.value, "assignee_id": assignee}
+    fields["next_check_at"] = evaluate({**incident, **fields}, now).next_check_at
+    what = "escalated" if to_tier is not current else "reassigned"
+    entry = {"at": now, "what": what, "by": actor, "from": current.value, "to": to_tier.value,
+             "assignee_id": assignee, "reason": reason}  # fmt: skip
+    common = {"incident_id": incident["_id"], "site_id": incident["site_id"], "reason": reason,
+              "previous_assignee_id": incident["assignee_id"], "assignee_id": assignee}  # fmt: skip
+    event: Event = (
+        IncidentEscalated(**common, from_tier=current, to_tier=to_tier, escalated_at=now)
+        if to_tier is not current
+        else IncidentReassigned(**common, tier=current, reassigned_at=now)
+    )
+    return Change({"state": incident["state"], "tier": current.value}, fields, entry, [event])

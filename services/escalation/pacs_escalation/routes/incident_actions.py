@@ -7,11 +7,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter
 
-from pacs_contracts.api import IncidentPublic, PendingCreate, ReopenCreate, ResolutionCreate
-from pacs_contracts.common import Role
+from pacs_contracts.api import (
+    EscalationCreate,
+    IncidentPublic,
+    PendingCreate,
+    ReassignmentCreate,
+    ReopenCreate,
+    ResolutionCreate,
+)
+from pacs_contracts.common import Role, Tier
+from pacs_escalation.adapters.oncall import who_takes
 from pacs_escalation.deps import DepsDep, EscalationDeps
 from pacs_escalation.domain import incident as incidents
-from pacs_escalation.domain.actions import apply
+from pacs_escalation.domain.actions import Change, NotAllowed, apply, hand_over
 from pacs_escalation.domain.lifecycle import Action, IllegalTransition
 from pacs_kit.auth import Principal, require
 from pacs_kit.deps import KitDep
@@ -21,28 +29,83 @@ from pacs_kit.uow import Tx
 
 router = APIRouter(prefix="/api/v1/incidents/{incident_id}", tags=["incidents"])
 Responder = Annotated[Principal, require(Role.engineer, Role.supervisor, Role.admin)]
+Supervisor = Annotated[Principal, require(Role.supervisor, Role.admin)]
 
 
-async def _act(
-    incident_id: str, action: Action, actor: Principal, deps: EscalationDeps, kit: Kit, details: dict[str, Any]
-) -> IncidentPublic:
+def next_tier(tier: Tier) -> Tier | None:
+    order = list(Tier)
+    index = order.index(tier)
+    return order[index + 1] if index + 1 < len(order) else None
+
+
+async def _load(incident_id: str, deps: EscalationDeps) -> dict[str, Any]:
     incident = await deps.incidents.get(incident_id)
     if incident is None:
         raise Problem(404, "Not found", f"no incident {incident_id!r}", slug="not-found")
-    try:
-        change = apply(incident, action, datetime.now(UTC), actor.subject, details)
-    except IllegalTransition as exc:
-        raise Problem(409, "Illegal transition", str(exc), slug="illegal-transition", state=incident["state"]) from None
+    return incident
 
+
+async def _save(incident: dict[str, Any], change: Change, deps: EscalationDeps, kit: Kit) -> IncidentPublic:
     async def save(tx: Tx) -> None:
-        if not await deps.incidents.transition(incident_id, change.from_state, change.fields, change.entry, tx.session):
+        if not await deps.incidents.transition(incident["_id"], change.guard, change.fields, change.entry, tx.session):
             raise Problem(409, "Changed meanwhile", "the incident changed while this action was applied; reload it",
                           slug="conflict")  # fmt: skip
         for event in change.events:
             await tx.emit(event)
 
-    await kit.uow.run(save, correlation_id=incident.get("fault_id") or incident_id)
+    await kit.uow.run(save, correlation_id=incident.get("fault_id") or incident["_id"])
     return incidents.public({**incident, **change.fields})
+
+
+async def _act(
+    incident_id: str, action: Action, actor: Principal, deps: EscalationDeps, kit: Kit, details: dict[str, Any]
+) -> IncidentPublic:
+    incident = await _load(incident_id, deps)
+    try:
+        change = apply(incident, action, datetime.now(UTC), actor.subject, details)
+    except IllegalTransition as exc:
+        raise Problem(409, "Illegal transition", str(exc), slug="illegal-transition", state=incident["state"]) from None
+    return await _save(incident, change, deps, kit)
+
+
+async def _hand_over(
+    incident: dict[str, Any], tier: Tier, assignee: str, actor: Principal, reason: str, deps: EscalationDeps, kit: Kit
+) -> IncidentPublic:
+    try:
+        change = hand_over(incident, tier, assignee, datetime.now(UTC), actor.subject, reason)
+    except NotAllowed as exc:
+        raise Problem(409, "Not allowed now", str(exc), slug="illegal-transition", state=incident["state"]) from None
+    return await _save(incident, change, deps, kit)
+
+
+@router.post("/escalate", response_model=IncidentPublic, summary="Escalate by hand, with a reason")
+async def escalate(
+    incident_id: str, body: EscalationCreate, actor: Responder, deps: DepsDep, kit: KitDep
+) -> IncidentPublic:
+    incident = await _load(incident_id, deps)
+    target = body.to_tier or next_tier(Tier(incident["tier"]))
+    if target is None:
+        raise Problem(
+            409, "Not allowed now", "the incident is already with L4, the top tier", slug="illegal-transition"
+        )
+    found = await who_takes(deps.rosters, deps.engineers, incident["region"], target.value, datetime.now(UTC), None)
+    if found is None:
+        raise Problem(409, "Nobody on call", f"nobody is on call for {target.value} in {incident['region']}",
+                      slug="nobody-on-call")  # fmt: skip
+    return await _hand_over(incident, target, found.engineer_id, actor, body.reason, deps, kit)
+
+
+@router.post("/reassign", response_model=IncidentPublic, summary="Give the incident to another engineer")
+async def reassign(
+    incident_id: str, body: ReassignmentCreate, actor: Supervisor, deps: DepsDep, kit: KitDep
+) -> IncidentPublic:
+    incident = await _load(incident_id, deps)
+    engineer = await deps.engineers.get(body.engineer_id)
+    if engineer is None:
+        raise Problem(
+            422, "Unknown engineer", f"no engineer {body.engineer_id!r} is registered", slug="unknown-engineer"
+        )
+    return await _hand_over(incident, Tier(engineer["tier"]), body.engineer_id, actor, body.reason, deps, kit)
 
 
 @router.post("/acknowledge", response_model=IncidentPublic, summary="Acknowledge: the response clock stops")

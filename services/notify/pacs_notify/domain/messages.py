@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from pacs_contracts.events import IncidentEscalated, IncidentOpened
+from pacs_contracts.events import IncidentEscalated, IncidentOpened, IncidentReassigned
 
 OPENED = {
     "en": "[PACS] {incident_id} {severity} at {site_id}: {summary}. You own it at {tier}; respond now.",
@@ -15,6 +15,12 @@ OPENED = {
 ESCALATED = {
     "en": "[PACS] {incident_id} at {site_id} escalated {from_tier}→{to_tier}: {reason}. You own it now; respond now.",
     "zh-CN": "[PACS] {incident_id} {site_id} 已升级 {from_tier}→{to_tier}。现由您负责，请立即响应。",
+}
+
+
+REASSIGNED = {
+    "en": "[PACS] {incident_id} at {site_id} ({tier}) is now yours: {reason}. Respond now.",
+    "zh-CN": "[PACS] {incident_id} {site_id}（{tier}）已转交给您，请立即响应。",
 }
 
 
@@ -36,6 +42,12 @@ def incident_escalated_text(event: IncidentEscalated, locale: str) -> str:
         incident_id=event.incident_id, site_id=event.site_id, from_tier=event.from_tier.value,
         to_tier=event.to_tier.value, reason=event.reason,
     )  # fmt: skip
+
+
+def incident_reassigned_text(event: IncidentReassigned, locale: str) -> str:
+    return REASSIGNED.get(locale, REASSIGNED["en"]).format(
+        incident_id=event.incident_id, site_id=event.site_id, tier=event.tier.value, reason=event.reason
+    )
 
 
 def new_notification(

@@ -1,0 +1,13 @@
+from pacs_contracts.events import IncidentReassigned
+from pacs_kit.uow import Tx
+from pacs_notify.deps import NotifyDeps
+from pacs_notify.domain.messages import incident_reassigned_text
+from pacs_notify.handlers.tell import tell
+
+
+async def handle(event: IncidentReassigned, *, tx: Tx, deps: NotifyDeps) -> None:
+    await tell(
+        tx, deps, incident_id=event.incident_id, engineer_id=event.assignee_id,
+        key=f"{event.incident_id}:reassigned:{event.reassigned_at.isoformat()}",
+        reason=event.type, text=lambda locale: incident_reassigned_text(event, locale),
+    )  # fmt: skip
