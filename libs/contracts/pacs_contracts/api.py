@@ -185,6 +185,8 @@ class IncidentPublic(Contract):
     response_due: datetime | None
     acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
+    source: str = Field("fault", description="fault (HIS or call) or monitoring")
+    occurrences: int = Field(1, description="breaches of the same problem folded into this incident")
 
 
 class PendingCreate(Contract):

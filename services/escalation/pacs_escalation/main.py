@@ -2,9 +2,9 @@
 
 from fastapi import FastAPI
 
-from pacs_contracts.events import FaultReported, SlaTick
+from pacs_contracts.events import FaultReported, MetricBreached, MetricRecovered, SlaTick
 from pacs_escalation.deps import EscalationDeps
-from pacs_escalation.handlers import fault_reported, sla_tick
+from pacs_escalation.handlers import fault_reported, metric_breached, metric_recovered, sla_tick
 from pacs_escalation.routes import engineers, incident_actions, incidents, rosters, sites
 from pacs_escalation.settings import EscalationSettings
 from pacs_kit.service import ServiceSpec, build_service
@@ -12,6 +12,8 @@ from pacs_kit.service import ServiceSpec, build_service
 HANDLERS = {
     FaultReported: fault_reported.handle,
     SlaTick: sla_tick.handle,
+    MetricBreached: metric_breached.handle,
+    MetricRecovered: metric_recovered.handle,
 }
 
 

@@ -72,6 +72,11 @@ class Incidents(Repository):
         IndexModel([("state", ASCENDING), ("response_due", ASCENDING)]),
         IndexModel([("assignee_id", ASCENDING)]),
         IndexModel([("next_check_at", ASCENDING)]),
+        IndexModel(
+            [("open_problem_key", ASCENDING)],
+            unique=True,
+            partialFilterExpression={"open_problem_key": {"$type": "string"}},
+        ),
     ]
 
     async def add(self, incident: Document, session: AsyncClientSession) -> None:
@@ -93,6 +98,25 @@ class Incidents(Repository):
             {"_id": incident_id, **guard}, {"$set": fields, "$push": {"timeline": entry}}, session=session
         )
         return result.matched_count == 1
+
+    async def open_problem(self, key: str, session: AsyncClientSession) -> Document | None:
+        return await self.collection.find_one({"open_problem_key": key}, session=session)
+
+    async def record_occurrence(self, incident_id: str, entry: Document, session: AsyncClientSession) -> None:
+        await self.collection.update_one(
+            {"_id": incident_id}, {"$inc": {"occurrences": 1}, "$push": {"timeline": entry}}, session=session
+        )
+
+    async def open_for_rule(self, site_id: str, host: str, rule: str, session: AsyncClientSession) -> Document | None:
+        """The open incident that a breach of this rule on this host fed, if any."""
+        return await self.collection.find_one(
+            {"site_id": site_id, "open_problem_key": {"$type": "string"},
+             "timeline": {"$elemMatch": {"what": "metric_breached", "host": host, "rule": rule}}},
+            session=session,
+        )  # fmt: skip
+
+    async def record(self, incident_id: str, entry: Document, session: AsyncClientSession) -> None:
+        await self.collection.update_one({"_id": incident_id}, {"$push": {"timeline": entry}}, session=session)
 
     async def due(self, now: datetime, limit: int, session: AsyncClientSession) -> list[Document]:
         """Incidents whose next clock check has come (the index keeps this cheap for a large estate)."""

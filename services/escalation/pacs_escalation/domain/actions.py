@@ -35,7 +35,8 @@ def _stamp(action: Action, incident: dict[str, Any], now: datetime, actor: str, 
         pauses[-1]["until"] = now
         fields |= {"resume_to": None, "pauses": pauses}
     elif action is Action.resolve:
-        fields |= {"resolved_at": now, "resolved_by": actor, "resolution": details}
+        # the problem may come back as a new incident; this one keeps its history
+        fields |= {"resolved_at": now, "resolved_by": actor, "resolution": details, "open_problem_key": None}
     elif action is Action.reopen:
         fields |= {"reopened_at": now, "resolved_at": None, "reopen_count": incident.get("reopen_count", 0) + 1}
     elif action is Action.close:

@@ -8,35 +8,61 @@ from typing import Any
 
 from pacs_contracts.api import IncidentPublic
 from pacs_contracts.common import Tier, parse_duration
-from pacs_contracts.events import FaultReported, IncidentOpened
+from pacs_contracts.events import FaultReported, IncidentOpened, MetricBreached
 from pacs_escalation.domain.lifecycle import State
 from pacs_escalation.domain.sla import evaluate
 from pacs_escalation.domain.terms import calendar_for, entitlement
 
 
-def open_from_fault(fault: FaultReported, site: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """A new incident at L1; the contract terms in force are frozen onto it."""
+def _new(site: dict[str, Any], severity: str, summary: str, now: datetime, **origin: Any) -> dict[str, Any]:
+    """A new incident at L1, owned by the account engineer; the contract terms in force are frozen onto it."""
     terms = dict(site["contract"])
     calendar = calendar_for(terms, now)
     incident = {
         "_id": f"INC-{uuid.uuid4().hex[:16].upper()}",
-        "site_id": fault.site_id,
+        "site_id": site["_id"],
         "region": site["region"],
-        "fault_id": fault.fault_id,
+        "fault_id": None,
         "state": State.opened.value,
         "tier": Tier.L1.value,
         "assignee_id": site["account_engineer_id"],
-        "severity": fault.severity.value,
-        "summary": f"{fault.code}" + (f" on {fault.equipment_id}" if fault.equipment_id else ""),
+        "severity": severity,
+        "summary": summary,
         "terms": terms,
         "entitlement": entitlement(terms, now),
         "opened_at": now,
         "response_due": calendar.add(now, parse_duration(terms["response"])),
         "pauses": [],
         "timeline": [{"at": now, "what": "opened", "tier": Tier.L1.value, "assignee_id": site["account_engineer_id"]}],
+        **origin,
     }
     incident["next_check_at"] = evaluate(incident, now).next_check_at
     return incident
+
+
+def open_from_fault(fault: FaultReported, site: dict[str, Any], now: datetime) -> dict[str, Any]:
+    summary = fault.code + (f" on {fault.equipment_id}" if fault.equipment_id else "")
+    return _new(site, fault.severity.value, summary, now, fault_id=fault.fault_id, source="fault")
+
+
+def problem_key(site_id: str, problem_class: str) -> str:
+    """One open incident per site and problem, however many breaches report it."""
+    return f"{site_id}|{problem_class}"
+
+
+def open_from_breach(breach: MetricBreached, site: dict[str, Any], now: datetime) -> dict[str, Any]:
+    incident = _new(
+        site, breach.severity.value, f"{breach.rule} on {breach.host}", now,
+        source="monitoring", open_problem_key=problem_key(breach.site_id, breach.problem_class),
+        problem_class=breach.problem_class, occurrences=1,
+    )  # fmt: skip
+    incident["timeline"].append(breach_entry(breach, now))
+    return incident
+
+
+def breach_entry(breach: MetricBreached, now: datetime) -> dict[str, Any]:
+    return {"at": now, "what": "metric_breached", "host": breach.host, "rule": breach.rule, "value": breach.value,
+            "threshold": breach.threshold}  # fmt: skip
 
 
 def opened_event(incident: dict[str, Any]) -> IncidentOpened:
@@ -66,4 +92,6 @@ def public(incident: dict[str, Any]) -> IncidentPublic:
         response_due=incident["response_due"],
         acknowledged_at=incident.get("acknowledged_at"),
         resolved_at=incident.get("resolved_at"),
+        source=incident.get("source", "fault"),
+        occurrences=incident.get("occurrences", 1),
     )

@@ -1,0 +1,23 @@
+"""A breach found by remote monitoring opens an incident before the hospital calls, or adds to the open one."""
+
+from datetime import UTC, datetime
+
+from pacs_contracts.events import MetricBreached
+from pacs_escalation.deps import EscalationDeps
+from pacs_escalation.domain import incident as incidents
+from pacs_kit.uow import Tx
+
+
+async def handle(event: MetricBreached, *, tx: Tx, deps: EscalationDeps) -> None:
+    now = datetime.now(UTC)
+    key = incidents.problem_key(event.site_id, event.problem_class)
+    existing = await deps.incidents.open_problem(key, tx.session)
+    if existing is not None:
+        await deps.incidents.record_occurrence(existing["_id"], incidents.breach_entry(event, now), tx.session)
+        return
+    site = await deps.sites.get(event.site_id, tx.session)
+    if site is None:
+        raise LookupError(f"breach {event.rule} names unknown site {event.site_id}")
+    incident = incidents.open_from_breach(event, site, now)
+    await deps.incidents.add(incident, tx.session)
+    await tx.emit(incidents.opened_event(incident), correlation_id=incident["_id"])
