@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from fastapi.encoders import jsonable_encoder
 
 from pacs_contracts.api import IncidentPublic, Page
 from pacs_contracts.common import Identifier, Tier
@@ -42,3 +43,11 @@ async def list_incidents(
         filters["tier"] = tier.value
     items, total = await deps.incidents.search(filters, limit, offset)
     return Page[IncidentPublic](items=[incidents.public(d) for d in items], total=total)
+
+
+@router.get("/{incident_id}/timeline", summary="Everything that happened to an incident, oldest first")
+async def get_timeline(incident_id: str, _: Staff, deps: DepsDep) -> list[dict[str, Any]]:
+    doc = await deps.incidents.get(incident_id)
+    if doc is None:
+        raise Problem(404, "Not found", f"no incident {incident_id!r}", slug="not-found")
+    return [jsonable_encoder(entry) for entry in doc.get("timeline", [])]
