@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
 import httpx
+import pytest
 
 from pacs_contracts import Envelope
 from pacs_contracts.events import IncidentAcknowledged, IncidentEscalated, IncidentReassigned, IncidentResolved
@@ -145,3 +146,29 @@ async def test_a_supervisor_escalates_by_hand_and_reassigns_within_the_tier(
             "incident.escalated",
             "incident.reassigned",
         ]
+
+
+async def test_a_whole_system_outage_is_counted_against_the_software_budget(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any]
+) -> None:
+    app = create_app(settings_for(EscalationSettings))
+    kit: Kit = app.state.kit
+    admin = {"Authorization": "Bearer " + kit.auth.tokens.mint("ops", ["admin"], timedelta(minutes=5))}
+    async with running(app, admin) as client:
+        await client.post("/api/v1/engineers", json={"engineer_id": "ENG-L", "name": "L One", "region": "east"})
+        site = {"site_id": "SITE-L", "name": "Lifecycle Hospital", "region": "east", "account_engineer_id": "ENG-L",
+                "contract": {"software_downtime_budget": "PT4H"}}  # fmt: skip
+        await client.post("/api/v1/sites", json=site)
+        incident = await _open_incident(amqp_url, namespace, client, "F-DOWN")
+        path = f"/api/v1/incidents/{incident['incident_id']}"
+        fix = {"root_cause": "archive service deadlock", "resolution": "patched", "caused_by": "software",
+               "whole_system_down": True}  # fmt: skip
+        missing = await client.post(f"{path}/resolve", json=fix)
+        assert missing.status_code == 422 and "down_from" in missing.json()["detail"]
+        down_from = (datetime.now(UTC) - timedelta(minutes=90)).isoformat()
+        assert (await client.post(f"{path}/resolve", json={**fix, "down_from": down_from})).status_code == 200
+
+        report = (await client.get("/api/v1/sites/SITE-L/availability")).json()
+        assert report["minutes_down_by_cause"]["software"] == pytest.approx(90, abs=0.5)
+        assert report["software_budget_minutes"] == 240
+        assert report["software_minutes_left"] == pytest.approx(150, abs=0.5)

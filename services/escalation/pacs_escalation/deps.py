@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from pacs_escalation.adapters.repository import Engineers, Incidents, Rosters, Sites
+from pacs_escalation.adapters.repository import Downtime, Engineers, Incidents, Rosters, Sites
 from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
@@ -17,13 +17,15 @@ class EscalationDeps:
     engineers: Engineers
     incidents: Incidents
     rosters: Rosters
+    downtime: Downtime
 
     @classmethod
     def build(cls, kit: Kit) -> EscalationDeps:
-        return cls(Sites(kit.mongo), Engineers(kit.mongo), Incidents(kit.mongo), Rosters(kit.mongo))
+        m = kit.mongo
+        return cls(Sites(m), Engineers(m), Incidents(m), Rosters(m), Downtime(m))
 
     def repositories(self) -> list[Repository]:
-        return [self.sites, self.engineers, self.incidents, self.rosters]
+        return [self.sites, self.engineers, self.incidents, self.rosters, self.downtime]
 
 
 DepsDep = Annotated[EscalationDeps, Depends(deps_of)]

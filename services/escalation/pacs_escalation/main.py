@@ -3,9 +3,10 @@
 from fastapi import FastAPI
 
 from pacs_contracts.events import FaultReported, MetricBreached, MetricRecovered, SlaTick
+from pacs_escalation.adapters.gauges import refresh_availability
 from pacs_escalation.deps import EscalationDeps
 from pacs_escalation.handlers import fault_reported, metric_breached, metric_recovered, sla_tick
-from pacs_escalation.routes import engineers, incident_actions, incidents, rosters, sites
+from pacs_escalation.routes import availability, engineers, incident_actions, incidents, rosters, sites
 from pacs_escalation.settings import EscalationSettings
 from pacs_kit.service import ServiceSpec, build_service
 
@@ -23,7 +24,15 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
             name="escalation",
             settings=settings or EscalationSettings(),
             build_deps=EscalationDeps.build,
-            routers=[sites.router, engineers.router, incidents.router, incident_actions.router, rosters.router],
+            routers=[
+                sites.router,
+                engineers.router,
+                incidents.router,
+                incident_actions.router,
+                rosters.router,
+                availability.router,
+            ],
             handlers=HANDLERS,
+            background=[refresh_availability],
         )
     )

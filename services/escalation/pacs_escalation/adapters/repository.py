@@ -137,3 +137,19 @@ class Incidents(Repository):
     async def search(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[Document], int]:
         cursor = self.collection.find(filters).sort("opened_at", DESCENDING).skip(offset).limit(limit)
         return await cursor.to_list(), await self.collection.count_documents(filters)
+
+
+class Downtime(Repository):
+    """One entry per incident that took a whole system down (its id is the incident's)."""
+
+    collection_name = "downtime"
+    indexes = [IndexModel([("site_id", ASCENDING), ("start", ASCENDING)])]
+
+    async def record(self, entry: Document, session: AsyncClientSession) -> None:
+        await self.collection.replace_one({"_id": entry["_id"]}, entry, upsert=True, session=session)
+
+    async def overlapping(self, site_id: str | None, start: datetime, end: datetime) -> list[Document]:
+        filters: dict[str, Any] = {"start": {"$lt": end}, "end": {"$gt": start}}
+        if site_id is not None:
+            filters["site_id"] = site_id
+        return await self.collection.find(filters).to_list()

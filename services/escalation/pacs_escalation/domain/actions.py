@@ -8,6 +8,7 @@ from typing import Any
 
 from pacs_contracts.common import Tier
 from pacs_contracts.events import Event, IncidentAcknowledged, IncidentEscalated, IncidentReassigned, IncidentResolved
+from pacs_escalation.domain.availability import outage
 from pacs_escalation.domain.lifecycle import Action, State, next_state
 from pacs_escalation.domain.sla import CLOSED, evaluate
 
@@ -18,6 +19,7 @@ class Change:
     fields: dict[str, Any]
     entry: dict[str, Any]
     events: list[Event] = field(default_factory=list)
+    outage: dict[str, Any] | None = None  # for the downtime ledger, when a resolution says the system was down
 
 
 def _stamp(action: Action, incident: dict[str, Any], now: datetime, actor: str, details: dict[str, Any]) -> dict:
@@ -69,7 +71,8 @@ def apply(incident: dict[str, Any], action: Action, now: datetime, actor: str, d
     if details.get("reason"):
         entry["reason"] = details["reason"]
     guard = {"state": current.value, "tier": incident["tier"]}
-    return Change(guard, fields, entry, _events(action, incident, now, actor, details))
+    down = outage(incident, details, now) if action is Action.resolve else None
+    return Change(guard, fields, entry, _events(action, incident, now, actor, details), down)
 
 
 class NotAllowed(ValueError):

@@ -20,6 +20,7 @@ from pacs_escalation.adapters.oncall import who_takes
 from pacs_escalation.deps import DepsDep, EscalationDeps
 from pacs_escalation.domain import incident as incidents
 from pacs_escalation.domain.actions import Change, NotAllowed, apply, hand_over
+from pacs_escalation.domain.availability import InvalidOutage
 from pacs_escalation.domain.lifecycle import Action, IllegalTransition
 from pacs_kit.auth import Principal, require
 from pacs_kit.deps import KitDep
@@ -50,6 +51,8 @@ async def _save(incident: dict[str, Any], change: Change, deps: EscalationDeps, 
         if not await deps.incidents.transition(incident["_id"], change.guard, change.fields, change.entry, tx.session):
             raise Problem(409, "Changed meanwhile", "the incident changed while this action was applied; reload it",
                           slug="conflict")  # fmt: skip
+        if change.outage is not None:
+            await deps.downtime.record(change.outage, tx.session)
         for event in change.events:
             await tx.emit(event)
 
@@ -65,6 +68,8 @@ async def _act(
         change = apply(incident, action, datetime.now(UTC), actor.subject, details)
     except IllegalTransition as exc:
         raise Problem(409, "Illegal transition", str(exc), slug="illegal-transition", state=incident["state"]) from None
+    except InvalidOutage as exc:
+        raise Problem(422, "Invalid request", str(exc), slug="invalid-request") from None
     return await _save(incident, change, deps, kit)
 
 

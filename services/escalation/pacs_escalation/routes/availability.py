@@ -1,0 +1,34 @@
+"""Downtime per site and year, against the software budget of its contract."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from pacs_contracts.common import parse_duration
+from pacs_escalation.deps import DepsDep
+from pacs_escalation.domain.availability import summary
+from pacs_kit.deps import Staff
+from pacs_kit.problems import Problem
+
+router = APIRouter(prefix="/api/v1/sites/{site_id}", tags=["availability"])
+
+
+@router.get("/availability", summary="Minutes down by cause, the software budget and what is left")
+async def availability(
+    site_id: str,
+    _: Staff,
+    deps: DepsDep,
+    year: Annotated[int | None, Query(ge=2000, le=2100, description="default: this year")] = None,
+) -> dict[str, Any]:
+    site = await deps.sites.get(site_id)
+    if site is None:
+        raise Problem(404, "Not found", f"no site {site_id!r}", slug="not-found")
+    year = year or datetime.now(UTC).year
+    entries = await deps.downtime.overlapping(
+        site_id, datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    )
+    budget = parse_duration(site["contract"].get("software_downtime_budget", "PT4H")).total_seconds() / 60
+    return {"site_id": site_id, **summary(entries, year, budget)}
