@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -55,3 +56,12 @@ async def test_a_kill_mid_ladder_loses_no_step_and_repeats_none(platform: Platfo
 
     sent = await eventually(told, timeout=15, what="the owner and every new owner told")
     assert sent == Counter({"ENG-EAST-1": 1, "ENG-L2-1": 1, "ENG-L3-1": 1, "ENG-L4-1": 1})
+
+    window = {"from": incident["opened_at"], "to": (datetime.now(UTC) + timedelta(minutes=1)).isoformat()}
+    response = await admin.get("/api/v1/reports/sla", params={**window, "group_by": "site"})
+    assert response.status_code == 200, response.text
+    report = response.json()
+    ladder_site = next(g for g in report["groups"] if g["site"] == "SITE-LADDER")
+    assert ladder_site["compliance"]["response"] == {"met": 0, "breached": 1, "percent": 0.0}
+    on_call = (await admin.get("/api/v1/oncall", params={"region": "east", "tier": "L3"})).json()
+    assert on_call["engineer_id"] == "ENG-L3-1", "with no roster, any engineer of the tier takes it"

@@ -6,7 +6,7 @@ from pacs_contracts.events import FaultReported, MetricBreached, MetricRecovered
 from pacs_escalation.adapters.gauges import refresh_availability
 from pacs_escalation.deps import EscalationDeps
 from pacs_escalation.handlers import fault_reported, metric_breached, metric_recovered, sla_tick
-from pacs_escalation.routes import availability, engineers, incident_actions, incidents, rosters, sites
+from pacs_escalation.routes import availability, engineers, incident_actions, incidents, reports, rosters, sites
 from pacs_escalation.settings import EscalationSettings
 from pacs_kit.service import ServiceSpec, build_service
 
@@ -31,6 +31,7 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
                 incident_actions.router,
                 rosters.router,
                 availability.router,
+                reports.router,
             ],
             handlers=HANDLERS,
             background=[refresh_availability],

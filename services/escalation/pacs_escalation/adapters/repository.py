@@ -134,6 +134,10 @@ class Incidents(Repository):
         result = await self.collection.update_one(guard, update, session=session)
         return result.matched_count == 1
 
+    async def opened_between(self, start: datetime, end: datetime) -> list[Document]:
+        projection = {"timeline": 0, "terms": 0}
+        return await self.collection.find({"opened_at": {"$gte": start, "$lt": end}}, projection).to_list()
+
     async def search(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[Document], int]:
         cursor = self.collection.find(filters).sort("opened_at", DESCENDING).skip(offset).limit(limit)
         return await cursor.to_list(), await self.collection.count_documents(filters)
