@@ -62,3 +62,20 @@ async def delete_namespace(amqp_url: str, namespace: str, services: list[str]) -
         await channel.exchange_delete(f"{namespace}.dead-letter")
     finally:
         await connection.close()
+
+
+async def publish(amqp_url: str, namespace: str, envelope: Any) -> None:
+    """Publish an envelope on a namespace's exchange, as another service would."""
+    connection = await aio_pika.connect(amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(f"{namespace}.events")
+        message = aio_pika.Message(envelope.model_dump_json().encode(), message_id=str(envelope.event_id))
+        await exchange.publish(message, envelope.type)
+
+
+def bearer(kit: Any, subject: str, *roles: str) -> dict[str, str]:
+    """An Authorization header signed with an app's own token settings."""
+    from datetime import timedelta
+
+    return {"Authorization": "Bearer " + kit.auth.tokens.mint(subject, list(roles), timedelta(minutes=5))}

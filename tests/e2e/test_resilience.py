@@ -115,6 +115,12 @@ async def test_poison_messages_end_in_the_dlq_and_the_service_keeps_consuming(
     await eventually(opened, timeout=10, what="a fault after the poison is still handled")
 
 
+async def _all_ready(platform: Platform) -> bool:
+    async with httpx.AsyncClient() as client:
+        codes = [(await client.get(platform.stack.service_url(s) + "/readyz")).status_code for s in SERVICES]
+    return all(c == 200 for c in codes)
+
+
 def _rabbitmqctl(command: str) -> None:
     subprocess.run(["rabbitmqctl", command], check=True, capture_output=True, timeout=120)
 
@@ -139,12 +145,7 @@ async def test_services_reconnect_after_a_broker_restart(
 
     await eventually(consumers_back, timeout=60, what="every service's consumer re-attached", interval=0.5)
 
-    async def ready() -> bool:
-        async with httpx.AsyncClient() as client:
-            codes = [(await client.get(platform.stack.service_url(s) + "/readyz")).status_code for s in SERVICES]
-        return all(c == 200 for c in codes)
-
-    await eventually(ready, timeout=30, what="every service ready again", interval=0.5)
+    await eventually(lambda: _all_ready(platform), timeout=30, what="every service ready again", interval=0.5)
 
     after = await his.post("/api/v1/faults", json=make_fault(platform.site_id))
     for fault_id in (accepted_while_down.json()["fault_id"], after.json()["fault_id"]):
@@ -169,12 +170,9 @@ async def test_services_recover_after_a_database_restart(
     finally:
         await asyncio.to_thread(platform.stack.start_database)
 
-    async def ready() -> bool:
-        async with httpx.AsyncClient() as client:
-            codes = [(await client.get(platform.stack.service_url(s) + "/readyz")).status_code for s in SERVICES]
-        return all(c == 200 for c in codes)
-
-    await eventually(ready, timeout=30, what="every service ready after the database restart", interval=0.5)
+    await eventually(
+        lambda: _all_ready(platform), timeout=30, what="every service ready after the database restart", interval=0.5
+    )
     accepted = await his.post("/api/v1/faults", json=make_fault(platform.site_id))
     assert accepted.status_code == 202
     fault_id = accepted.json()["fault_id"]

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import aio_pika
 import httpx
 
 from pacs_contracts import Envelope
@@ -22,7 +21,7 @@ from pacs_scheduler.main import create_app as scheduler_app
 from pacs_scheduler.settings import SchedulerSettings
 from tests.factories import make_fault_event
 from tests.integration.conftest import running
-from tests.support import eventually
+from tests.support import bearer, eventually, publish
 
 ENGINEERS = [("ENG-A", "east", "L1"), ("ENG-B", "east", "L2"), ("ENG-C", "east", "L3"), ("ENG-D", "global", "L4")]
 STEPS = {"L2": 5.0, "L3": 10.0, "L4": 15.0}  # seconds of contract time; the next step bounds each one
@@ -34,12 +33,9 @@ CONTRACT = {
 
 
 async def _report(amqp_url: str, namespace: str, fault_id: str) -> None:
-    envelope = Envelope.wrap(make_fault_event(fault_id=fault_id, site_id="SITE-X"), producer="test")
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.get_exchange(f"{namespace}.events")
-        await exchange.publish(aio_pika.Message(envelope.model_dump_json().encode()), envelope.type)
+    await publish(
+        amqp_url, namespace, Envelope.wrap(make_fault_event(fault_id=fault_id, site_id="SITE-X"), producer="t")
+    )
 
 
 async def _setup(client: httpx.AsyncClient) -> None:
@@ -65,8 +61,8 @@ async def test_an_unsolved_fault_climbs_the_ladder_on_time_and_a_solved_one_neve
 ) -> None:
     escalation = escalation_app(settings_for(EscalationSettings))
     kit: Kit = escalation.state.kit
-    admin = {"Authorization": "Bearer " + kit.auth.tokens.mint("ops", ["admin"], timedelta(minutes=5))}
-    engineer = {"Authorization": "Bearer " + kit.auth.tokens.mint("ENG-A", ["engineer"], timedelta(minutes=5))}
+    admin = bearer(kit, "ops", "admin")
+    engineer = bearer(kit, "ENG-A", "engineer")
     events = await tap(IncidentEscalated.type, SlaBreached.type)
     ticks = await tap(SlaTick.type)
     notify = notify_app(settings_for(NotifySettings, log_path=str(tmp_path / "messages.log")))

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aio_pika
 import httpx
 import pytest
 
@@ -17,16 +16,24 @@ from pacs_escalation.settings import EscalationSettings
 from pacs_kit.service import Kit
 from tests.factories import make_fault_event
 from tests.integration.conftest import running
-from tests.support import eventually
+from tests.support import bearer, eventually, publish
+
+SITE = {"site_id": "SITE-L", "name": "Lifecycle Hospital", "region": "east", "account_engineer_id": "ENG-L"}
+
+
+async def _estate(client: httpx.AsyncClient, contract: dict[str, Any] | None = None, *extra: tuple[str, str]) -> None:
+    """ENG-L (L1) owning SITE-L, plus any (engineer, tier) given."""
+    for engineer_id, tier in (("ENG-L", "L1"), *extra):
+        body = {"engineer_id": engineer_id, "name": engineer_id, "region": "east", "tier": tier}
+        assert (await client.post("/api/v1/engineers", json=body)).status_code == 201
+    site = {**SITE, "contract": contract} if contract else SITE
+    assert (await client.post("/api/v1/sites", json=site)).status_code == 201
 
 
 async def _open_incident(amqp_url: str, namespace: str, admin: httpx.AsyncClient, fault_id: str) -> dict[str, Any]:
-    envelope = Envelope.wrap(make_fault_event(fault_id=fault_id, site_id="SITE-L"), producer="test")
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.get_exchange(f"{namespace}.events")
-        await exchange.publish(aio_pika.Message(envelope.model_dump_json().encode()), envelope.type)
+    await publish(
+        amqp_url, namespace, Envelope.wrap(make_fault_event(fault_id=fault_id, site_id="SITE-L"), producer="t")
+    )
 
     async def opened() -> dict[str, Any] | None:
         items = (await admin.get("/api/v1/incidents", params={"fault_id": fault_id})).json()["items"]
@@ -41,14 +48,12 @@ async def test_an_incident_goes_from_fault_to_closed_and_refuses_illegal_steps(
 ) -> None:
     app = create_app(settings_for(EscalationSettings))
     kit: Kit = app.state.kit
-    admin = {"Authorization": "Bearer " + kit.auth.tokens.mint("ops", ["admin"], timedelta(minutes=5))}
-    engineer = {"Authorization": "Bearer " + kit.auth.tokens.mint("ENG-L", ["engineer"], timedelta(minutes=5))}
-    agent = {"Authorization": "Bearer " + kit.auth.tokens.mint("bob", ["call-agent"], timedelta(minutes=5))}
+    admin = bearer(kit, "ops", "admin")
+    engineer = bearer(kit, "ENG-L", "engineer")
+    agent = bearer(kit, "bob", "call-agent")
     events = await tap(IncidentAcknowledged.type, IncidentResolved.type)
     async with running(app, admin) as client:
-        await client.post("/api/v1/engineers", json={"engineer_id": "ENG-L", "name": "L One", "region": "east"})
-        site = {"site_id": "SITE-L", "name": "Lifecycle Hospital", "region": "east", "account_engineer_id": "ENG-L"}
-        assert (await client.post("/api/v1/sites", json=site)).status_code == 201
+        await _estate(client)
         incident = await _open_incident(amqp_url, namespace, client, "F-L1")
         path = f"/api/v1/incidents/{incident['incident_id']}"
 
@@ -88,11 +93,9 @@ async def test_editing_a_contract_never_changes_a_running_incident(
 ) -> None:
     app = create_app(settings_for(EscalationSettings))
     kit: Kit = app.state.kit
-    admin = {"Authorization": "Bearer " + kit.auth.tokens.mint("ops", ["admin"], timedelta(minutes=5))}
+    admin = bearer(kit, "ops", "admin")
     async with running(app, admin) as client:
-        await client.post("/api/v1/engineers", json={"engineer_id": "ENG-L", "name": "L One", "region": "east"})
-        site = {"site_id": "SITE-L", "name": "Lifecycle Hospital", "region": "east", "account_engineer_id": "ENG-L"}
-        await client.post("/api/v1/sites", json=site)
+        await _estate(client)
         before = await _open_incident(amqp_url, namespace, client, "F-BEFORE")
 
         terms = {"response": "PT30S", "on_site": "PT1M", "ladder": [{"after": "PT10S", "tier": "L2"}]}
@@ -117,15 +120,11 @@ async def test_a_supervisor_escalates_by_hand_and_reassigns_within_the_tier(
 ) -> None:
     app = create_app(settings_for(EscalationSettings))
     kit: Kit = app.state.kit
-    admin = {"Authorization": "Bearer " + kit.auth.tokens.mint("ops", ["admin"], timedelta(minutes=5))}
-    engineer = {"Authorization": "Bearer " + kit.auth.tokens.mint("ENG-L", ["engineer"], timedelta(minutes=5))}
+    admin = bearer(kit, "ops", "admin")
+    engineer = bearer(kit, "ENG-L", "engineer")
     events = await tap(IncidentEscalated.type, IncidentReassigned.type)
     async with running(app, admin) as client:
-        for engineer_id, tier in (("ENG-L", "L1"), ("ENG-S1", "L2"), ("ENG-S2", "L2")):
-            body = {"engineer_id": engineer_id, "name": engineer_id, "region": "east", "tier": tier}
-            assert (await client.post("/api/v1/engineers", json=body)).status_code == 201
-        site = {"site_id": "SITE-L", "name": "Lifecycle Hospital", "region": "east", "account_engineer_id": "ENG-L"}
-        await client.post("/api/v1/sites", json=site)
+        await _estate(client, None, ("ENG-S1", "L2"), ("ENG-S2", "L2"))
         incident = await _open_incident(amqp_url, namespace, client, "F-MANUAL")
         path = f"/api/v1/incidents/{incident['incident_id']}"
 
@@ -153,12 +152,9 @@ async def test_a_whole_system_outage_is_counted_against_the_software_budget(
 ) -> None:
     app = create_app(settings_for(EscalationSettings))
     kit: Kit = app.state.kit
-    admin = {"Authorization": "Bearer " + kit.auth.tokens.mint("ops", ["admin"], timedelta(minutes=5))}
+    admin = bearer(kit, "ops", "admin")
     async with running(app, admin) as client:
-        await client.post("/api/v1/engineers", json={"engineer_id": "ENG-L", "name": "L One", "region": "east"})
-        site = {"site_id": "SITE-L", "name": "Lifecycle Hospital", "region": "east", "account_engineer_id": "ENG-L",
-                "contract": {"software_downtime_budget": "PT4H"}}  # fmt: skip
-        await client.post("/api/v1/sites", json=site)
+        await _estate(client, {"software_downtime_budget": "PT4H"})
         incident = await _open_incident(amqp_url, namespace, client, "F-DOWN")
         path = f"/api/v1/incidents/{incident['incident_id']}"
         fix = {"root_cause": "archive service deadlock", "resolution": "patched", "caused_by": "software",

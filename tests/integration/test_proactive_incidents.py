@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from pacs_escalation.main import create_app as escalation_app
@@ -13,7 +12,7 @@ from pacs_kit.service import Kit
 from pacs_monitoring.main import create_app as monitoring_app
 from pacs_monitoring.settings import MonitoringSettings
 from tests.integration.conftest import running
-from tests.support import eventually
+from tests.support import bearer, eventually
 
 
 def _disk(site_id: str, hosts: list[str], value: float) -> dict[str, Any]:
@@ -24,7 +23,7 @@ async def test_a_storm_of_breaches_opens_one_incident_that_counts_them(settings_
     escalation = escalation_app(settings_for(EscalationSettings))
     monitoring = monitoring_app(settings_for(MonitoringSettings))
     kit: Kit = escalation.state.kit
-    admin = {"Authorization": "Bearer " + kit.auth.tokens.mint("ops", ["admin"], timedelta(minutes=5))}
+    admin = bearer(kit, "ops", "admin")
     async with contextlib.AsyncExitStack() as stack:
         esc = await stack.enter_async_context(running(escalation, admin))
         mon = await stack.enter_async_context(running(monitoring))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from opentelemetry import trace
@@ -18,7 +17,7 @@ from pacs_intake.main import create_app as intake_app
 from pacs_intake.settings import IntakeSettings
 from pacs_kit.service import Kit
 from tests.integration.conftest import running
-from tests.support import eventually, make_fault
+from tests.support import bearer, eventually, make_fault
 
 
 async def test_the_trace_context_crosses_the_bus(settings_for: Callable[..., Any]) -> None:
@@ -30,7 +29,7 @@ async def test_the_trace_context_crosses_the_bus(settings_for: Callable[..., Any
     provider.add_span_processor(SimpleSpanProcessor(exporter))
 
     kit: Kit = escalation.state.kit
-    admin = {"Authorization": "Bearer " + kit.auth.tokens.mint("ops", ["admin"], timedelta(minutes=5))}
+    admin = bearer(kit, "ops", "admin")
     async with contextlib.AsyncExitStack() as stack:
         esc = await stack.enter_async_context(running(escalation, admin))
         intake_client = await stack.enter_async_context(running(intake))
