@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends
@@ -12,12 +12,20 @@ from pacs_kit.service import Kit
 
 
 @dataclass
+class TickState:
+    """When this instance last scanned for due incidents (monotonic seconds)."""
+
+    last_scan: float = float("-inf")
+
+
+@dataclass
 class EscalationDeps:
     sites: Sites
     engineers: Engineers
     incidents: Incidents
     rosters: Rosters
     downtime: Downtime
+    ticks: TickState = field(default_factory=TickState)
 
     @classmethod
     def build(cls, kit: Kit) -> EscalationDeps:

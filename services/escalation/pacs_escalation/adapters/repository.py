@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from pacs_kit.mongo import Document, Repository
@@ -120,19 +120,29 @@ class Incidents(Repository):
 
     async def due(self, now: datetime, limit: int, session: AsyncClientSession) -> list[Document]:
         """Incidents whose next clock check has come (the index keeps this cheap for a large estate)."""
-        cursor = self.collection.find({"next_check_at": {"$lte": now}}, session=session)
+        cursor = self.collection.find({"next_check_at": {"$lte": now}}, {"timeline": 0}, session=session)
         return await cursor.sort("next_check_at", ASCENDING).limit(limit).to_list()
 
-    async def apply_clock(
-        self, incident: Document, fields: dict[str, Any], entries: list[Document], session: AsyncClientSession
-    ) -> bool:
-        """Record what the clocks decided, unless another tick or action changed the incident first."""
-        guard = {"_id": incident["_id"], "tier": incident["tier"], "next_check_at": incident["next_check_at"]}
-        update: dict[str, Any] = {"$set": fields}
-        if entries:
-            update["$push"] = {"timeline": {"$each": entries}}
-        result = await self.collection.update_one(guard, update, session=session)
-        return result.matched_count == 1
+    async def apply_clocks(
+        self, changes: list[tuple[Document, dict[str, Any], list[Document]]], session: AsyncClientSession
+    ) -> None:
+        """Record what the clocks decided for many incidents in one round trip.
+
+        Each update is guarded by the tier and check time it was planned from; inside the
+        transaction a concurrent change surfaces as a write conflict and the whole tick is retried.
+        """
+        if not changes:
+            return
+        requests = []
+        for incident, fields, entries in changes:
+            guard = {"_id": incident["_id"], "tier": incident["tier"], "next_check_at": incident["next_check_at"]}
+            update: dict[str, Any] = {"$set": fields}
+            if entries:
+                update["$push"] = {"timeline": {"$each": entries}}
+            requests.append(UpdateOne(guard, update))
+        result = await self.collection.bulk_write(requests, ordered=False, session=session)
+        if result.matched_count != len(requests):
+            raise RuntimeError(f"{len(requests) - result.matched_count} incident(s) changed under the tick; retrying")
 
     async def opened_between(self, start: datetime, end: datetime) -> list[Document]:
         projection = {"timeline": 0, "terms": 0}

@@ -2,49 +2,74 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from pacs_contracts.events import IncidentEscalated, SlaBreached, SlaTick
+from pacs_contracts.events import Event, IncidentEscalated, SlaBreached, SlaTick
 from pacs_escalation.adapters.oncall import who_takes
 from pacs_escalation.deps import EscalationDeps
+from pacs_escalation.domain.roster import OnCall
 from pacs_escalation.domain.sla import Decision, evaluate
 from pacs_kit.uow import Tx
 
 BATCH = 500  # a tick that finds more leaves the rest to the next one, a second later
+RESCAN_SECONDS = 0.5  # ticks that queued up behind a slow one need not scan again at once
+
+
+@dataclass
+class Plan:
+    """The updates and events of one tick, written in one round trip each."""
+
+    updates: list[tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]] = field(default_factory=list)
+    events: list[tuple[Event, str]] = field(default_factory=list)
+    on_call: dict[tuple[str, str], OnCall | None] = field(default_factory=dict)  # one look-up per region and tier
 
 
 async def handle(event: SlaTick, *, tx: Tx, deps: EscalationDeps) -> None:
-    for incident in await deps.incidents.due(event.at, BATCH, tx.session):
-        await _act_on(incident, evaluate(incident, event.at), event.at, tx, deps)
+    if time.monotonic() - deps.ticks.last_scan < RESCAN_SECONDS:
+        return
+    # A tick is only the trigger: a late one still acts on everything due by now.
+    now = max(event.at, datetime.now(UTC))
+    due = await deps.incidents.due(now, BATCH, tx.session)
+    plan = Plan()
+    for incident in due:
+        await _plan(incident, evaluate(incident, now), now, deps, plan, tx)
+    await deps.incidents.apply_clocks(plan.updates, tx.session)
+    for change, correlation_id in plan.events:
+        await tx.emit(change, correlation_id=correlation_id)
+    if len(due) < BATCH:  # a full batch means more are due: let the next tick go straight on
+        deps.ticks.last_scan = time.monotonic()
 
 
-async def _act_on(incident: dict[str, Any], decision: Decision, now: datetime, tx: Tx, deps: EscalationDeps) -> None:
+async def _plan(incident: dict[str, Any], decision: Decision, now: datetime, deps: EscalationDeps, plan: Plan,
+                tx: Tx) -> None:  # fmt: skip
     fields: dict[str, Any] = {"next_check_at": decision.next_check_at}
     entries: list[dict[str, Any]] = []
-    events: list[Any] = []
+    correlation_id = incident.get("fault_id") or incident["_id"]
     if decision.breaches:
         fields["breached_clocks"] = [*incident.get("breached_clocks", []), *(c for c, _ in decision.breaches)]
     for clock, deadline in decision.breaches:
         entries.append({"at": now, "what": "sla_breached", "clock": clock, "deadline": deadline})
-        events.append(SlaBreached(incident_id=incident["_id"], site_id=incident["site_id"], clock=clock,
-                                  deadline=deadline, breached_at=now))  # fmt: skip
+        plan.events.append((SlaBreached(incident_id=incident["_id"], site_id=incident["site_id"], clock=clock,
+                                        deadline=deadline, breached_at=now), correlation_id))  # fmt: skip
     tier, assignee = incident["tier"], incident["assignee_id"]
     for step in decision.steps:
-        found = await who_takes(deps.rosters, deps.engineers, incident["region"], step.tier.value, now, tx.session)
+        key = (incident["region"], step.tier.value)
+        if key not in plan.on_call:
+            plan.on_call[key] = await who_takes(deps.rosters, deps.engineers, *key, now, tx.session)
+        found = plan.on_call[key]
         new_assignee = found.engineer_id if found else assignee
         reason = f"unsolved after {step.after} of contract time"
         if found is None:
             reason += f"; nobody is on call for {step.tier.value} in {incident['region']}, owner unchanged"
         entries.append({"at": now, "what": "escalated", "from": tier, "to": step.tier.value,
                         "assignee_id": new_assignee, "reason": reason})  # fmt: skip
-        events.append(IncidentEscalated(
+        plan.events.append((IncidentEscalated(
             incident_id=incident["_id"], site_id=incident["site_id"], from_tier=tier, to_tier=step.tier,
             previous_assignee_id=assignee, assignee_id=new_assignee, reason=reason, escalated_at=now,
-        ))  # fmt: skip
+        ), correlation_id))  # fmt: skip
         tier, assignee = step.tier.value, new_assignee
     fields |= {"tier": tier, "assignee_id": assignee}
-    if not await deps.incidents.apply_clock(incident, fields, entries, tx.session):
-        return  # an action or another tick changed it first; the next tick sees the new state
-    for event in events:
-        await tx.emit(event, correlation_id=incident.get("fault_id") or incident["_id"])
+    plan.updates.append((incident, fields, entries))
