@@ -69,12 +69,16 @@ async def run(amqp_url: str, mongodb_url: str, count: int, spread: float) -> Non
                 {"_id": "ENG-B1", "name": "b1", "region": "east", "tier": "L1", "locale": "en"},
                 {"_id": "ENG-B2", "name": "b2", "region": "east", "tier": "L2", "locale": "en"},
             ])  # fmt: skip
-            first_due = (datetime.now(UTC) + timedelta(seconds=20)).replace(microsecond=0)
+            # the first deadline falls after the insert (about 1k documents/s here) and the first ticks
+            lead = timedelta(seconds=20 + count / 700)
+            first_due = (datetime.now(UTC) + lead).replace(microsecond=0)
             docs = incidents(count, first_due, spread)
             started = time.perf_counter()
             for i in range(0, count, 5000):
                 await db["incidents"].insert_many(docs[i : i + 5000], ordered=False)
             print(f"inserted {count} open incidents in {time.perf_counter() - started:.1f}s")
+            if datetime.now(UTC) > first_due:
+                print("warning: the insert outlasted the lead; the first escalations were due before ticking began")
             deadlines = {d["_id"]: d["next_check_at"] for d in docs}
             async with LifespanManager(scheduler_app(SchedulerSettings(**common)), startup_timeout=60):
                 lateness = await collect(tap, deadlines, first_due + timedelta(seconds=spread))
