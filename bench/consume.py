@@ -11,18 +11,17 @@ import argparse
 import asyncio
 import logging
 import os
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import aio_pika
 from asgi_lifespan import LifespanManager
 
 from pacs_contracts import Envelope
 from pacs_contracts.events import SlaTick
-from pacs_devstack.processes import free_port, port_open, wait_for
+from pacs_devstack.processes import secantus
 from pacs_kit.bus import Bus
 from pacs_kit.settings import ServiceSettings
 from pacs_kit.topology import Topology
@@ -117,26 +116,14 @@ def main() -> None:
     parser.add_argument("--prefetch", default="1,10,50,100,250")
     parser.add_argument("--amqp-url", default=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"))
     args = parser.parse_args()
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="pacs-bench-db-") as data:
-        db = subprocess.Popen(
-            [sys.executable, "-m", "secantus", "--port", str(port), "--storage-path", f"{data}/wt"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_for(lambda: port_open(port), 30, "SecantusDB")
-            mongodb_url = f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
-            print(f"conditions: {os.cpu_count()} CPUs, {args.count} messages per run, quorum queues, SecantusDB;")
-            print("kit consumer = decode, inbox check, handler with one insert and one emitted event, commit, ack\n")
-            print(f"{'prefetch':>8} {'raw ack msg/s':>14} {'kit msg/s':>10} {'kit/raw':>8}")
-            for prefetch in [int(p) for p in args.prefetch.split(",")]:
-                raw = asyncio.run(raw_rate(args.amqp_url, prefetch, args.count))
-                kit = asyncio.run(kit_rate(args.amqp_url, mongodb_url, prefetch, args.count))
-                print(f"{prefetch:>8} {raw:>14.0f} {kit:>10.0f} {kit / raw:>8.3f}")
-        finally:
-            db.terminate()
-            db.wait(15)
+    with tempfile.TemporaryDirectory(prefix="pacs-bench-db-") as data, secantus(Path(data) / "wt") as url:
+        print(f"conditions: {os.cpu_count()} CPUs, {args.count} messages per run, quorum queues, SecantusDB;")
+        print("kit consumer = decode, inbox check, handler with one insert and one emitted event, commit, ack\n")
+        print(f"{'prefetch':>8} {'raw ack msg/s':>14} {'kit msg/s':>10} {'kit/raw':>8}")
+        for prefetch in [int(p) for p in args.prefetch.split(",")]:
+            raw = asyncio.run(raw_rate(args.amqp_url, prefetch, args.count))
+            kit = asyncio.run(kit_rate(args.amqp_url, url, prefetch, args.count))
+            print(f"{prefetch:>8} {raw:>14.0f} {kit:>10.0f} {kit / raw:>8.3f}")
 
 
 if __name__ == "__main__":

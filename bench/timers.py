@@ -15,18 +15,17 @@ import json
 import logging
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aio_pika
 from asgi_lifespan import LifespanManager
 
-from pacs_devstack.processes import free_port, port_open, wait_for
+from pacs_devstack.processes import secantus
 from pacs_escalation.main import create_app as escalation_app
 from pacs_escalation.settings import EscalationSettings
 from pacs_scheduler.main import create_app as scheduler_app
@@ -128,22 +127,10 @@ def main() -> None:
     parser.add_argument("--spread", type=float, default=600.0, help="seconds over which deadlines fall")
     parser.add_argument("--amqp-url", default=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"))
     args = parser.parse_args()
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="pacs-bench-db-") as data:
-        db = subprocess.Popen(
-            [sys.executable, "-m", "secantus", "--port", str(port), "--storage-path", f"{data}/wt"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_for(lambda: port_open(port), 30, "SecantusDB")
-            print(f"conditions: {os.cpu_count()} CPUs, SecantusDB, one escalation instance, real 1 s ticks;")
-            print(f"{args.incidents} incidents due over {args.spread:.0f}s, one L1→L2 step each\n")
-            url = f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
-            asyncio.run(run(args.amqp_url, url, args.incidents, args.spread))
-        finally:
-            db.terminate()
-            db.wait(15)
+    with tempfile.TemporaryDirectory(prefix="pacs-bench-db-") as data, secantus(Path(data) / "wt") as url:
+        print(f"conditions: {os.cpu_count()} CPUs, SecantusDB, one escalation instance, real 1 s ticks;")
+        print(f"{args.incidents} incidents due over {args.spread:.0f}s, one L1→L2 step each\n")
+        asyncio.run(run(args.amqp_url, url, args.incidents, args.spread))
 
 
 if __name__ == "__main__":

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -12,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pacs_devstack.processes import free_port, port_open, wait_for
+from pacs_devstack.processes import secantus
 from pacs_devstack.stack import SERVICES
 from tests.support import delete_namespace
 
@@ -28,21 +26,8 @@ def mongodb_url() -> Iterator[str]:
     if url := os.environ.get("MONGODB_URL"):
         yield url
         return
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="pacs-db-") as data:
-        log = (Path(data) / "server.log").open("wb")
-        server = subprocess.Popen(
-            [sys.executable, "-m", "secantus", "--port", str(port), "--storage-path", f"{data}/wt"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for(lambda: port_open(port), 30, "SecantusDB")
-            yield f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
-        finally:
-            server.terminate()
-            server.wait(15)
-            log.close()
+    with tempfile.TemporaryDirectory(prefix="pacs-db-") as data, secantus(Path(data) / "wt", Path(data) / "log") as url:
+        yield url
 
 
 @pytest.fixture

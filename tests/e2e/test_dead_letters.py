@@ -7,14 +7,13 @@ import os
 import subprocess
 import sys
 
-import aio_pika
 import httpx
 
 from pacs_contracts import Envelope
 from pacs_contracts.events import FaultReported
 from pacs_devstack.seed import SITES
 from tests.e2e.conftest import Platform
-from tests.support import eventually, queue_stats
+from tests.support import eventually, publish, queue_stats
 
 
 def _admin_cli(platform: Platform, amqp_url: str, *args: str) -> str:
@@ -35,12 +34,7 @@ async def test_a_fault_for_a_site_registered_late_is_replayed_from_the_dlq(
         description="late site", reported_at="2026-01-01T00:00:00Z",
     )  # fmt: skip
     envelope = Envelope.wrap(late, producer="test", correlation_id=late.fault_id)
-    connection = await aio_pika.connect(amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        exchange = await channel.get_exchange(f"{platform.namespace}.events")
-        message = aio_pika.Message(envelope.model_dump_json().encode(), message_id=str(envelope.event_id))
-        await exchange.publish(message, FaultReported.type)
+    await publish(amqp_url, platform.namespace, envelope)
 
     async def dead_lettered() -> bool:
         return (await queue_stats(amqp_url, dlq))[0] > before

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,3 +81,23 @@ class Process:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except FileNotFoundError:
             return ""
+
+
+@contextlib.contextmanager
+def secantus(storage: Path, log: Path | None = None) -> Iterator[str]:
+    """A SecantusDB server on a free port for as long as the block runs; yields its URL."""
+    port = free_port()
+    out = log.open("wb") if log else subprocess.DEVNULL
+    server = subprocess.Popen(
+        [sys.executable, "-m", "secantus", "--port", str(port), "--storage-path", str(storage)],
+        stdout=out,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: port_open(port), 30, "SecantusDB")
+        yield f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
+    finally:
+        server.terminate()
+        server.wait(15)
+        if log:
+            out.close()  # type: ignore[union-attr]
