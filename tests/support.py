@@ -7,6 +7,7 @@ import inspect
 import time
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import aio_pika
@@ -76,6 +77,4 @@ async def publish(amqp_url: str, namespace: str, envelope: Any) -> None:
 
 def bearer(kit: Any, subject: str, *roles: str) -> dict[str, str]:
     """An Authorization header signed with an app's own token settings."""
-    from datetime import timedelta
-
     return {"Authorization": "Bearer " + kit.auth.tokens.mint(subject, list(roles), timedelta(minutes=5))}

@@ -13,6 +13,8 @@ import pytest
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
+from tests.support import eventually
+
 
 @contextlib.asynccontextmanager
 async def running(app: FastAPI, headers: dict[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
@@ -35,6 +37,16 @@ class Tap:
             self.received.append(json.loads(message.body))
             await message.ack()
         return self.received
+
+    async def at_least(self, count: int, *, timeout: float, what: str) -> list[dict[str, Any]]:
+        """Everything received so far, once it is at least `count` messages."""
+
+        async def enough() -> list[dict[str, Any]] | None:
+            received = await self.drain()
+            return received if len(received) >= count else None
+
+        result: list[dict[str, Any]] = await eventually(enough, timeout=timeout, what=what)
+        return result
 
 
 @pytest.fixture

@@ -87,11 +87,7 @@ async def test_an_unsolved_fault_climbs_the_ladder_on_time_and_a_solved_one_neve
 
         await eventually(reached_l4, timeout=40, what="escalation to L4")
         seen_ticks = len(await ticks.drain())
-
-        async def three_more_ticks() -> bool:
-            return len(await ticks.drain()) >= seen_ticks + 3
-
-        await eventually(three_more_ticks, timeout=10, what="three more ticks after L4")
+        await ticks.at_least(seen_ticks + 3, timeout=10, what="three more ticks after L4")
         received = await events.drain()
 
         opened = datetime.fromisoformat(unsolved["opened_at"])

@@ -77,11 +77,8 @@ async def test_an_incident_goes_from_fault_to_closed_and_refuses_illegal_steps(
         bad = await client.post(f"{path}/resolve", json={**resolution, "caused_by": "aliens"}, headers=engineer)
         assert bad.status_code == 422
 
-        async def both() -> list[str] | None:
-            types = [m["type"] for m in await events.drain()]
-            return types if len(types) >= 2 else None
-
-        assert await eventually(both, timeout=10, what="acknowledged and resolved on the bus") == [
+        received = await events.at_least(2, timeout=10, what="acknowledged and resolved on the bus")
+        assert [m["type"] for m in received] == [
             "incident.acknowledged",
             "incident.resolved",
         ]
@@ -137,11 +134,8 @@ async def test_a_supervisor_escalates_by_hand_and_reassigns_within_the_tier(
         down = await client.post(f"{path}/reassign", json={"engineer_id": "ENG-L", "reason": "back"})
         assert down.status_code == 409
 
-        async def both() -> list[str] | None:
-            types = [m["type"] for m in await events.drain()]
-            return types if len(types) >= 2 else None
-
-        assert await eventually(both, timeout=10, what="escalated and reassigned on the bus") == [
+        received = await events.at_least(2, timeout=10, what="escalated and reassigned on the bus")
+        assert [m["type"] for m in received] == [
             "incident.escalated",
             "incident.reassigned",
         ]

@@ -12,7 +12,6 @@ from pacs_kit.service import Kit
 from pacs_monitoring.main import create_app
 from pacs_monitoring.settings import MonitoringSettings
 from tests.integration.conftest import running
-from tests.support import eventually
 
 
 def _batch(site_id: str, value: float, host: str = "pacs-db-01") -> dict[str, Any]:
@@ -37,11 +36,8 @@ async def test_disk_breach_is_published_once_per_transition(
             outcomes.append((response.json()["breaches"], response.json()["recoveries"]))
         assert outcomes == [(1, 0), (0, 0), (0, 0), (0, 1)]
 
-        async def both() -> list[str] | None:
-            types = [m["type"] for m in await events.drain()]
-            return types if len(types) >= 2 else None
-
-        assert await eventually(both, timeout=10, what="breach and recovery on the bus") == [
+        received = await events.at_least(2, timeout=10, what="breach and recovery on the bus")
+        assert [m["type"] for m in received] == [
             "metric.breached",
             "metric.recovered",
         ]

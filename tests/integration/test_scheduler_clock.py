@@ -33,12 +33,7 @@ async def test_exactly_one_instance_ticks_and_the_other_takes_over(
         for name, settings in instances.items()
     }
     try:
-
-        async def three_ticks() -> list[dict[str, Any]] | None:
-            received = await ticks.drain()
-            return received if len(received) >= 3 else None
-
-        await eventually(three_ticks, timeout=10, what="three ticks")
+        await ticks.at_least(3, timeout=10, what="three ticks")
         clocks = {name: (await client.get("/api/v1/clock")).json() for name, client in clients.items()}
         leaders = [name for name, clock in clocks.items() if clock["this_instance_ticks"]]
         assert len(leaders) == 1, clocks
@@ -54,11 +49,7 @@ async def test_exactly_one_instance_ticks_and_the_other_takes_over(
 
         await eventually(follower_ticks, timeout=5, what="takeover by the other instance")
         before = len(await ticks.drain())
-
-        async def ticking_again() -> bool:
-            return len(await ticks.drain()) >= before + 2
-
-        await eventually(ticking_again, timeout=5, what="ticks from the new holder")
+        await ticks.at_least(before + 2, timeout=5, what="ticks from the new holder")
         sequences = [t["payload"]["sequence"] for t in ticks.received]
         assert sequences == sorted(set(sequences)), "the sequence continues across the takeover"
     finally:

@@ -57,6 +57,3 @@ class Notifications(Repository):
         filters = {"incident_id": incident_id} if incident_id else {}
         cursor = self.collection.find(filters).sort("created_at", ASCENDING).skip(offset).limit(limit)
         return await cursor.to_list(), await self.collection.count_documents(filters)
-
-    async def sent_between(self, start: datetime, end: datetime) -> int:
-        return await self.collection.count_documents({"sent_at": {"$gte": start, "$lt": end}})
