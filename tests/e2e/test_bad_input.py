@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -71,7 +70,6 @@ async def test_bad_faults_are_refused_with_problems_and_nothing_is_published(
         assert good.status_code == 202
 
     async def published() -> int:
-        await asyncio.sleep(0)
         declared = await fault_tap.channel.declare_queue(fault_tap.name, passive=True)
         return declared.declaration_result.message_count or 0
 

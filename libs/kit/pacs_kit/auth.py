@@ -31,6 +31,11 @@ class Principal:
     def has_any(self, roles: frozenset[str]) -> bool:
         return bool(self.roles & roles)
 
+    def act_for_site(self, site_id: str) -> None:
+        """Refuse, as a 403 problem, a site key used for another site."""
+        if not self.may_see_site(site_id):
+            raise Problem(403, "Forbidden", "this API key belongs to another site", slug="forbidden")
+
     def may_see_site(self, site_id: str) -> bool:
         """A HIS key sees only its own site; staff see all sites (regions narrow this later)."""
         return Role.his not in self.roles or self.site_id == site_id

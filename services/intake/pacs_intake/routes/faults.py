@@ -35,8 +35,7 @@ def _replay(existing: Document, body: FaultCreate, response: Response) -> FaultA
 async def report_fault(
     body: FaultCreate, principal: SiteKey, deps: DepsDep, kit: KitDep, response: Response
 ) -> FaultAccepted:
-    if not principal.may_see_site(body.site_id):
-        raise Problem(403, "Forbidden", "this API key belongs to another site", slug="forbidden")
+    principal.act_for_site(body.site_id)
     if not await deps.sites.exists(body.site_id):
         raise Problem(422, "Unknown site", f"no site {body.site_id!r} is registered", slug="unknown-site")
     fault = faults.from_his(body, datetime.now(UTC))

@@ -9,7 +9,6 @@ from fastapi import APIRouter
 from pacs_contracts.api import MetricBatch, MetricBatchAccepted, MetricSample
 from pacs_contracts.events import MetricBreached, MetricRecovered
 from pacs_kit.deps import KitDep, SiteKey
-from pacs_kit.problems import Problem
 from pacs_kit.uow import Tx
 from pacs_monitoring.adapters.repository import state_id
 from pacs_monitoring.deps import DepsDep
@@ -31,8 +30,7 @@ def _latest(batch: MetricBatch) -> dict[str, tuple[ThresholdRule, MetricSample]]
 
 @router.post("", status_code=202, response_model=MetricBatchAccepted, summary="Accept a batch of samples")
 async def accept_batch(batch: MetricBatch, principal: SiteKey, deps: DepsDep, kit: KitDep) -> MetricBatchAccepted:
-    if not principal.may_see_site(batch.site_id):
-        raise Problem(403, "Forbidden", "this API key belongs to another site", slug="forbidden")
+    principal.act_for_site(batch.site_id)
     latest = _latest(batch)
     now = datetime.now(UTC)
 
