@@ -4,6 +4,7 @@ import pytest
 
 from pacs_contracts.api import FaultCreate
 from pacs_escalation.domain.incident import open_from_fault
+from pacs_escalation.domain.knowledge import from_incident, recall_at, texts
 from pacs_intake.domain.fault import INCIDENT_OPENED, RECEIVED, fingerprint, next_status
 from pacs_monitoring.domain.rules import SYSTEM_DISK, Change, State, evaluate
 from pacs_notify.domain.messages import incident_opened_text, notification_id
@@ -79,3 +80,29 @@ def test_ticks_align_to_the_interval() -> None:
     assert next_tick(10.2, 1.0) == 11.0
     assert next_tick(10.0, 1.0) == 11.0
     assert next_tick(10.2, 0.5) == 10.5
+
+
+def test_an_incident_files_its_escalations_and_resolution_as_a_case() -> None:
+    at = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    incident = {
+        "_id": "INC-1", "site_id": "SITE-1", "state": "resolved", "summary": "ARCHIVE-DOWN on PACS-1",
+        "description": "Archive rejects new studies",
+        "timeline": [
+            {"at": at, "what": "opened"},
+            {"at": at, "what": "escalated", "from": "L1", "to": "L2", "reason": "unsolved after 2:00:00"},
+            {"at": at, "what": "reassigned", "from": "L2", "to": "L2", "reason": "shift change"},
+        ],
+        "resolution": {"root_cause": "disk full", "resolution": "freed space", "caused_by": "software",
+                       "module": "storage", "tags": ["capacity"]},
+    }  # fmt: skip
+    case = from_incident(incident, at)
+    assert case["external_id"] == "INC-1" and case["status"] == "resolved" and case["source"] == "incident"
+    assert case["symptom"] == "Archive rejects new studies" and case["caused_by"] == "software"
+    assert case["escalations"] == [{"at": at, "from_tier": "L1", "to_tier": "L2", "reason": "unsolved after 2:00:00"}]
+    whole, short = texts(case)
+    assert short == "ARCHIVE-DOWN on PACS-1. Archive rejects new studies"
+    assert "freed space" in whole and "capacity" in whole and "freed space" not in short
+    assert from_incident({**incident, "state": "on_site", "resolution": None}, at)["status"] == "open"
+
+    assert recall_at(3, [["A", "B", "C"], ["D", "E", "F", "G"]], ["C", "G"]) == 0.5
+    assert recall_at(1, [], []) == 0.0

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from pacs_escalation.adapters.knowledge import Cases, Encoder, Index
 from pacs_escalation.adapters.repository import Downtime, Engineers, Incidents, Rosters, Sites
 from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
@@ -25,15 +26,18 @@ class EscalationDeps:
     incidents: Incidents
     rosters: Rosters
     downtime: Downtime
+    cases: Cases
     ticks: TickState = field(default_factory=TickState)
+    encoder: Encoder = field(default_factory=Encoder)
+    index: Index = field(default_factory=Index)
 
     @classmethod
     def build(cls, kit: Kit) -> EscalationDeps:
         m = kit.mongo
-        return cls(Sites(m), Engineers(m), Incidents(m), Rosters(m), Downtime(m))
+        return cls(Sites(m), Engineers(m), Incidents(m), Rosters(m), Downtime(m), Cases(m))
 
     def repositories(self) -> list[Repository]:
-        return [self.sites, self.engineers, self.incidents, self.rosters, self.downtime]
+        return [self.sites, self.engineers, self.incidents, self.rosters, self.downtime, self.cases]
 
 
 DepsDep = Annotated[EscalationDeps, Depends(deps_of)]

@@ -8,3 +8,4 @@ class EscalationSettings(ServiceSettings):
 
     service_name: str = "escalation"
     port: int = 8102
+    max_body_bytes: int = 8_388_608  # an import into the escalation database carries up to 1,000 records

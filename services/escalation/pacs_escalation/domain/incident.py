@@ -42,7 +42,8 @@ def _new(site: dict[str, Any], severity: str, summary: str, now: datetime, **ori
 
 def open_from_fault(fault: FaultReported, site: dict[str, Any], now: datetime) -> dict[str, Any]:
     summary = fault.code + (f" on {fault.equipment_id}" if fault.equipment_id else "")
-    return _new(site, fault.severity.value, summary, now, fault_id=fault.fault_id, source="fault")
+    return _new(site, fault.severity.value, summary, now, fault_id=fault.fault_id, source="fault",
+                description=fault.description)  # fmt: skip
 
 
 def problem_key(site_id: str, problem_class: str) -> str:
@@ -55,6 +56,8 @@ def open_from_breach(breach: MetricBreached, site: dict[str, Any], now: datetime
         site, breach.severity.value, f"{breach.rule} on {breach.host}", now,
         source="monitoring", open_problem_key=problem_key(breach.site_id, breach.problem_class),
         problem_class=breach.problem_class, occurrences=1,
+        description=f"{breach.problem_class}: {breach.rule} on {breach.host} at {breach.value:g}, "
+                    f"threshold {breach.threshold:g}",
     )  # fmt: skip
     incident["timeline"].append(breach_entry(breach, now))
     return incident

@@ -19,6 +19,7 @@ from pacs_contracts.common import Role, Tier
 from pacs_escalation.adapters.oncall import who_takes
 from pacs_escalation.deps import DepsDep, EscalationDeps
 from pacs_escalation.domain import incident as incidents
+from pacs_escalation.domain import knowledge
 from pacs_escalation.domain.actions import Change, NotAllowed, apply, hand_over
 from pacs_escalation.domain.availability import InvalidOutage
 from pacs_escalation.domain.lifecycle import Action, IllegalTransition
@@ -31,6 +32,8 @@ from pacs_kit.uow import Tx
 router = APIRouter(prefix="/api/v1/incidents/{incident_id}", tags=["incidents"])
 Responder = Annotated[Principal, require(Role.engineer, Role.supervisor, Role.admin)]
 Supervisor = Annotated[Principal, require(Role.supervisor, Role.admin)]
+# what files (or refiles) the incident in the escalation database; a manual escalation does too
+FILED = (Action.resolve, Action.reopen)
 
 
 def next_tier(tier: Tier) -> Tier | None:
@@ -46,18 +49,28 @@ async def _load(incident_id: str, deps: EscalationDeps) -> dict[str, Any]:
     return incident
 
 
-async def _save(incident: dict[str, Any], change: Change, deps: EscalationDeps, kit: Kit) -> IncidentPublic:
+async def _save(
+    incident: dict[str, Any], change: Change, deps: EscalationDeps, kit: Kit, *, file_case: bool = False
+) -> IncidentPublic:
+    """Apply the change; with `file_case`, also file the incident in the escalation database, in one transaction."""
+    after = {**incident, **change.fields, "timeline": [*incident.get("timeline", []), change.entry]}
+    case = knowledge.from_incident(after, change.entry["at"]) if file_case else None
+    if case is not None:
+        await deps.encoder.embed_cases([case])
+
     async def save(tx: Tx) -> None:
         if not await deps.incidents.transition(incident["_id"], change.guard, change.fields, change.entry, tx.session):
             raise Problem(409, "Changed meanwhile", "the incident changed while this action was applied; reload it",
                           slug="conflict")  # fmt: skip
         if change.outage is not None:
             await deps.downtime.record(change.outage, tx.session)
+        if case is not None:
+            await deps.cases.put_many([case], tx.session)
         for event in change.events:
             await tx.emit(event)
 
     await kit.uow.run(save, correlation_id=incident.get("fault_id") or incident["_id"])
-    return incidents.public({**incident, **change.fields})
+    return incidents.public(after)
 
 
 async def _act(
@@ -70,7 +83,7 @@ async def _act(
         raise Problem(409, "Illegal transition", str(exc), slug="illegal-transition", state=incident["state"]) from None
     except InvalidOutage as exc:
         raise Problem(422, "Invalid request", str(exc), slug="invalid-request") from None
-    return await _save(incident, change, deps, kit)
+    return await _save(incident, change, deps, kit, file_case=action in FILED)
 
 
 async def _hand_over(
@@ -80,7 +93,7 @@ async def _hand_over(
         change = hand_over(incident, tier, assignee, datetime.now(UTC), actor.subject, reason)
     except NotAllowed as exc:
         raise Problem(409, "Not allowed now", str(exc), slug="illegal-transition", state=incident["state"]) from None
-    return await _save(incident, change, deps, kit)
+    return await _save(incident, change, deps, kit, file_case=tier.value != incident["tier"])
 
 
 @router.post("/escalate", response_model=IncidentPublic, summary="Escalate by hand, with a reason")
