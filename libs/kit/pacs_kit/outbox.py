@@ -18,17 +18,17 @@ if TYPE_CHECKING:
     from pacs_kit.bus import Bus
     from pacs_kit.metrics import ServiceMetrics
 
-SENT_RETENTION_SECONDS = 7 * 24 * 3600
-
 
 class Outbox(Repository):
-    """Pending and recently sent events of one service."""
+    """Events of one service waiting to be published; a published event is deleted.
+
+    Deleting rather than marking keeps the collection small and the relay's writes cheap (one
+    index to maintain instead of three); what was published is on the bus and in the consumers'
+    inboxes.
+    """
 
     collection_name = "outbox"
-    indexes = [
-        IndexModel([("sent_at", ASCENDING), ("created_at", ASCENDING)]),
-        IndexModel([("sent_at", ASCENDING)], name="sent_ttl", expireAfterSeconds=SENT_RETENTION_SECONDS),
-    ]
+    indexes = [IndexModel([("created_at", ASCENDING)])]
 
     @staticmethod
     def record(envelope: Envelope) -> Document:
@@ -38,7 +38,6 @@ class Outbox(Repository):
             "envelope": envelope.model_dump(mode="json"),
             "headers": inject_context(),
             "created_at": envelope.occurred_at,
-            "sent_at": None,
         }
 
     async def add_all(self, session: AsyncClientSession, records: list[Document]) -> None:
@@ -47,16 +46,16 @@ class Outbox(Repository):
             await self.collection.insert_many(records, session=session)
 
     async def pending(self, limit: int) -> list[Document]:
-        cursor = self.collection.find({"sent_at": None}).sort("created_at", ASCENDING).limit(limit)
+        cursor = self.collection.find().sort("created_at", ASCENDING).limit(limit)
         return await cursor.to_list()
 
-    async def mark_sent(self, ids: list[str]) -> None:
-        await self.collection.update_many({"_id": {"$in": ids}}, {"$set": {"sent_at": datetime.now(UTC)}})
+    async def remove_sent(self, ids: list[str]) -> None:
+        await self.collection.delete_many({"_id": {"$in": ids}})
 
     async def backlog(self) -> tuple[int, float]:
         """How many events wait, and the age in seconds of the oldest."""
-        count = await self.collection.count_documents({"sent_at": None})
-        oldest = await self.collection.find_one({"sent_at": None}, sort=[("created_at", ASCENDING)])
+        count = await self.collection.count_documents({})
+        oldest = await self.collection.find_one({}, sort=[("created_at", ASCENDING)])
         age = (datetime.now(UTC) - oldest["created_at"]).total_seconds() if oldest else 0.0
         return count, age
 
@@ -90,7 +89,7 @@ class OutboxRelay:
         results = await asyncio.gather(*(self._publish(doc) for doc in docs), return_exceptions=True)
         sent = [doc["_id"] for doc, result in zip(docs, results, strict=True) if result is None]
         if sent:
-            await self.outbox.mark_sent(sent)
+            await self.outbox.remove_sent(sent)
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             raise failures[0]

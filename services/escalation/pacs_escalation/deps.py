@@ -6,17 +6,11 @@ from typing import Annotated
 from fastapi import Depends
 
 from pacs_escalation.adapters.knowledge import Cases, Encoder, Index
+from pacs_escalation.adapters.pacer import Pacer
 from pacs_escalation.adapters.repository import Downtime, Engineers, Incidents, Rosters, Sites
 from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
-
-
-@dataclass
-class TickState:
-    """When this instance last scanned for due incidents (monotonic seconds)."""
-
-    last_scan: float = float("-inf")
 
 
 @dataclass
@@ -27,7 +21,7 @@ class EscalationDeps:
     rosters: Rosters
     downtime: Downtime
     cases: Cases
-    ticks: TickState = field(default_factory=TickState)
+    pacer: Pacer = field(default_factory=Pacer)
     encoder: Encoder = field(default_factory=Encoder)
     index: Index = field(default_factory=Index)
 

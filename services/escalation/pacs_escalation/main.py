@@ -1,8 +1,11 @@
 """Escalation: sites, contracts, engineers and incidents on the contract clock."""
 
+import functools
 import logging
+from datetime import datetime
 
 from fastapi import FastAPI
+from prometheus_client import Histogram
 
 from pacs_contracts.events import FaultReported, MetricBreached, MetricRecovered, SlaTick
 from pacs_escalation.adapters.gauges import refresh_availability
@@ -22,6 +25,7 @@ from pacs_escalation.settings import EscalationSettings
 from pacs_kit.service import Kit, ServiceSpec, build_service
 
 log = logging.getLogger(__name__)
+SWEEP_TIMEOUT_SECONDS = 30.0
 
 HANDLERS = {
     FaultReported: fault_reported.handle,
@@ -38,6 +42,22 @@ async def warm_knowledge(kit: Kit, deps: EscalationDeps) -> None:
         await deps.index.refresh(deps.cases)
     except Exception:  # the first search loads them instead
         log.exception("could not warm the knowledge index")
+
+
+async def pace_clocks(kit: Kit, deps: EscalationDeps) -> None:
+    """Sweep the contract clocks on each tick and between ticks (see adapters/pacer.py)."""
+    histogram = Histogram(
+        "pacs_clock_sweep_seconds",
+        "Time to sweep the contract clocks once, commit included",
+        buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        registry=kit.metrics.registry,
+    )
+    deps.pacer.observe = histogram.observe
+
+    async def sweep(now: datetime) -> bool:
+        return await kit.uow.run(functools.partial(sla_tick.sweep, now, deps=deps), timeout=SWEEP_TIMEOUT_SECONDS)
+
+    await deps.pacer.run(sweep)
 
 
 def create_app(settings: EscalationSettings | None = None) -> FastAPI:
@@ -57,6 +77,6 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
                 knowledge.router,
             ],
             handlers=HANDLERS,
-            background=[refresh_availability, warm_knowledge],
+            background=[refresh_availability, warm_knowledge, pace_clocks],
         )
     )

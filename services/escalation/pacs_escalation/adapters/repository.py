@@ -69,7 +69,6 @@ class Incidents(Repository):
     indexes = [
         IndexModel([("fault_id", ASCENDING)], unique=True, partialFilterExpression={"fault_id": {"$type": "string"}}),
         IndexModel([("site_id", ASCENDING), ("opened_at", DESCENDING)]),
-        IndexModel([("state", ASCENDING), ("response_due", ASCENDING)]),
         IndexModel([("assignee_id", ASCENDING)]),
         IndexModel([("next_check_at", ASCENDING)]),
         IndexModel(

@@ -1,8 +1,12 @@
-"""On every tick: breach and escalate the incidents whose next clock check has come."""
+"""On every tick: breach and escalate the incidents whose next clock check has come.
+
+The tick only wakes this instance's pacer, which sweeps at once and then at every slot until the
+next tick (adapters/pacer.py). All sweeps of an instance run one after the
+other in the pacer's task; sweeps of several instances are kept apart by guarded writes.
+"""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,13 +18,12 @@ from pacs_escalation.domain.roster import OnCall
 from pacs_escalation.domain.sla import Decision, evaluate
 from pacs_kit.uow import Tx
 
-BATCH = 500  # a tick that finds more leaves the rest to the next one, a second later
-RESCAN_SECONDS = 0.5  # ticks that queued up behind a slow one need not scan again at once
+BATCH = 500  # a sweep that finds more sweeps again at once
 
 
 @dataclass
 class Plan:
-    """The updates and events of one tick, written in one round trip each."""
+    """The updates and events of one sweep, written in one round trip each."""
 
     updates: list[tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]] = field(default_factory=list)
     events: list[tuple[Event, str]] = field(default_factory=list)
@@ -28,10 +31,12 @@ class Plan:
 
 
 async def handle(event: SlaTick, *, tx: Tx, deps: EscalationDeps) -> None:
-    if time.monotonic() - deps.ticks.last_scan < RESCAN_SECONDS:
-        return
     # A tick is only the trigger: a late one still acts on everything due by now.
-    now = max(event.at, datetime.now(UTC))
+    deps.pacer.tick(max(event.at, datetime.now(UTC)))
+
+
+async def sweep(now: datetime, tx: Tx, deps: EscalationDeps) -> bool:
+    """Breach and escalate everything due by `now`; True when more was due than one sweep takes."""
     due = await deps.incidents.due(now, BATCH, tx.session)
     plan = Plan()
     for incident in due:
@@ -39,8 +44,7 @@ async def handle(event: SlaTick, *, tx: Tx, deps: EscalationDeps) -> None:
     await deps.incidents.apply_clocks(plan.updates, tx.session)
     for change, correlation_id in plan.events:
         await tx.emit(change, correlation_id=correlation_id)
-    if len(due) < BATCH:  # a full batch means more are due: let the next tick go straight on
-        deps.ticks.last_scan = time.monotonic()
+    return len(due) >= BATCH
 
 
 async def _plan(incident: dict[str, Any], decision: Decision, now: datetime, deps: EscalationDeps, plan: Plan,
