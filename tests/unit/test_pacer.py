@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from datetime import UTC, datetime
 
@@ -36,7 +37,7 @@ async def test_sweeps_follow_a_tick_at_each_slot_and_stop_without_ticks() -> Non
         await eventually(lambda: len(swept) >= 5, timeout=5, what="sweeps between ticks")
         between = [at for at, _ in swept[1:5]]
         # one per slot: no busy loop between ticks
-        assert all(b - a >= SLOT_SECONDS / 2 for a, b in zip(between, between[1:], strict=False)), between
+        assert all(b - a >= SLOT_SECONDS / 2 for a, b in itertools.pairwise(between)), between
         assert all(now.timestamp() <= at + 0.001 for at, now in swept)
 
         await asyncio.sleep(PACE_SECONDS + 0.3)
