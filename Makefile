@@ -34,6 +34,7 @@ format: install
 bench: install os-deps broker
 	PYTHONPATH=. $(BIN)/python bench/intake.py
 	PYTHONPATH=. $(BIN)/python bench/consume.py
+	PYTHONPATH=. $(BIN)/python bench/knowledge.py
 
 install: $(STAMP)
 

@@ -28,6 +28,7 @@ import aio_pika
 from asgi_lifespan import LifespanManager
 
 from pacs_devstack.processes import secantus
+from pacs_escalation.adapters.filer import FILING_BATCH, FILING_PAUSE
 from pacs_escalation.main import create_app as escalation_app
 from pacs_escalation.settings import EscalationSettings
 from pacs_scheduler.main import create_app as scheduler_app
@@ -46,7 +47,8 @@ def incidents(count: int, first_due: datetime, spread: float) -> list[dict[str, 
         docs.append({
             "_id": f"INC-B{i:07d}", "site_id": "SITE-B", "region": "east", "fault_id": f"F-B{i:07d}",
             "state": "acknowledged", "tier": "L1", "assignee_id": "ENG-B1", "severity": "major",
-            "summary": "bench", "terms": TERMS, "entitlement": "free", "opened_at": opened,
+            "summary": f"PACS-ARCHIVE-DOWN on ARCH-{i:06d}", "terms": TERMS, "entitlement": "free",
+            "description": f"Archive node ARCH-{i:06d} rejects new studies from modality {i % 97}", "opened_at": opened,
             "response_due": opened + timedelta(hours=1), "acknowledged_at": opened, "pauses": [],
             "timeline": [], "next_check_at": due,
         })  # fmt: skip
@@ -85,6 +87,9 @@ async def run(amqp_url: str, mongodb_url: str, count: int, spread: float) -> Non
             async with LifespanManager(scheduler_app(SchedulerSettings(**common)), startup_timeout=60):
                 lateness, decided = await collect(tap, deadlines, first_due + timedelta(seconds=spread))
             report(lateness, decided, count, escalation.state.deps.pacer.durations)
+            waiting = await escalation.state.deps.filing.backlog()
+            print(f"escalations still waiting to be filed in the escalation database: {waiting} "
+                  f"(the filer takes {FILING_BATCH} per {FILING_PAUSE:.0f} s, behind the clocks)")  # fmt: skip
     finally:
         await connection.close()
         await delete_namespace(amqp_url, namespace, ["escalation"])

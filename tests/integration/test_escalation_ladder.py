@@ -114,3 +114,17 @@ async def test_an_unsolved_fault_climbs_the_ladder_on_time_and_a_solved_one_neve
         assert sorted(told) == ["ENG-A", "ENG-B", "ENG-C", "ENG-D"]
         final = await _incident(client, "F-UNSOLVED")
         assert final is not None and (final["tier"], final["assignee_id"]) == ("L4", "ENG-D")
+
+        async def filed() -> dict[str, Any] | None:  # the escalation database holds every climb, with its reason
+            response = await client.get(f"/api/v1/knowledge/cases/{unsolved['incident_id']}")
+            case: dict[str, Any] | None = response.json() if response.status_code == 200 else None
+            return case if case and len(case["escalations"]) == 3 else None
+
+        case = await eventually(filed, timeout=15, what="the climbs filed in the escalation database")
+        assert case["status"] == "open" and case["source"] == "incident"
+        assert [e["to_tier"] for e in case["escalations"]] == ["L2", "L3", "L4"]
+        assert all("unsolved after" in e["reason"] for e in case["escalations"])
+        solved_case = (await client.get(f"/api/v1/knowledge/cases/{solved['incident_id']}")).json()
+        assert (solved_case["status"], solved_case["root_cause"], solved_case["escalations"]) == (
+            "resolved", "service hung", []
+        )  # fmt: skip

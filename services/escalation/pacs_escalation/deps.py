@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from pacs_escalation.adapters.knowledge import Cases, Encoder, Index
+from pacs_escalation.adapters.knowledge import Cases, Encoder, Filing, Index
 from pacs_escalation.adapters.pacer import Pacer
 from pacs_escalation.adapters.repository import Downtime, Engineers, Incidents, Rosters, Sites
 from pacs_kit.deps import deps_of
@@ -21,6 +21,7 @@ class EscalationDeps:
     rosters: Rosters
     downtime: Downtime
     cases: Cases
+    filing: Filing
     pacer: Pacer = field(default_factory=Pacer)
     encoder: Encoder = field(default_factory=Encoder)
     index: Index = field(default_factory=Index)
@@ -28,10 +29,10 @@ class EscalationDeps:
     @classmethod
     def build(cls, kit: Kit) -> EscalationDeps:
         m = kit.mongo
-        return cls(Sites(m), Engineers(m), Incidents(m), Rosters(m), Downtime(m), Cases(m))
+        return cls(Sites(m), Engineers(m), Incidents(m), Rosters(m), Downtime(m), Cases(m), Filing(m))
 
     def repositories(self) -> list[Repository]:
-        return [self.sites, self.engineers, self.incidents, self.rosters, self.downtime, self.cases]
+        return [self.sites, self.engineers, self.incidents, self.rosters, self.downtime, self.cases, self.filing]
 
 
 DepsDep = Annotated[EscalationDeps, Depends(deps_of)]

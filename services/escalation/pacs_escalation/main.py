@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from prometheus_client import Histogram
 
 from pacs_contracts.events import FaultReported, MetricBreached, MetricRecovered, SlaTick
+from pacs_escalation.adapters.filer import file_escalations
 from pacs_escalation.adapters.gauges import refresh_availability
 from pacs_escalation.deps import EscalationDeps
 from pacs_escalation.handlers import fault_reported, metric_breached, metric_recovered, sla_tick
@@ -77,6 +78,6 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
                 knowledge.router,
             ],
             handlers=HANDLERS,
-            background=[refresh_availability, warm_knowledge, pace_clocks],
+            background=[refresh_availability, warm_knowledge, pace_clocks, file_escalations],
         )
     )

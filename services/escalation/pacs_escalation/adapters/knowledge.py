@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import BulkWriteError
 
 from pacs_escalation.domain.knowledge import WHOLE_WEIGHT, texts
 from pacs_kit.mongo import Document, Repository
@@ -23,6 +24,7 @@ DIMENSIONS = 512
 # Instances of the service write cases at the same time; an index that re-reads this far back on
 # every refresh cannot miss a case whose write finished after a later one was seen.
 LOOKBACK = timedelta(seconds=10)
+DUPLICATE_KEY = 11000
 
 
 class Encoder:
@@ -76,6 +78,23 @@ class Cases(Repository):
         result = await self.collection.bulk_write(requests, ordered=False, session=session)
         return result.upserted_count, result.matched_count
 
+    async def file_if_newer(self, cases: list[Document]) -> None:
+        """File incident cases unless a later version of the same incident is filed already."""
+        now = datetime.now(UTC)
+        requests = [
+            UpdateOne(
+                {"_id": case["external_id"], "$or": [{"revision": {"$lt": case["revision"]}}, {"revision": None}]},
+                {"$set": {**case, "indexed_at": now}, "$setOnInsert": {"created_at": now}},
+                upsert=True,
+            )
+            for case in cases
+        ]
+        try:
+            await self.collection.bulk_write(requests, ordered=False)
+        except BulkWriteError as exc:  # a newer version is there: the guard failed, the upsert hit its id
+            if any(error.get("code") != DUPLICATE_KEY for error in exc.details.get("writeErrors", [])):
+                raise
+
     async def get(self, external_id: str) -> Document | None:
         return await self.collection.find_one({"_id": external_id}, {"vector_whole": 0, "vector_short": 0})
 
@@ -87,6 +106,30 @@ class Cases(Repository):
         filters = {} if since is None else {"indexed_at": {"$gte": since - LOOKBACK}}
         projection = {"vector_whole": 1, "vector_short": 1, "indexed_at": 1}
         return await self.collection.find(filters, projection).to_list()
+
+
+class Filing(Repository):
+    """Incidents the ladder escalated, waiting to be filed as cases away from the clock's path."""
+
+    collection_name = "knowledge_filing"
+    indexes = [IndexModel([("at", ASCENDING)])]
+
+    async def queue(self, escalated: list[tuple[str, str]], at: datetime, session: AsyncClientSession) -> None:
+        """Queue (incident id, tier reached) pairs; the ladder reaches each tier of an incident once."""
+        if escalated:
+            docs = [{"_id": f"{incident_id}|{tier}", "incident_id": incident_id, "at": at}
+                    for incident_id, tier in escalated]  # fmt: skip
+            await self.collection.insert_many(docs, session=session)
+
+    async def oldest(self, limit: int) -> list[Document]:
+        return await self.collection.find().sort("at", ASCENDING).limit(limit).to_list()
+
+    async def remove(self, entries: list[Document]) -> None:
+        if entries:
+            await self.collection.delete_many({"_id": {"$in": [e["_id"] for e in entries]}})
+
+    async def backlog(self) -> int:
+        return await self.collection.count_documents({})
 
 
 class Index:

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 SLOT_SECONDS = 0.1  # at most ten checks a second between ticks
 WAKE_MARGIN = 0.005  # a timer may fire a little early; a sweep must not
 PACE_SECONDS = 1.25  # how long after a tick to keep checking: past the next tick, should it be late
+BUSY_SWEEP_SECONDS = 0.05  # a sweep this long means the clocks are under load ...
+BUSY_HOLD_SECONDS = 2.0  # ... and work that can wait, waits this much longer
 
 
 def next_slot(now: float, slot: float = SLOT_SECONDS) -> float:
@@ -34,8 +36,13 @@ class Pacer:
         self._tick: datetime | None = None
         self._ticked_at = float("-inf")  # monotonic
         self._ticked = asyncio.Event()
+        self._busy_until = float("-inf")  # monotonic
         self.durations: list[float] = []  # seconds per sweep, the latest few thousand, for the benchmark
         self.observe: Callable[[float], None] = lambda seconds: None
+
+    def busy(self) -> bool:
+        """Whether the clocks had a long sweep lately: background work should yield to them."""
+        return time.monotonic() < self._busy_until
 
     def tick(self, now: datetime) -> None:
         """A tick came: sweep at once, then keep pace until a little past the next one."""
@@ -67,6 +74,8 @@ class Pacer:
         started = time.perf_counter()
         more = await sweep(now)
         seconds = time.perf_counter() - started
+        if seconds > BUSY_SWEEP_SECONDS:
+            self._busy_until = time.monotonic() + BUSY_HOLD_SECONDS
         self.observe(seconds)
         self.durations = [*self.durations[-4999:], seconds]
         return more

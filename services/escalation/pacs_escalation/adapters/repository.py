@@ -84,6 +84,9 @@ class Incidents(Repository):
     async def get(self, incident_id: str) -> Document | None:
         return await self.collection.find_one({"_id": incident_id})
 
+    async def by_ids(self, incident_ids: list[str]) -> list[Document]:
+        return await self.collection.find({"_id": {"$in": incident_ids}}).to_list()
+
     async def transition(
         self,
         incident_id: str,

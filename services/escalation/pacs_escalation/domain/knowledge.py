@@ -51,6 +51,7 @@ def from_incident(incident: dict[str, Any], now: datetime) -> dict[str, Any]:
         "site_id": incident["site_id"],
         "escalations": escalations(incident.get("timeline", [])),
         "updated_at": now,
+        "revision": len(incident.get("timeline", [])),  # a later filing of the same incident has a longer timeline
     }
 
 

@@ -28,6 +28,7 @@ class Plan:
     updates: list[tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]] = field(default_factory=list)
     events: list[tuple[Event, str]] = field(default_factory=list)
     on_call: dict[tuple[str, str], OnCall | None] = field(default_factory=dict)  # one look-up per region and tier
+    escalated: list[tuple[str, str]] = field(default_factory=list)  # (incident, tier reached) to be filed
 
 
 async def handle(event: SlaTick, *, tx: Tx, deps: EscalationDeps) -> None:
@@ -42,6 +43,7 @@ async def sweep(now: datetime, tx: Tx, deps: EscalationDeps) -> bool:
     for incident in due:
         await _plan(incident, evaluate(incident, now), now, deps, plan, tx)
     await deps.incidents.apply_clocks(plan.updates, tx.session)
+    await deps.filing.queue(plan.escalated, now, tx.session)
     for change, correlation_id in plan.events:
         await tx.emit(change, correlation_id=correlation_id)
     return len(due) >= BATCH
@@ -76,4 +78,6 @@ async def _plan(incident: dict[str, Any], decision: Decision, now: datetime, dep
         ), correlation_id))  # fmt: skip
         tier, assignee = step.tier.value, new_assignee
     fields |= {"tier": tier, "assignee_id": assignee}
+    if decision.steps:
+        plan.escalated.append((incident["_id"], tier))
     plan.updates.append((incident, fields, entries))
