@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from pacs_contracts import Envelope
-from pacs_escalation.domain.knowledge import recall_at
+from pacs_escalation.deps import EscalationDeps
+from pacs_escalation.domain.knowledge import from_incident, recall_at
 from pacs_escalation.main import create_app
 from pacs_escalation.settings import EscalationSettings
 from pacs_kit.service import Kit
@@ -128,3 +130,22 @@ async def test_an_escalated_and_resolved_incident_is_filed_and_found_from_chines
         assert found[0]["status"] == "resolved" and found[0]["caused_by"] == "hardware"
         assert found[0]["tags"] == ["battery", "raid-controller"]
         assert [(e["from_tier"], e["to_tier"]) for e in found[0]["escalations"]] == [("L1", "L2")]
+
+
+async def test_a_late_filing_never_overwrites_a_later_one(settings_for: Callable[..., Any]) -> None:
+    app = create_app(settings_for(EscalationSettings))
+    deps: EscalationDeps = app.state.deps
+    async with running(app, bearer(app.state.kit, "ops", "admin")) as client:
+        at = datetime.now(UTC)
+        base = {"_id": "INC-LATE", "site_id": "SITE-1", "summary": "ARCHIVE-DOWN", "description": "archive down"}
+        climbed = [{"at": at, "what": "escalated", "from": "L1", "to": "L2", "reason": "unsolved"}]
+        fix = {"root_cause": "disk", "resolution": "replaced", "caused_by": "hardware"}
+        timeline = [*climbed, {"at": at, "what": "resolve"}]
+        resolved = {**base, "state": "resolved", "timeline": timeline, "resolution": fix}
+        stale = {**base, "state": "acknowledged", "timeline": climbed}
+        for incident in (resolved, stale):  # the filer's older view arrives after the resolution
+            case = from_incident(incident, at)
+            await deps.encoder.embed_cases([case])
+            await deps.cases.file_if_newer([case])
+        kept = (await client.get("/api/v1/knowledge/cases/INC-LATE")).json()
+        assert (kept["status"], kept["root_cause"]) == ("resolved", "disk")

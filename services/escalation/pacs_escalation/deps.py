@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends
@@ -14,6 +15,16 @@ from pacs_kit.service import Kit
 
 
 @dataclass
+class ClockFloor:
+    """Every clock check before `floor` is done (as far as this instance knows); None until the first sweep."""
+
+    floor: datetime | None = None
+
+    def advance(self, reached: datetime) -> None:
+        self.floor = reached if self.floor is None else max(self.floor, reached)
+
+
+@dataclass
 class EscalationDeps:
     sites: Sites
     engineers: Engineers
@@ -23,6 +34,7 @@ class EscalationDeps:
     cases: Cases
     filing: Filing
     pacer: Pacer = field(default_factory=Pacer)
+    clocks: ClockFloor = field(default_factory=ClockFloor)
     encoder: Encoder = field(default_factory=Encoder)
     index: Index = field(default_factory=Index)
 

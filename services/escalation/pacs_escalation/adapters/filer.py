@@ -10,7 +10,7 @@ escalations is filed after the storm rather than slowing the clocks down.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from pacs_escalation.domain.knowledge import from_incident
@@ -22,11 +22,22 @@ if TYPE_CHECKING:
 
 FILING_BATCH = 25
 FILING_PAUSE = 1.0
+SKEW = timedelta(seconds=60)
 
 
-async def file_once(deps: EscalationDeps) -> int:
-    """File one batch; returns how many queued incidents it took."""
-    entries = await deps.filing.oldest(FILING_BATCH)
+class Floor:
+    """Queued escalations before `at` are filed; a sweep queues at its own clock's time, so look back a little."""
+
+    def __init__(self) -> None:
+        self.at: datetime | None = None
+
+    def since(self) -> datetime | None:
+        return None if self.at is None else self.at - SKEW
+
+
+async def file_once(deps: EscalationDeps, floor: Floor) -> int:
+    """File one batch; returns how many queued escalations it took."""
+    entries = await deps.filing.oldest(floor.since(), FILING_BATCH)
     if not entries:
         return 0
     incidents = await deps.incidents.by_ids(list({entry["incident_id"] for entry in entries}))
@@ -36,14 +47,18 @@ async def file_once(deps: EscalationDeps) -> int:
     if cases:
         await deps.cases.file_if_newer(cases)
     await deps.filing.remove(entries)
+    last = entries[-1]["at"]
+    floor.at = last if last.tzinfo else last.replace(tzinfo=UTC)
     return len(entries)
 
 
 async def file_escalations(kit: Kit, deps: EscalationDeps) -> None:
+    floor = Floor()
+
     async def step() -> bool:
         if deps.pacer.busy():
             return False
-        if await file_once(deps) < FILING_BATCH:
+        if await file_once(deps, floor) < FILING_BATCH:
             return False
         await asyncio.sleep(FILING_PAUSE)
         return True

@@ -121,8 +121,10 @@ class Filing(Repository):
                     for incident_id, tier in escalated]  # fmt: skip
             await self.collection.insert_many(docs, session=session)
 
-    async def oldest(self, limit: int) -> list[Document]:
-        return await self.collection.find().sort("at", ASCENDING).limit(limit).to_list()
+    async def oldest(self, since: datetime | None, limit: int) -> list[Document]:
+        """The earliest queued escalations from `since` on (the database reads the whole range it is given)."""
+        filters = {} if since is None else {"at": {"$gte": since}}
+        return await self.collection.find(filters).sort("at", ASCENDING).limit(limit).to_list()
 
     async def remove(self, entries: list[Document]) -> None:
         if entries:

@@ -120,9 +120,16 @@ class Incidents(Repository):
     async def record(self, incident_id: str, entry: Document, session: AsyncClientSession) -> None:
         await self.collection.update_one({"_id": incident_id}, {"$push": {"timeline": entry}}, session=session)
 
-    async def due(self, now: datetime, limit: int, session: AsyncClientSession) -> list[Document]:
-        """Incidents whose next clock check has come (the index keeps this cheap for a large estate)."""
-        cursor = self.collection.find({"next_check_at": {"$lte": now}}, {"timeline": 0}, session=session)
+    async def due(
+        self, since: datetime | None, until: datetime, limit: int, session: AsyncClientSession
+    ) -> list[Document]:
+        """Incidents whose next clock check falls in [since, until], earliest first.
+
+        The lower bound matters: the database reads every document in the range before it
+        limits, so an open range would cost more the further the clocks are behind.
+        """
+        window: dict[str, Any] = {"$lte": until} if since is None else {"$gte": since, "$lte": until}
+        cursor = self.collection.find({"next_check_at": window}, {"timeline": 0}, session=session)
         return await cursor.sort("next_check_at", ASCENDING).limit(limit).to_list()
 
     async def apply_clocks(

@@ -7,8 +7,9 @@ other in the pacer's task; sweeps of several instances are kept apart by guarded
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pacs_contracts.events import Event, IncidentEscalated, SlaBreached, SlaTick
@@ -19,6 +20,9 @@ from pacs_escalation.domain.sla import Decision, evaluate
 from pacs_kit.uow import Tx
 
 BATCH = 500  # a sweep that finds more sweeps again at once
+WINDOW = timedelta(seconds=5)  # deadlines one sweep reads at most, from the floor on
+# A write from an instance whose clock runs behind may land just under another's floor: look back.
+SKEW = timedelta(seconds=60)
 
 
 @dataclass
@@ -31,14 +35,26 @@ class Plan:
     escalated: list[tuple[str, str]] = field(default_factory=list)  # (incident, tier reached) to be filed
 
 
+def as_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 async def handle(event: SlaTick, *, tx: Tx, deps: EscalationDeps) -> None:
     # A tick is only the trigger: a late one still acts on everything due by now.
     deps.pacer.tick(max(event.at, datetime.now(UTC)))
 
 
 async def sweep(now: datetime, tx: Tx, deps: EscalationDeps) -> bool:
-    """Breach and escalate everything due by `now`; True when more was due than one sweep takes."""
-    due = await deps.incidents.due(now, BATCH, tx.session)
+    """Breach and escalate what is due by `now`; True when more may be due than this sweep took.
+
+    A sweep reads a window of deadlines from the instance's floor (everything earlier is done),
+    so its cost follows the window, not how far behind the clocks are. The first sweep of an
+    instance has no floor and reads all that is due.
+    """
+    floor = deps.clocks.floor
+    until = now if floor is None else min(now, floor + WINDOW)
+    since = None if floor is None else floor - SKEW
+    due = await deps.incidents.due(since, until, BATCH, tx.session)
     plan = Plan()
     for incident in due:
         await _plan(incident, evaluate(incident, now), now, deps, plan, tx)
@@ -46,7 +62,11 @@ async def sweep(now: datetime, tx: Tx, deps: EscalationDeps) -> bool:
     await deps.filing.queue(plan.escalated, now, tx.session)
     for change, correlation_id in plan.events:
         await tx.emit(change, correlation_id=correlation_id)
-    return len(due) >= BATCH
+    full = len(due) >= BATCH
+    # where the next sweep starts, once this one has committed
+    reached = as_utc(due[-1]["next_check_at"]) if full else until
+    tx.after_commit.append(functools.partial(deps.clocks.advance, reached))
+    return full or until < now
 
 
 async def _plan(incident: dict[str, Any], decision: Decision, now: datetime, deps: EscalationDeps, plan: Plan,
