@@ -38,6 +38,7 @@ class Pacer:
         self._ticked = asyncio.Event()
         self._busy_until = float("-inf")  # monotonic
         self.durations: list[float] = []  # seconds per sweep, the latest few thousand, for the benchmark
+        self.sweeps = 0
         self.observe: Callable[[float], None] = lambda seconds: None
 
     def busy(self) -> bool:
@@ -78,4 +79,5 @@ class Pacer:
             self._busy_until = time.monotonic() + BUSY_HOLD_SECONDS
         self.observe(seconds)
         self.durations = [*self.durations[-4999:], seconds]
+        self.sweeps += 1
         return more
