@@ -11,6 +11,7 @@ from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
 from pacs_scheduler.adapters.lease import Leases
+from pacs_scheduler.adapters.windows import Windows
 from pacs_scheduler.settings import SchedulerSettings
 
 
@@ -18,6 +19,7 @@ from pacs_scheduler.settings import SchedulerSettings
 class SchedulerDeps:
     settings: SchedulerSettings
     leases: Leases
+    windows: Windows
     instance_id: str
     is_leader: bool = False
 
@@ -26,10 +28,10 @@ class SchedulerDeps:
         settings = kit.settings
         assert isinstance(settings, SchedulerSettings)
         instance = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
-        return cls(settings, Leases(kit.mongo), instance)
+        return cls(settings, Leases(kit.mongo), Windows(kit.mongo), instance)
 
     def repositories(self) -> list[Repository]:
-        return [self.leases]
+        return [self.leases, self.windows]
 
 
 DepsDep = Annotated[SchedulerDeps, Depends(deps_of)]

@@ -1,11 +1,12 @@
-"""Scheduler: owns time; for now, the cluster-wide `sla.tick`."""
+"""Scheduler: owns time: the cluster-wide `sla.tick` and maintenance windows."""
 
 from fastapi import FastAPI
 
 from pacs_kit.service import ServiceSpec, build_service
+from pacs_scheduler.adapters import maintenance as windows
 from pacs_scheduler.adapters import ticker
 from pacs_scheduler.deps import SchedulerDeps
-from pacs_scheduler.routes import clock
+from pacs_scheduler.routes import clock, maintenance
 from pacs_scheduler.settings import SchedulerSettings
 
 
@@ -15,7 +16,7 @@ def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
             name="scheduler",
             settings=settings or SchedulerSettings(),
             build_deps=SchedulerDeps.build,
-            routers=[clock.router],
-            background=[ticker.run],
+            routers=[clock.router, maintenance.router],
+            background=[ticker.run, windows.run],
         )
     )
