@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pacs_contracts.events import MetricBreached, MetricRecovered
+from pacs_contracts import Envelope
+from pacs_contracts.events import MaintenanceEnded, MaintenanceStarted, MetricBreached, MetricRecovered
 from pacs_kit.auth import ApiKeys
 from pacs_kit.service import Kit
+from pacs_monitoring.deps import MonitoringDeps
 from pacs_monitoring.main import create_app
 from pacs_monitoring.settings import MonitoringSettings
 from tests.integration.conftest import running
+from tests.support import eventually, publish
 
 
 def _batch(site_id: str, value: float, host: str = "pacs-db-01") -> dict[str, Any]:
@@ -68,3 +71,48 @@ async def test_keys_are_stored_hashed_and_can_be_revoked_or_expire(settings_for:
         assert await status(key) == 401
         expired = await keys.create("SITE-1", name="old", expires_in=timedelta(seconds=-1))
         assert await status(expired) == 401
+
+
+async def test_a_maintenance_window_holds_breaches_of_its_host_until_it_ends(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any], tap: Callable[..., Any]
+) -> None:
+    app = create_app(settings_for(MonitoringSettings))
+    kit: Kit = app.state.kit
+    deps: MonitoringDeps = app.state.deps
+    events = await tap(MetricBreached.type, MetricRecovered.type)
+    async with running(app) as client:
+        headers = {"X-API-Key": await kit.auth.api_keys.create("SITE-1", name="agent")}
+
+        async def post(host: str, value: float) -> dict[str, Any]:
+            response = await client.post("/api/v1/metrics", json=_batch("SITE-1", value, host), headers=headers)
+            assert response.status_code == 202, response.text
+            return {k: response.json()[k] for k in ("breaches", "recoveries", "held")}
+
+        until = datetime.now(UTC) + timedelta(hours=1)
+        start = MaintenanceStarted(window_id="MW-1", site_id="SITE-1", host="pacs-db-01", ends_at=until)
+        await publish(amqp_url, namespace, Envelope.wrap(start, producer="scheduler"))
+
+        async def holding() -> bool:
+            return "pacs-db-01" in await deps.maintenance.hosts_held("SITE-1")
+
+        await eventually(holding, timeout=10, what="the window known to monitoring")
+        assert await post("pacs-db-01", 96.0) == {"breaches": 0, "recoveries": 0, "held": 1}
+        assert await post("pacs-web-01", 96.0) == {"breaches": 1, "recoveries": 0, "held": 0}
+        assert await post("pacs-db-01", 80.0) == {"breaches": 0, "recoveries": 0, "held": 0}, "its recovery is no news"
+        assert await post("pacs-db-01", 97.0) == {"breaches": 0, "recoveries": 0, "held": 1}
+
+        end = MaintenanceEnded(window_id="MW-1", site_id="SITE-1", host="pacs-db-01")
+        await publish(amqp_url, namespace, Envelope.wrap(end, producer="scheduler"))
+
+        async def released() -> bool:
+            return not await deps.maintenance.hosts_held("SITE-1")
+
+        await eventually(released, timeout=10, what="the window's end known to monitoring")
+        # still firing after the window: told now, once
+        assert await post("pacs-db-01", 93.0) == {"breaches": 1, "recoveries": 0, "held": 0}
+        assert await post("pacs-db-01", 94.0) == {"breaches": 0, "recoveries": 0, "held": 0}
+
+        received = await events.at_least(2, timeout=10, what="the breaches that were told")
+        assert [(m["type"], m["payload"]["host"]) for m in received] == [
+            ("metric.breached", "pacs-web-01"), ("metric.breached", "pacs-db-01"),
+        ]  # fmt: skip

@@ -306,6 +306,7 @@ class MetricBatchAccepted(Contract):
     accepted: int
     breaches: int
     recoveries: int
+    held: int = Field(0, description="breaches recorded but not published: the host is in a maintenance window")
 
 
 T = TypeVar("T")

@@ -8,19 +8,20 @@ from fastapi import Depends
 from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
-from pacs_monitoring.adapters.repository import RuleStates
+from pacs_monitoring.adapters.repository import Maintenance, RuleStates
 
 
 @dataclass
 class MonitoringDeps:
     states: RuleStates
+    maintenance: Maintenance
 
     @classmethod
     def build(cls, kit: Kit) -> MonitoringDeps:
-        return cls(RuleStates(kit.mongo))
+        return cls(RuleStates(kit.mongo), Maintenance(kit.mongo))
 
     def repositories(self) -> list[Repository]:
-        return [self.states]
+        return [self.states, self.maintenance]
 
 
 DepsDep = Annotated[MonitoringDeps, Depends(deps_of)]

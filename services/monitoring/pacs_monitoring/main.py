@@ -2,8 +2,10 @@
 
 from fastapi import FastAPI
 
+from pacs_contracts.events import MaintenanceEnded, MaintenanceStarted
 from pacs_kit.service import ServiceSpec, build_service
 from pacs_monitoring.deps import MonitoringDeps
+from pacs_monitoring.handlers import maintenance
 from pacs_monitoring.routes import metrics
 from pacs_monitoring.settings import MonitoringSettings
 
@@ -15,5 +17,6 @@ def create_app(settings: MonitoringSettings | None = None) -> FastAPI:
             settings=settings or MonitoringSettings(),
             build_deps=MonitoringDeps.build,
             routers=[metrics.router],
+            handlers={MaintenanceStarted: maintenance.started, MaintenanceEnded: maintenance.ended},
         )
     )

@@ -1,4 +1,4 @@
-"""Monitoring's collections: breach state per (site, host, rule)."""
+"""Monitoring's collections: breach state per (site, host, rule), and the maintenance windows running now."""
 
 from __future__ import annotations
 
@@ -22,3 +22,21 @@ class RuleStates(Repository):
 
     async def save(self, doc: Document, session: AsyncClientSession) -> None:
         await self.collection.replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)
+
+
+class Maintenance(Repository):
+    """Windows between their `maintenance.started` and `maintenance.ended` (host None: the whole site)."""
+
+    collection_name = "maintenance"
+    indexes = [IndexModel([("site_id", ASCENDING)])]
+
+    async def start(self, window: Document, session: AsyncClientSession) -> None:
+        await self.collection.replace_one({"_id": window["_id"]}, window, upsert=True, session=session)
+
+    async def end(self, window_id: str, session: AsyncClientSession) -> None:
+        await self.collection.delete_one({"_id": window_id}, session=session)
+
+    async def hosts_held(self, site_id: str, session: AsyncClientSession | None = None) -> set[str | None]:
+        """The hosts of a site under maintenance now; None in the set means every host."""
+        docs = await self.collection.find({"site_id": site_id}, {"host": 1}, session=session).to_list()
+        return {d.get("host") for d in docs}

@@ -1,7 +1,12 @@
-"""Metric batches from site agents: the last sample per host and rule is evaluated."""
+"""Metric batches from site agents: the last sample per host and rule is evaluated.
+
+During a maintenance window a breach on the window's hosts is recorded but held back from the
+bus; if it is still firing when the window has ended, the next sample tells it.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 from fastapi import APIRouter
@@ -34,52 +39,52 @@ async def accept_batch(batch: MetricBatch, principal: SiteKey, deps: DepsDep, ki
     latest = _latest(batch)
     now = datetime.now(UTC)
 
-    async def evaluate_all(tx: Tx) -> tuple[int, int]:
+    async def evaluate_all(tx: Tx) -> Counter[str]:
         states = await deps.states.for_ids(list(latest), tx.session)
-        breaches = recoveries = 0
+        held_hosts = await deps.maintenance.hosts_held(batch.site_id, tx.session)
+        counts: Counter[str] = Counter()
         for sid, (rule, sample) in latest.items():
-            current = State(states.get(sid, {}).get("state", State.ok))
+            saved = states.get(sid, {})
+            current = State(saved.get("state", State.ok))
+            announced = saved.get("announced", True)  # whether the bus was told of the current state
+            held = None in held_hosts or sample.host in held_hosts
             new_state, change = evaluate(rule, current, sample.value)
             if change is Change.none:
-                continue
+                # a breach held through a maintenance window that is still firing afterwards is told now
+                if not (current is State.firing and not announced and not held):
+                    continue
+                change = Change.breached
+            if change is Change.breached:
+                tell = not held
+                counts["breaches" if tell else "held"] += 1
+            else:
+                tell = announced  # a recovery is news only where the breach was
+                counts["recoveries"] += tell
             doc = {
                 "_id": sid,
                 "site_id": batch.site_id,
                 "host": sample.host,
                 "rule": rule.name,
                 "state": new_state.value,
+                "announced": tell or new_state is State.ok,
                 "value": sample.value,
                 "changed_at": now,
             }
             await deps.states.save(doc, tx.session)
-            if change is Change.breached:
-                breaches += 1
-                await tx.emit(
-                    MetricBreached(
-                        site_id=batch.site_id,
-                        host=sample.host,
-                        rule=rule.name,
-                        problem_class=rule.problem_class,
-                        severity=rule.severity,
-                        value=sample.value,
-                        threshold=rule.threshold,
-                        breached_at=now,
-                    ),
-                    correlation_id=sid,
-                )
-            else:
-                recoveries += 1
-                await tx.emit(
-                    MetricRecovered(
-                        site_id=batch.site_id,
-                        host=sample.host,
-                        rule=rule.name,
-                        value=sample.value,
-                        recovered_at=now,
-                    ),
-                    correlation_id=sid,
-                )
-        return breaches, recoveries
+            if not tell:
+                continue
+            event: MetricBreached | MetricRecovered = (
+                MetricBreached(site_id=batch.site_id, host=sample.host, rule=rule.name,
+                               problem_class=rule.problem_class, severity=rule.severity, value=sample.value,
+                               threshold=rule.threshold, breached_at=now)
+                if change is Change.breached
+                else MetricRecovered(site_id=batch.site_id, host=sample.host, rule=rule.name, value=sample.value,
+                                     recovered_at=now)
+            )  # fmt: skip
+            await tx.emit(event, correlation_id=sid)
+        return counts
 
-    breaches, recoveries = await kit.uow.run(evaluate_all) if latest else (0, 0)
-    return MetricBatchAccepted(accepted=len(batch.samples), breaches=breaches, recoveries=recoveries)
+    counts = await kit.uow.run(evaluate_all) if latest else Counter[str]()
+    return MetricBatchAccepted(
+        accepted=len(batch.samples), breaches=counts["breaches"], recoveries=counts["recoveries"], held=counts["held"]
+    )
