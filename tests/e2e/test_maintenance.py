@@ -1,0 +1,57 @@
+"""A window planned at the scheduler silences monitoring for its host, across the bus, until it ends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.e2e.conftest import Platform
+from tests.support import eventually
+
+HOST = "pacs-arch-e2e"
+
+
+async def test_monitoring_holds_breaches_while_the_scheduler_says_maintenance(
+    platform: Platform, admin: httpx.AsyncClient, his: httpx.AsyncClient
+) -> None:
+    now = datetime.now(UTC)
+    window = {"site_id": platform.site_id, "host": HOST, "kind": "patch", "reason": "OS security patches",
+              "starts_at": now.isoformat(), "ends_at": (now + timedelta(minutes=10)).isoformat()}  # fmt: skip
+    created = await admin.post("/api/v1/maintenance-windows", json=window)
+    assert created.status_code == 201, created.text
+    window_id = created.json()["window_id"]
+
+    async def post(value: float) -> dict[str, Any]:
+        batch = {"site_id": platform.site_id, "samples": [{"host": HOST, "name": "disk_used_percent", "value": value}]}
+        response = await his.post("/api/v1/metrics", json=batch)
+        assert response.status_code == 202, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def active() -> bool:
+        return (await admin.get(f"/api/v1/maintenance-windows/{window_id}")).json()["state"] == "active"
+
+    await eventually(active, timeout=10, what="the window started at the scheduler")
+    first = await eventually(lambda: _held_once(post), timeout=20, what="monitoring holding the window's host")
+    assert (first["breaches"], first["held"]) == (0, 1)
+
+    ended = await admin.delete(f"/api/v1/maintenance-windows/{window_id}")
+    assert ended.status_code == 200 and ended.json()["state"] == "ended"
+    told = await eventually(lambda: _told(post), timeout=20, what="the breach told once the window ended")
+    assert told["breaches"] == 1
+
+
+async def _held_once(post: Any) -> dict[str, Any] | None:
+    """Breach, see whether it was held, and clear again so that an early try leaves nothing behind."""
+    result: dict[str, Any] = await post(96.0)
+    if result["held"] == 1:
+        return result
+    await post(50.0)
+    return None
+
+
+async def _told(post: Any) -> dict[str, Any] | None:
+    result: dict[str, Any] = await post(97.0)
+    return result if result["breaches"] == 1 else None
