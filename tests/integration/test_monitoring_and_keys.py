@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
+
 from pacs_contracts import Envelope
 from pacs_contracts.events import MaintenanceEnded, MaintenanceStarted, MetricBreached, MetricRecovered
 from pacs_kit.auth import ApiKeys
@@ -116,3 +118,55 @@ async def test_a_maintenance_window_holds_breaches_of_its_host_until_it_ends(
         assert [(m["type"], m["payload"]["host"]) for m in received] == [
             ("metric.breached", "pacs-web-01"), ("metric.breached", "pacs-db-01"),
         ]  # fmt: skip
+
+
+def _alertmanager(*alerts: tuple[str, str, dict[str, str]]) -> dict[str, Any]:
+    """A version-4 webhook payload as Alertmanager sends it: (status, alertname, extra labels) per alert."""
+    return {
+        "version": "4", "groupKey": '{}:{alertname="PacsDown"}', "truncatedAlerts": 0, "receiver": "pso",
+        "status": "firing" if any(a[0] == "firing" for a in alerts) else "resolved",
+        "groupLabels": {}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "http://am:9093",
+        "alerts": [{
+            "status": status, "labels": {"alertname": name, **labels}, "annotations": {"summary": "s"},
+            "startsAt": "2026-11-26T01:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+            "generatorURL": "http://prom:9090/graph", "fingerprint": f"fp-{name}",
+        } for status, name, labels in alerts],
+    }  # fmt: skip
+
+
+async def test_alertmanager_alerts_feed_the_same_breaches(
+    settings_for: Callable[..., Any], tap: Callable[..., Any]
+) -> None:
+    app = create_app(settings_for(MonitoringSettings))
+    kit: Kit = app.state.kit
+    events = await tap(MetricBreached.type, MetricRecovered.type)
+    async with running(app) as client:
+        key = await kit.auth.api_keys.create("SITE-1", name="alertmanager")
+        as_am = {"Authorization": f"Bearer {key}"}  # what Alertmanager's http_config.authorization sends
+        down = ("firing", "PacsProcessDown", {"instance": "pacs-app-01:9100", "severity": "critical",
+                                              "problem_class": "application"})  # fmt: skip
+
+        async def send(payload: dict[str, Any], headers: dict[str, str] = as_am) -> httpx.Response:
+            return await client.post("/api/v1/alertmanager", json=payload, headers=headers)
+
+        first = await send(_alertmanager(down))
+        assert first.status_code == 202, first.text
+        assert first.json() == {"alerts": 1, "breaches": 1, "recoveries": 0, "held": 0}
+        assert (await send(_alertmanager(down))).json()["breaches"] == 0, "a repeat notification is no new breach"
+        cleared = await send(_alertmanager(("resolved", *down[1:])))
+        assert cleared.json()["recoveries"] == 1
+
+        received = await events.at_least(2, timeout=10, what="breach and recovery from Alertmanager")
+        assert [m["type"] for m in received] == ["metric.breached", "metric.recovered"]
+        breach = received[0]["payload"]
+        assert (breach["host"], breach["rule"], breach["problem_class"], breach["severity"]) == (
+            "pacs-app-01", "PacsProcessDown", "application", "critical"
+        )  # fmt: skip
+
+        no_host = await send(_alertmanager(("firing", "Odd", {})))
+        assert no_host.status_code == 422 and "instance" in no_host.json()["detail"]
+        old = {**_alertmanager(down), "version": "3"}
+        assert (await send(old)).status_code == 422
+        other_site = await send(_alertmanager(("firing", "X", {"host": "h", "site_id": "SITE-2"})))
+        assert other_site.status_code == 403
+        assert (await send(_alertmanager(down), {"Authorization": "Bearer pso_x_y"})).status_code == 401

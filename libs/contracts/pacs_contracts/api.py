@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from pacs_contracts.common import (
     CausedBy,
@@ -357,3 +357,40 @@ class MaintenanceWindowPublic(Contract):
     created_by: str
     started_at: datetime | None = None
     ended_at: datetime | None = None
+
+
+class AlertmanagerAlert(BaseModel):
+    """One alert of Prometheus Alertmanager's webhook (payload version 4); fields it may add later are ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    status: Literal["firing", "resolved"]
+    labels: dict[str, str]
+    annotations: dict[str, str] = {}
+    startsAt: datetime  # Alertmanager's own field names
+    endsAt: datetime | None = None
+    fingerprint: str = ""
+
+    @model_validator(mode="after")
+    def _named(self) -> AlertmanagerAlert:
+        if not self.labels.get("alertname"):
+            raise ValueError("every alert needs an alertname label")
+        return self
+
+
+class AlertmanagerWebhook(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    version: Literal["4"]
+    status: Literal["firing", "resolved"]
+    receiver: str = ""
+    groupKey: str = ""
+    truncatedAlerts: int = 0
+    alerts: list[AlertmanagerAlert] = Field(min_length=1, max_length=1000)
+
+
+class AlertmanagerAccepted(Contract):
+    alerts: int
+    breaches: int
+    recoveries: int
+    held: int

@@ -146,10 +146,17 @@ class TokenIssuer:
 
 
 async def authenticate(request: Request) -> Principal:
-    """Accept `Authorization: Bearer <jwt>` or `X-API-Key: <key>`; anything else is a 401."""
+    """Accept `Authorization: Bearer <jwt>` or `X-API-Key: <key>`; anything else is a 401.
+
+    A site key may also come as a bearer credential, which is all that some senders can set
+    (Prometheus Alertmanager's webhook `authorization`).
+    """
     auth = request.app.state.kit.auth
     api_key = request.headers.get("x-api-key")
     header = request.headers.get("authorization", "")
+    scheme, _, credential = header.partition(" ")
+    if not api_key and scheme.lower() == "bearer" and credential.strip().startswith(f"{KEY_PREFIX}_"):
+        api_key = credential.strip()
     if api_key:
         principal = await auth.api_keys.verify(api_key)
         if principal is None:

@@ -51,3 +51,10 @@ def evaluate(rule: ThresholdRule, state: State, value: float) -> tuple[State, Ch
     """The next state for one sample; between the two thresholds nothing changes."""
     key = (state, value >= rule.threshold, value < rule.clear_below)
     return TABLE.get(key, (state, Change.none))
+
+
+def observe(rule: ThresholdRule, value: float) -> bool | None:
+    """True at or above the threshold, False below the clear threshold, None in between (no news)."""
+    if value >= rule.threshold:
+        return True
+    return False if value < rule.clear_below else None
