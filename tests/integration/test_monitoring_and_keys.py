@@ -170,3 +170,36 @@ async def test_alertmanager_alerts_feed_the_same_breaches(
         other_site = await send(_alertmanager(("firing", "X", {"host": "h", "site_id": "SITE-2"})))
         assert other_site.status_code == 403
         assert (await send(_alertmanager(down), {"Authorization": "Bearer pso_x_y"})).status_code == 401
+
+
+async def test_a_silent_link_is_a_breach_and_its_next_heartbeat_the_recovery(
+    settings_for: Callable[..., Any], tap: Callable[..., Any]
+) -> None:
+    app = create_app(settings_for(MonitoringSettings))
+    kit: Kit = app.state.kit
+    events = await tap(MetricBreached.type, MetricRecovered.type)
+    async with running(app) as client:
+        headers = {"X-API-Key": await kit.auth.api_keys.create("SITE-1", name="vpn")}
+        beat = {"site_id": "SITE-1", "link": "remote-access", "allowance": "PT2S"}
+        first = await client.post("/api/v1/heartbeats", json=beat, headers=headers)
+        assert first.status_code == 202 and first.json()["recovered"] is False, first.text
+        sent = datetime.now(UTC)
+
+        breached = await events.at_least(1, timeout=15, what="the silent link declared")
+        silent_for = (datetime.fromisoformat(breached[0]["occurred_at"]) - sent).total_seconds()
+        assert silent_for >= 2.0, f"declared silent after {silent_for:.2f}s, before its allowance"
+        payload = breached[0]["payload"]
+        assert (payload["host"], payload["rule"], payload["problem_class"]) == (
+            "remote-access", "link-silent", "remote_link"
+        )  # fmt: skip
+
+        back = await client.post("/api/v1/heartbeats", json=beat, headers=headers)
+        assert back.json()["recovered"] is True
+        received = await events.at_least(2, timeout=10, what="the link's recovery")
+        assert [m["type"] for m in received] == ["metric.breached", "metric.recovered"]
+
+        too_short = await client.post("/api/v1/heartbeats", json={**beat, "allowance": "PT0S"}, headers=headers)
+        assert too_short.status_code == 422
+        assert (
+            await client.post("/api/v1/heartbeats", json={**beat, "site_id": "SITE-2"}, headers=headers)
+        ).status_code == 403

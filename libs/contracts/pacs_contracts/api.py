@@ -18,6 +18,7 @@ from pacs_contracts.common import (
     Severity,
     ShortText,
     Tier,
+    parse_duration,
 )
 from pacs_contracts.envelope import Contract
 
@@ -394,3 +395,24 @@ class AlertmanagerAccepted(Contract):
     breaches: int
     recoveries: int
     held: int
+
+
+class HeartbeatCreate(Contract):
+    """A sign of life from one of a site's links (remote monitoring, remote access, an agent)."""
+
+    site_id: Identifier
+    link: Identifier = Field(description="e.g. remote-monitoring, remote-access")
+    allowance: IsoDuration = Field("PT5M", description="how long the link may stay silent before it is a breach")
+
+    @model_validator(mode="after")
+    def _sane_allowance(self) -> HeartbeatCreate:
+        if not timedelta(seconds=1) <= parse_duration(self.allowance) <= timedelta(days=1):
+            raise ValueError("allowance must be between PT1S and P1D")
+        return self
+
+
+class HeartbeatAccepted(Contract):
+    site_id: Identifier
+    link: Identifier
+    silent_after: datetime
+    recovered: bool = Field(description="the link had been silent too long and is back")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
@@ -40,3 +42,30 @@ class Maintenance(Repository):
         """The hosts of a site under maintenance now; None in the set means every host."""
         docs = await self.collection.find({"site_id": site_id}, {"host": 1}, session=session).to_list()
         return {d.get("host") for d in docs}
+
+
+class Links(Repository):
+    """The last sign of life per (site, link), and whether the link has been declared silent."""
+
+    collection_name = "links"
+    indexes = [IndexModel([("silent", ASCENDING), ("silent_after", ASCENDING)])]
+
+    async def beat(self, site_id: str, link: str, now: datetime, allowance: timedelta,
+                   session: AsyncClientSession) -> bool:  # fmt: skip
+        """Record a heartbeat; True when the link had been declared silent (it is back)."""
+        before = await self.collection.find_one_and_update(
+            {"_id": f"{site_id}|{link}"},
+            {"$set": {"site_id": site_id, "link": link, "last_seen": now, "silent_after": now + allowance,
+                      "silent": False}},
+            upsert=True, session=session,
+        )  # fmt: skip
+        return bool(before and before.get("silent"))
+
+    async def fallen_silent(self, now: datetime, limit: int, session: AsyncClientSession) -> list[Document]:
+        """Links not yet declared silent whose allowance has run out (a bounded index range)."""
+        query = {"silent": False, "silent_after": {"$lte": now}}
+        return await self.collection.find(query, session=session).sort("silent_after", ASCENDING).limit(limit).to_list()
+
+    async def declare_silent(self, link_ids: list[str], session: AsyncClientSession) -> None:
+        await self.collection.update_many({"_id": {"$in": link_ids}, "silent": False}, {"$set": {"silent": True}},
+                                          session=session)  # fmt: skip
