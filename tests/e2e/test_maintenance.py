@@ -55,3 +55,20 @@ async def _held_once(post: Any) -> dict[str, Any] | None:
 async def _told(post: Any) -> dict[str, Any] | None:
     result: dict[str, Any] = await post(97.0)
     return result if result["breaches"] == 1 else None
+
+
+async def test_a_sites_health_comes_from_monitoring_through_the_gateway(
+    platform: Platform, admin: httpx.AsyncClient, his: httpx.AsyncClient
+) -> None:
+    site = platform.site_id
+    beat = {"site_id": site, "link": "remote-monitoring", "allowance": "PT10M"}
+    assert (await his.post("/api/v1/heartbeats", json=beat)).status_code == 202
+    batch = {"site_id": site, "samples": [{"host": "pacs-health-01", "name": "disk_used_percent", "value": 42.0}]}
+    assert (await his.post("/api/v1/metrics", json=batch)).status_code == 202
+    # nothing changed state for a healthy disk, so only the link shows; a breach would add its rule
+    health = await his.get(f"/api/v1/sites/{site}/health")
+    assert health.status_code == 200, health.text
+    assert "remote-monitoring" in [link["link"] for link in health.json()["links"]]
+    assert (await his.get(f"/api/v1/sites/{platform.other_site_id}/health")).status_code == 403
+    # the rest of /api/v1/sites/ is still escalation's
+    assert (await admin.get(f"/api/v1/sites/{site}/availability")).status_code == 200

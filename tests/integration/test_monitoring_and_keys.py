@@ -102,6 +102,10 @@ async def test_a_maintenance_window_holds_breaches_of_its_host_until_it_ends(
         assert await post("pacs-web-01", 96.0) == {"breaches": 1, "recoveries": 0, "held": 0}
         assert await post("pacs-db-01", 80.0) == {"breaches": 0, "recoveries": 0, "held": 0}, "its recovery is no news"
         assert await post("pacs-db-01", 97.0) == {"breaches": 0, "recoveries": 0, "held": 1}
+        health = (await client.get("/api/v1/sites/SITE-1/health", headers=headers)).json()
+        held = {(r["host"], r["state"], r["announced"]) for r in health["rules"]}
+        assert ("pacs-db-01", "firing", False) in held and ("pacs-web-01", "firing", True) in held
+        assert health["maintenance"] == ["MW-1"] and health["firing"] == 2
 
         end = MaintenanceEnded(window_id="MW-1", site_id="SITE-1", host="pacs-db-01")
         await publish(amqp_url, namespace, Envelope.wrap(end, producer="scheduler"))

@@ -292,6 +292,9 @@ def nginx_routes() -> set[tuple[str, str, str, str | None]]:
     for path, service in prefix.items():
         if exact.get(path.rstrip("/"), (None,))[0] != service:
             routes.add(("PathPrefix", path.rstrip("/"), service, None))
+    regex = re.compile(r"^\s*location\s+~\s+(\S+)\s*\{\s*proxy_pass\s+http://(\w+)\s*;", re.M)
+    for m in regex.finditer(NGINX_TEMPLATE.read_text()):
+        routes.add(("RegularExpression", m[1], m[2], None))
     return routes
 
 

@@ -416,3 +416,27 @@ class HeartbeatAccepted(Contract):
     link: Identifier
     silent_after: datetime
     recovered: bool = Field(description="the link had been silent too long and is back")
+
+
+class RuleStatePublic(Contract):
+    host: str
+    rule: str
+    state: str = Field(description="ok or firing")
+    announced: bool = Field(description="false while a breach is held by a maintenance window")
+    value: float
+    changed_at: datetime
+
+
+class LinkPublic(Contract):
+    link: str
+    last_seen: datetime
+    silent_after: datetime
+    silent: bool
+
+
+class SiteHealth(Contract):
+    site_id: Identifier
+    firing: int
+    rules: list[RuleStatePublic]
+    links: list[LinkPublic]
+    maintenance: list[Identifier] = Field(description="maintenance windows running now")

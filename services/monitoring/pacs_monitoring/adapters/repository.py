@@ -69,3 +69,11 @@ class Links(Repository):
     async def declare_silent(self, link_ids: list[str], session: AsyncClientSession) -> None:
         await self.collection.update_many({"_id": {"$in": link_ids}, "silent": False}, {"$set": {"silent": True}},
                                           session=session)  # fmt: skip
+
+
+async def site_health(states: RuleStates, links: Links, maintenance: Maintenance, site_id: str) -> Document:
+    """What monitoring knows of a site now: every rule state, every link, the maintenance running."""
+    rules = await states.collection.find({"site_id": site_id}).sort("_id", ASCENDING).to_list()
+    seen = await links.collection.find({"site_id": site_id}).sort("_id", ASCENDING).to_list()
+    windows = await maintenance.collection.find({"site_id": site_id}).to_list()
+    return {"rules": rules, "links": seen, "maintenance": windows}
