@@ -72,3 +72,17 @@ async def test_a_sites_health_comes_from_monitoring_through_the_gateway(
     assert (await his.get(f"/api/v1/sites/{platform.other_site_id}/health")).status_code == 403
     # the rest of /api/v1/sites/ is still escalation's
     assert (await admin.get(f"/api/v1/sites/{site}/availability")).status_code == 200
+
+
+async def test_an_alertmanager_posts_through_the_gateway_with_its_site_key(platform: Platform) -> None:
+    alert = {"status": "firing", "labels": {"alertname": "PacsGatewayProbe", "instance": "pacs-gw-01:9100"},
+             "annotations": {}, "startsAt": "2026-11-26T01:00:00Z"}  # fmt: skip
+    payload = {"version": "4", "status": "firing", "receiver": "pso", "alerts": [alert]}
+    headers = {"Authorization": f"Bearer {platform.his_key}"}
+    async with httpx.AsyncClient(base_url=platform.url, headers=headers, timeout=30) as alertmanager:
+        fired = await alertmanager.post("/api/v1/alertmanager", json=payload)
+        assert fired.status_code == 202, fired.text
+        resolved = await alertmanager.post(
+            "/api/v1/alertmanager", json={**payload, "status": "resolved", "alerts": [{**alert, "status": "resolved"}]}
+        )
+        assert (fired.json()["breaches"], resolved.json()["recoveries"]) == (1, 1)
