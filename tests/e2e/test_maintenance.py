@@ -24,7 +24,8 @@ async def test_monitoring_holds_breaches_while_the_scheduler_says_maintenance(
     window_id = created.json()["window_id"]
 
     async def post(value: float) -> dict[str, Any]:
-        batch = {"site_id": platform.site_id, "samples": [{"host": HOST, "name": "disk_used_percent", "value": value}]}
+        sample = {"host": HOST, "name": "disk_used_percent", "labels": {"mount": "/"}, "value": value}
+        batch = {"site_id": platform.site_id, "samples": [sample]}
         response = await his.post("/api/v1/metrics", json=batch)
         assert response.status_code == 202, response.text
         result: dict[str, Any] = response.json()

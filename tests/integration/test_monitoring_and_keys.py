@@ -16,7 +16,7 @@ from pacs_monitoring.deps import MonitoringDeps
 from pacs_monitoring.main import create_app
 from pacs_monitoring.settings import MonitoringSettings
 from tests.integration.conftest import running
-from tests.support import eventually, publish
+from tests.support import bearer, eventually, publish
 
 
 def _batch(site_id: str, value: float, host: str = "pacs-db-01") -> dict[str, Any]:
@@ -207,3 +207,65 @@ async def test_a_silent_link_is_a_breach_and_its_next_heartbeat_the_recovery(
         assert (
             await client.post("/api/v1/heartbeats", json={**beat, "site_id": "SITE-2"}, headers=headers)
         ).status_code == 403
+
+
+PACK = """\
+rules:
+  - name: archive-process-down
+    metric: pacs_process_up
+    labels: {process: archive}
+    op: "<="
+    threshold: 0
+    clear: 1
+    for: PT2S
+    severity: critical
+    problem_class: application
+  - {name: waits, metric: db_wait_event_seconds, op: ">=", threshold: 0, clear: -1, severity: minor,
+     problem_class: database, record_only: true}
+"""
+
+
+async def test_the_rule_pack_is_data_checked_by_line_and_for_holds_a_breach_back(
+    settings_for: Callable[..., Any], tap: Callable[..., Any]
+) -> None:
+    app = create_app(settings_for(MonitoringSettings))
+    kit: Kit = app.state.kit
+    events = await tap(MetricBreached.type)
+    admin = bearer(kit, "ops", "admin")
+    as_yaml = {**admin, "content-type": "application/yaml"}
+    async with running(app) as client:
+        shipped = (await client.get("/api/v1/rules", headers=admin)).json()
+        assert shipped["source"] == "shipped" and len(shipped["rules"]) >= 15
+
+        broken = PACK.replace('op: "<="', 'op: "<>"')
+        refused = await client.put("/api/v1/rules", content=broken, headers=as_yaml)
+        assert refused.status_code == 422 and refused.json()["detail"].startswith("line 2: op:"), refused.text
+        engineer = bearer(kit, "ENG-1", "engineer")
+        assert (await client.put("/api/v1/rules", content=PACK, headers=engineer)).status_code == 403
+        accepted = await client.put("/api/v1/rules", content=PACK, headers=as_yaml)
+        assert accepted.status_code == 200 and [r["name"] for r in accepted.json()["rules"]] == [
+            "archive-process-down", "waits",
+        ]  # fmt: skip
+        assert (await client.get("/api/v1/rules", headers=admin)).json()["source"] == "custom"
+
+        headers = {"X-API-Key": await kit.auth.api_keys.create("SITE-1", name="agent")}
+
+        async def post(name: str, value: float, labels: dict[str, str]) -> dict[str, Any]:
+            sample = {"host": "pacs-app-01", "name": name, "labels": labels, "value": value}
+            response = await client.post("/api/v1/metrics", json={"site_id": "SITE-1", "samples": [sample]},
+                                         headers=headers)  # fmt: skip
+            result: dict[str, Any] = response.json()
+            return result
+
+        assert (await post("pacs_process_up", 0, {"process": "viewer"}))["breaches"] == 0, "labels must match"
+        started = datetime.now(UTC)
+        assert (await post("pacs_process_up", 0, {"process": "archive"}))["breaches"] == 0, "pending for 2 s"
+
+        async def fired() -> bool:
+            return bool((await post("pacs_process_up", 0, {"process": "archive"}))["breaches"] == 1)
+
+        await eventually(fired, timeout=10, what="the breach once it held for 2 s")
+        assert (datetime.now(UTC) - started).total_seconds() >= 2.0
+        assert (await post("db_wait_event_seconds", 12.5, {}))["breaches"] == 0, "recorded, never published"
+        await events.at_least(1, timeout=10, what="the breach published")
+        assert [m["payload"]["rule"] for m in await events.drain()] == ["archive-process-down"]

@@ -16,7 +16,8 @@ from tests.support import bearer, eventually
 
 
 def _disk(site_id: str, hosts: list[str], value: float) -> dict[str, Any]:
-    return {"site_id": site_id, "samples": [{"host": h, "name": "disk_used_percent", "value": value} for h in hosts]}
+    samples = [{"host": h, "name": "disk_used_percent", "labels": {"mount": "/"}, "value": value} for h in hosts]
+    return {"site_id": site_id, "samples": samples}
 
 
 async def test_a_storm_of_breaches_opens_one_incident_that_counts_them(settings_for: Callable[..., Any]) -> None:

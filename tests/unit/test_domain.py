@@ -6,7 +6,7 @@ from pacs_contracts.api import FaultCreate
 from pacs_escalation.domain.incident import open_from_fault
 from pacs_escalation.domain.knowledge import from_incident, recall_at, texts
 from pacs_intake.domain.fault import INCIDENT_OPENED, RECEIVED, fingerprint, next_status
-from pacs_monitoring.domain.rules import SYSTEM_DISK, Change, State, evaluate
+from pacs_monitoring.domain.pack import PackError, default_pack, parse_pack
 from pacs_notify.domain.messages import incident_opened_text, notification_id
 from pacs_scheduler.domain.clock import next_tick
 from tests.factories import make_fault_event, make_incident_opened, make_site
@@ -45,19 +45,60 @@ def test_fault_status_follows_the_incident() -> None:
 
 
 @pytest.mark.parametrize(
-    ("state", "value", "expected"),
+    ("rule", "value", "seen"),
     [
-        (State.ok, 95.0, (State.firing, Change.breached)),
-        (State.ok, 87.0, (State.ok, Change.none)),
-        (State.firing, 87.0, (State.firing, Change.none)),  # hysteresis: between clear and threshold
-        (State.firing, 80.0, (State.ok, Change.recovered)),
-        (State.firing, 97.0, (State.firing, Change.none)),  # already firing: no second breach
+        ("system-disk-full", 95.0, True),
+        ("system-disk-full", 87.0, None),  # hysteresis: between clear and threshold, no news
+        ("system-disk-full", 80.0, False),
+        ("admin-password-expiry", 3.0, True),  # a "<=" rule fires at or below its threshold
+        ("admin-password-expiry", 10.0, None),
+        ("admin-password-expiry", 30.0, False),
     ],
 )
-def test_disk_rule_breaches_once_and_recovers_below_its_clear_threshold(
-    state: State, value: float, expected: tuple[State, Change]
-) -> None:
-    assert evaluate(SYSTEM_DISK, state, value) == expected
+def test_rules_of_the_pack_fire_and_clear_with_hysteresis_both_ways(rule: str, value: float, seen: bool | None) -> None:
+    rules = {r.name: r for r in default_pack()[1]}
+    assert rules[rule].observe(value) is seen
+
+
+def test_the_shipped_pack_covers_the_check_list_and_matches_on_labels() -> None:
+    rules = {r.name: r for r in default_pack()[1]}
+    for needed in ("server-cpu-load", "server-memory", "system-disk-full", "server-fan-failed", "ha-resource-down",
+                   "storage-device-fault", "san-port-down", "database-backup-age", "database-lock-waits",
+                   "tablespace-use", "top-wait-events", "pacs-process-down", "admin-password-expiry",
+                   "remote-access-link", "log-volume"):  # fmt: skip
+        assert needed in rules
+    disk = rules["system-disk-full"]
+    assert disk.matches("disk_used_percent", {"mount": "/"}) and not disk.matches(
+        "disk_used_percent", {"mount": "/data"}
+    )
+    assert rules["top-wait-events"].record_only and rules["server-cpu-load"].for_seconds == 600
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("rules: [", "line 1: not valid YAML"),
+        ("- a\n- b\n", "line 1: a rule pack is a mapping"),
+        (
+            "rules:\n  - {name: a, metric: m, op: '>=', threshold: 1, clear: 2, severity: minor, problem_class: x}\n",
+            "line 2: rule: Value error, clear 2 must be on the calm side",
+        ),
+        (
+            "rules:\n  - {name: a, metric: m, op: '>=', threshold: 1, clear: 0, severity: minor, problem_class: x}\n"
+            "  - name: b\n    metric: m\n    op: '>'\n",
+            "line 3: op:",
+        ),
+        (
+            "rules:\n  - {name: a, metric: m, op: '>=', threshold: 1, clear: 0, severity: minor, problem_class: x}\n"
+            "  - {name: a, metric: m, op: '>=', threshold: 1, clear: 0, severity: minor, problem_class: x}\n",
+            "line 3: rule 'a' is defined again (first on line 2)",
+        ),
+    ],
+)
+def test_a_pack_that_does_not_validate_names_the_line(text: str, message: str) -> None:
+    with pytest.raises(PackError) as caught:
+        parse_pack(text)
+    assert str(caught.value).startswith(message), str(caught.value)
 
 
 def test_one_event_gives_one_notification_id_per_engineer() -> None:

@@ -7,7 +7,7 @@ from pacs_kit.service import ServiceSpec, build_service
 from pacs_monitoring.adapters import links
 from pacs_monitoring.deps import MonitoringDeps
 from pacs_monitoring.handlers import maintenance
-from pacs_monitoring.routes import alertmanager, health, heartbeats, metrics
+from pacs_monitoring.routes import alertmanager, health, heartbeats, metrics, rules
 from pacs_monitoring.settings import MonitoringSettings
 
 
@@ -17,7 +17,7 @@ def create_app(settings: MonitoringSettings | None = None) -> FastAPI:
             name="monitoring",
             settings=settings or MonitoringSettings(),
             build_deps=MonitoringDeps.build,
-            routers=[metrics.router, alertmanager.router, heartbeats.router, health.router],
+            routers=[metrics.router, alertmanager.router, heartbeats.router, health.router, rules.router],
             background=[links.watch],
             handlers={MaintenanceStarted: maintenance.started, MaintenanceEnded: maintenance.ended},
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from pacs_contracts.common import Severity
@@ -31,6 +31,8 @@ class Observation:
     value: float
     threshold: float
     firing: bool | None  # True: breached; False: clear; None: between the thresholds, no news
+    for_seconds: float = 0.0  # how long a breach must hold before it fires
+    record_only: bool = False  # kept for the estate view, never published
 
 
 async def settle(
@@ -46,25 +48,35 @@ async def settle(
         current = State(saved.get("state", State.ok))
         announced = saved.get("announced", True)  # whether the bus was told of the current state
         held = None in held_hosts or seen.host in held_hosts
-        if seen.firing and current is State.ok:
-            tell, new_state = not held, State.firing
-            counts["breaches" if tell else "held"] += 1
-        elif current is State.firing and seen.firing is not False and not announced and not held:
+        since = saved.get("pending_since")
+        held_for = (now - _utc(since)).total_seconds() if since is not None else 0.0
+        ripe = current is State.pending and held_for >= seen.for_seconds
+        if seen.firing and current is State.ok and seen.for_seconds > 0:
+            tell, new_state = False, State.pending  # it must hold for a while first
+        elif seen.firing and (current is State.ok or ripe):
+            tell, new_state = not held and not seen.record_only, State.firing
+            counts["breaches" if tell else "held" if held else "recorded"] += 1
+        elif current is State.firing and seen.firing is not False and not (announced or held or seen.record_only):
             # held through a maintenance window and still firing now that it is over: told now
             tell, new_state = True, State.firing
             counts["breaches"] += 1
-        elif seen.firing is False and current is State.firing:
-            tell, new_state = announced, State.ok  # a recovery is news only where the breach was
-            counts["recoveries"] += tell
+        elif seen.firing is False and current in (State.firing, State.pending):
+            tell, new_state = current is State.firing and announced and not seen.record_only, State.ok
+            counts["recoveries"] += tell  # a recovery is news only where the breach was
         else:
             continue
         await deps.states.save({
             "_id": sid, "site_id": site_id, "host": seen.host, "rule": seen.rule, "state": new_state.value,
-            "announced": tell or new_state is State.ok, "value": seen.value, "changed_at": now,
+            "announced": tell or new_state is not State.firing, "value": seen.value, "changed_at": now,
+            "pending_since": now if new_state is State.pending else None,
         }, tx.session)  # fmt: skip
         if tell:
             await tx.emit(_event(site_id, seen, now), correlation_id=sid)
     return counts
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _event(site_id: str, seen: Observation, now: datetime) -> MetricBreached | MetricRecovered:

@@ -77,3 +77,16 @@ async def site_health(states: RuleStates, links: Links, maintenance: Maintenance
     seen = await links.collection.find({"site_id": site_id}).sort("_id", ASCENDING).to_list()
     windows = await maintenance.collection.find({"site_id": site_id}).to_list()
     return {"rules": rules, "links": seen, "maintenance": windows}
+
+
+class RulePacks(Repository):
+    """The rule pack in force, when an admin replaced the one shipped with the service."""
+
+    collection_name = "rule_packs"
+
+    async def current(self) -> Document | None:
+        return await self.collection.find_one({"_id": "global"})
+
+    async def replace(self, text: str, by: str, now: datetime) -> None:
+        doc = {"_id": "global", "text": text, "updated_by": by, "updated_at": now}
+        await self.collection.replace_one({"_id": "global"}, doc, upsert=True)
