@@ -87,7 +87,7 @@ async def run(amqp_url: str, mongodb_url: str, count: int, spread: float) -> Non
             async with LifespanManager(scheduler_app(SchedulerSettings(**common)), startup_timeout=60):
                 lateness, decided = await collect(tap, deadlines, first_due + timedelta(seconds=spread))
             pacer = escalation.state.deps.pacer
-            report(lateness, decided, count, pacer.durations, pacer.sweeps)
+            report(lateness, decided, count, list(pacer.durations), pacer.sweeps)
             waiting = await escalation.state.deps.filing.backlog()
             print(f"escalations still waiting to be filed in the escalation database: {waiting} "
                   f"(the filer takes {FILING_BATCH} per {FILING_PAUSE:.0f} s, behind the clocks)")  # fmt: skip

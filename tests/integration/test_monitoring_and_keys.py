@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,15 +27,34 @@ def _batch(site_id: str, value: float, host: str = "pacs-db-01") -> dict[str, An
     return {"site_id": site_id, "samples": samples}
 
 
+@dataclass
+class Monitor:
+    """Monitoring running in-process, with a key of SITE-1 as its agents would use it."""
+
+    client: httpx.AsyncClient
+    kit: Kit
+    deps: MonitoringDeps
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"X-API-Key": self.key}
+
+
+@contextlib.asynccontextmanager
+async def monitoring(settings_for: Callable[..., Any]) -> AsyncIterator[Monitor]:
+    app = create_app(settings_for(MonitoringSettings))
+    async with running(app) as client:
+        key = await app.state.kit.auth.api_keys.create("SITE-1", name="agent")
+        yield Monitor(client, app.state.kit, app.state.deps, key)
+
+
 async def test_disk_breach_is_published_once_per_transition(
     settings_for: Callable[..., Any], tap: Callable[..., Any]
 ) -> None:
-    app = create_app(settings_for(MonitoringSettings))
-    kit: Kit = app.state.kit
     events = await tap(MetricBreached.type, MetricRecovered.type)
-    async with running(app) as client:
-        key = await kit.auth.api_keys.create("SITE-1", name="agent")
-        headers = {"X-API-Key": key}
+    async with monitoring(settings_for) as m:
+        client, headers = m.client, m.headers
         outcomes = []
         for value in (95.0, 97.0, 87.0, 80.0):
             response = await client.post("/api/v1/metrics", json=_batch("SITE-1", value), headers=headers)
@@ -54,11 +75,9 @@ async def test_disk_breach_is_published_once_per_transition(
 
 
 async def test_keys_are_stored_hashed_and_can_be_revoked_or_expire(settings_for: Callable[..., Any]) -> None:
-    app = create_app(settings_for(MonitoringSettings))
-    kit: Kit = app.state.kit
-    async with running(app) as client:
-        keys: ApiKeys = kit.auth.api_keys
-        key = await keys.create("SITE-1", name="agent")
+    async with monitoring(settings_for) as m:
+        client, key = m.client, m.key
+        keys: ApiKeys = m.kit.auth.api_keys
         stored = await keys.collection.find_one({"site_id": "SITE-1"})
         assert stored is not None and key.split("_")[-1] not in str(stored), "no plain secret at rest"
 
@@ -78,12 +97,9 @@ async def test_keys_are_stored_hashed_and_can_be_revoked_or_expire(settings_for:
 async def test_a_maintenance_window_holds_breaches_of_its_host_until_it_ends(
     amqp_url: str, namespace: str, settings_for: Callable[..., Any], tap: Callable[..., Any]
 ) -> None:
-    app = create_app(settings_for(MonitoringSettings))
-    kit: Kit = app.state.kit
-    deps: MonitoringDeps = app.state.deps
     events = await tap(MetricBreached.type, MetricRecovered.type)
-    async with running(app) as client:
-        headers = {"X-API-Key": await kit.auth.api_keys.create("SITE-1", name="agent")}
+    async with monitoring(settings_for) as m:
+        client, deps, headers = m.client, m.deps, m.headers
 
         async def post(host: str, value: float) -> dict[str, Any]:
             response = await client.post("/api/v1/metrics", json=_batch("SITE-1", value, host), headers=headers)
@@ -141,12 +157,10 @@ def _alertmanager(*alerts: tuple[str, str, dict[str, str]]) -> dict[str, Any]:
 async def test_alertmanager_alerts_feed_the_same_breaches(
     settings_for: Callable[..., Any], tap: Callable[..., Any]
 ) -> None:
-    app = create_app(settings_for(MonitoringSettings))
-    kit: Kit = app.state.kit
     events = await tap(MetricBreached.type, MetricRecovered.type)
-    async with running(app) as client:
-        key = await kit.auth.api_keys.create("SITE-1", name="alertmanager")
-        as_am = {"Authorization": f"Bearer {key}"}  # what Alertmanager's http_config.authorization sends
+    async with monitoring(settings_for) as m:
+        client = m.client
+        as_am = {"Authorization": f"Bearer {m.key}"}  # what Alertmanager's http_config.authorization sends
         down = ("firing", "PacsProcessDown", {"instance": "pacs-app-01:9100", "severity": "critical",
                                               "problem_class": "application"})  # fmt: skip
 
@@ -179,11 +193,9 @@ async def test_alertmanager_alerts_feed_the_same_breaches(
 async def test_a_silent_link_is_a_breach_and_its_next_heartbeat_the_recovery(
     settings_for: Callable[..., Any], tap: Callable[..., Any]
 ) -> None:
-    app = create_app(settings_for(MonitoringSettings))
-    kit: Kit = app.state.kit
     events = await tap(MetricBreached.type, MetricRecovered.type)
-    async with running(app) as client:
-        headers = {"X-API-Key": await kit.auth.api_keys.create("SITE-1", name="vpn")}
+    async with monitoring(settings_for) as m:
+        client, headers = m.client, m.headers
         beat = {"site_id": "SITE-1", "link": "remote-access", "allowance": "PT2S"}
         first = await client.post("/api/v1/heartbeats", json=beat, headers=headers)
         assert first.status_code == 202 and first.json()["recovered"] is False, first.text
@@ -228,12 +240,11 @@ rules:
 async def test_the_rule_pack_is_data_checked_by_line_and_for_holds_a_breach_back(
     settings_for: Callable[..., Any], tap: Callable[..., Any]
 ) -> None:
-    app = create_app(settings_for(MonitoringSettings))
-    kit: Kit = app.state.kit
     events = await tap(MetricBreached.type)
-    admin = bearer(kit, "ops", "admin")
-    as_yaml = {**admin, "content-type": "application/yaml"}
-    async with running(app) as client:
+    async with monitoring(settings_for) as m:
+        client, kit, headers = m.client, m.kit, m.headers
+        admin = bearer(kit, "ops", "admin")
+        as_yaml = {**admin, "content-type": "application/yaml"}
         shipped = (await client.get("/api/v1/rules", headers=admin)).json()
         assert shipped["source"] == "shipped" and len(shipped["rules"]) >= 15
 
@@ -247,8 +258,6 @@ async def test_the_rule_pack_is_data_checked_by_line_and_for_holds_a_breach_back
             "archive-process-down", "waits",
         ]  # fmt: skip
         assert (await client.get("/api/v1/rules", headers=admin)).json()["source"] == "custom"
-
-        headers = {"X-API-Key": await kit.auth.api_keys.create("SITE-1", name="agent")}
 
         async def post(name: str, value: float, labels: dict[str, str]) -> dict[str, Any]:
             sample = {"host": "pacs-app-01", "name": name, "labels": labels, "value": value}

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends
@@ -13,15 +13,25 @@ from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
 
+LOOK_BACK = timedelta(seconds=60)
+
 
 @dataclass
-class ClockFloor:
-    """Every clock check before `floor` is done (as far as this instance knows); None until the first sweep."""
+class Floor:
+    """Where a scan of a time-ordered queue resumes: everything before `at` is done (None: scan it all).
 
-    floor: datetime | None = None
+    The clock sweeps and the filer both read bounded windows from here, because the database
+    reads the whole range a query names before it limits. A write stamped by an instance whose
+    clock runs behind may land just under the floor, so reading resumes LOOK_BACK earlier.
+    """
+
+    at: datetime | None = None
 
     def advance(self, reached: datetime) -> None:
-        self.floor = reached if self.floor is None else max(self.floor, reached)
+        self.at = reached if self.at is None else max(self.at, reached)
+
+    def since(self) -> datetime | None:
+        return None if self.at is None else self.at - LOOK_BACK
 
 
 @dataclass
@@ -34,7 +44,7 @@ class EscalationDeps:
     cases: Cases
     filing: Filing
     pacer: Pacer = field(default_factory=Pacer)
-    clocks: ClockFloor = field(default_factory=ClockFloor)
+    clocks: Floor = field(default_factory=Floor)
     encoder: Encoder = field(default_factory=Encoder)
     index: Index = field(default_factory=Index)
 

@@ -10,9 +10,10 @@ escalations is filed after the storm rather than slowing the clocks down.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from pacs_escalation.deps import Floor
 from pacs_escalation.domain.knowledge import from_incident
 from pacs_kit.loop import WorkLoop
 
@@ -22,17 +23,6 @@ if TYPE_CHECKING:
 
 FILING_BATCH = 25
 FILING_PAUSE = 1.0
-SKEW = timedelta(seconds=60)
-
-
-class Floor:
-    """Queued escalations before `at` are filed; a sweep queues at its own clock's time, so look back a little."""
-
-    def __init__(self) -> None:
-        self.at: datetime | None = None
-
-    def since(self) -> datetime | None:
-        return None if self.at is None else self.at - SKEW
 
 
 async def file_once(deps: EscalationDeps, floor: Floor) -> int:
@@ -47,13 +37,12 @@ async def file_once(deps: EscalationDeps, floor: Floor) -> int:
     if cases:
         await deps.cases.file_if_newer(cases)
     await deps.filing.remove(entries)
-    last = entries[-1]["at"]
-    floor.at = last if last.tzinfo else last.replace(tzinfo=UTC)
+    floor.advance(entries[-1]["at"])
     return len(entries)
 
 
 async def file_escalations(kit: Kit, deps: EscalationDeps) -> None:
-    floor = Floor()
+    floor = Floor()  # queued escalations before it are filed
 
     async def step() -> bool:
         if deps.pacer.busy():

@@ -160,8 +160,7 @@ class Index:
                     added[doc["_id"]] = (whole, short)
                 else:
                     self._whole[row], self._short[row] = whole, short
-                stamp = doc["indexed_at"].replace(tzinfo=UTC)
-                self._seen = stamp if self._seen is None else max(self._seen, stamp)
+                self._seen = doc["indexed_at"] if self._seen is None else max(self._seen, doc["indexed_at"])
             if added:
                 for case_id in added:
                     self._rows[case_id] = len(self._ids)

@@ -15,6 +15,7 @@ import contextlib
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -37,7 +38,7 @@ class Pacer:
         self._ticked_at = float("-inf")  # monotonic
         self._ticked = asyncio.Event()
         self._busy_until = float("-inf")  # monotonic
-        self.durations: list[float] = []  # seconds per sweep, the latest few thousand, for the benchmark
+        self.durations: deque[float] = deque(maxlen=5000)  # seconds per sweep, the latest, for the benchmark
         self.sweeps = 0
         self.observe: Callable[[float], None] = lambda seconds: None
 
@@ -78,6 +79,6 @@ class Pacer:
         if seconds > BUSY_SWEEP_SECONDS:
             self._busy_until = time.monotonic() + BUSY_HOLD_SECONDS
         self.observe(seconds)
-        self.durations = [*self.durations[-4999:], seconds]
+        self.durations.append(seconds)
         self.sweeps += 1
         return more

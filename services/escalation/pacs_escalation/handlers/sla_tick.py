@@ -21,8 +21,6 @@ from pacs_kit.uow import Tx
 
 BATCH = 500  # a sweep that finds more sweeps again at once
 WINDOW = timedelta(seconds=5)  # deadlines one sweep reads at most, from the floor on
-# A write from an instance whose clock runs behind may land just under another's floor: look back.
-SKEW = timedelta(seconds=60)
 
 
 @dataclass
@@ -33,10 +31,6 @@ class Plan:
     events: list[tuple[Event, str]] = field(default_factory=list)
     on_call: dict[tuple[str, str], OnCall | None] = field(default_factory=dict)  # one look-up per region and tier
     escalated: list[tuple[str, str]] = field(default_factory=list)  # (incident, tier reached) to be filed
-
-
-def as_utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def handle(event: SlaTick, *, tx: Tx, deps: EscalationDeps) -> None:
@@ -51,10 +45,9 @@ async def sweep(now: datetime, tx: Tx, deps: EscalationDeps) -> bool:
     so its cost follows the window, not how far behind the clocks are. The first sweep of an
     instance has no floor and reads all that is due.
     """
-    floor = deps.clocks.floor
+    floor = deps.clocks.at
     until = now if floor is None else min(now, floor + WINDOW)
-    since = None if floor is None else floor - SKEW
-    due = await deps.incidents.due(since, until, BATCH, tx.session)
+    due = await deps.incidents.due(deps.clocks.since(), until, BATCH, tx.session)
     plan = Plan()
     for incident in due:
         await _plan(incident, evaluate(incident, now), now, deps, plan, tx)
@@ -64,7 +57,7 @@ async def sweep(now: datetime, tx: Tx, deps: EscalationDeps) -> bool:
         await tx.emit(change, correlation_id=correlation_id)
     full = len(due) >= BATCH
     # where the next sweep starts, once this one has committed
-    reached = as_utc(due[-1]["next_check_at"]) if full else until
+    reached = due[-1]["next_check_at"] if full else until
     tx.after_commit.append(functools.partial(deps.clocks.advance, reached))
     return full or until < now
 

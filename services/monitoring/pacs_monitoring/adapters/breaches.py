@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from pacs_contracts.common import Severity
@@ -49,7 +49,7 @@ async def settle(
         announced = saved.get("announced", True)  # whether the bus was told of the current state
         held = None in held_hosts or seen.host in held_hosts
         since = saved.get("pending_since")
-        held_for = (now - _utc(since)).total_seconds() if since is not None else 0.0
+        held_for = (now - since).total_seconds() if since is not None else 0.0
         ripe = current is State.pending and held_for >= seen.for_seconds
         if seen.firing and current is State.ok and seen.for_seconds > 0:
             tell, new_state = False, State.pending  # it must hold for a while first
@@ -73,10 +73,6 @@ async def settle(
         if tell:
             await tx.emit(_event(site_id, seen, now), correlation_id=sid)
     return counts
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _event(site_id: str, seen: Observation, now: datetime) -> MetricBreached | MetricRecovered:

@@ -38,7 +38,7 @@ async def check(kit: Kit, deps: MonitoringDeps) -> int:
         for link in fallen:
             by_site.setdefault(link["site_id"], []).append(link)
         for site_id, links in by_site.items():
-            seen = [silence(ln["link"], True, (now - ln["last_seen"].replace(tzinfo=UTC)).total_seconds())
+            seen = [silence(ln["link"], True, (now - ln["last_seen"]).total_seconds())
                     for ln in links]  # fmt: skip
             await settle(site_id, seen, now, tx, deps)
         await deps.links.declare_silent([ln["_id"] for ln in fallen], tx.session)

@@ -64,9 +64,8 @@ async def receive(payload: AlertmanagerWebhook, principal: SiteKey, deps: DepsDe
     site_id = principal.site_id
     if site_id is None:
         raise Problem(403, "Forbidden", "an Alertmanager posts with a site key", slug="forbidden")
-    for alert in payload.alerts:
-        if alert.labels.get("site_id", site_id) != site_id:
-            principal.act_for_site(alert.labels["site_id"])
+    for site in {alert.labels.get("site_id", site_id) for alert in payload.alerts}:
+        principal.act_for_site(site)  # an alert labelled with another site is refused
     observations = [observation(alert) for alert in payload.alerts]
 
     async def work(tx: Tx) -> Counter[str]:

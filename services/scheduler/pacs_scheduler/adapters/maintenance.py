@@ -25,12 +25,11 @@ CHECK_SECONDS = 0.5
 BATCH = 100
 
 
-async def move(kit: Kit, deps: SchedulerDeps, window: dict[str, Any], to: str, fields: dict[str, Any],
-               event: Event) -> bool:  # fmt: skip
-    """Move one window from its current state and publish `event`, unless someone moved it first."""
+async def move(kit: Kit, deps: SchedulerDeps, window: dict[str, Any], fields: dict[str, Any], event: Event) -> bool:
+    """Apply `fields` (the new state among them) and publish `event`, unless someone moved the window first."""
 
     async def work(tx: Tx) -> bool:
-        if not await deps.windows.move(window["_id"], window["state"], {"state": to, **fields}, tx.session):
+        if not await deps.windows.move(window["_id"], window["state"], fields, tx.session):
             return False
         await tx.emit(event, correlation_id=window["_id"])
         return True
@@ -42,9 +41,9 @@ async def step(kit: Kit, deps: SchedulerDeps) -> None:
     now = datetime.now(UTC)
     # starts before ends: a window whose whole span passed while the scheduler was down starts, then ends
     for window in await deps.windows.due(SCHEDULED, "starts_at", now, BATCH):
-        await move(kit, deps, window, ACTIVE, {"started_at": now}, started(window))
+        await move(kit, deps, window, {"state": ACTIVE, "started_at": now}, started(window))
     for window in await deps.windows.due(ACTIVE, "ends_at", now, BATCH):
-        await move(kit, deps, window, ENDED, {"ended_at": now}, ended(window))
+        await move(kit, deps, window, {"state": ENDED, "ended_at": now}, ended(window))
 
 
 async def run(kit: Kit, deps: SchedulerDeps) -> None:
