@@ -68,7 +68,7 @@ async def run(amqp_url: str, mongodb_url: str, count: int, spread: float) -> Non
         exchange = await channel.declare_exchange(f"{namespace}.events", aio_pika.ExchangeType.TOPIC, durable=True)
         tap = await channel.declare_queue(exclusive=True)
         await tap.bind(exchange, routing_key="incident.escalated")
-        async with LifespanManager(escalation, startup_timeout=60):
+        async with LifespanManager(escalation, startup_timeout=60, shutdown_timeout=30):
             await db["engineers"].insert_many([
                 {"_id": "ENG-B1", "name": "b1", "region": "east", "tier": "L1", "locale": "en"},
                 {"_id": "ENG-B2", "name": "b2", "region": "east", "tier": "L2", "locale": "en"},
@@ -84,7 +84,9 @@ async def run(amqp_url: str, mongodb_url: str, count: int, spread: float) -> Non
             if datetime.now(UTC) > first_due:
                 print("warning: the insert outlasted the lead; the first escalations were due before ticking began")
             deadlines = {d["_id"]: d["next_check_at"] for d in docs}
-            async with LifespanManager(scheduler_app(SchedulerSettings(**common)), startup_timeout=60):
+            async with LifespanManager(
+                scheduler_app(SchedulerSettings(**common)), startup_timeout=60, shutdown_timeout=30
+            ):
                 lateness, decided = await collect(tap, deadlines, first_due + timedelta(seconds=spread))
             pacer = escalation.state.deps.pacer
             report(lateness, decided, count, list(pacer.durations), pacer.sweeps)
