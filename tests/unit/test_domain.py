@@ -53,15 +53,17 @@ def test_fault_status_follows_the_incident() -> None:
         ("admin-password-expiry", 3.0, True),  # a "<=" rule fires at or below its threshold
         ("admin-password-expiry", 10.0, None),
         ("admin-password-expiry", 30.0, False),
+        ("server-fan-failed", 0.0, True),  # an up/ok metric: 0 fires, 1 clears
+        ("server-fan-failed", 1.0, False),
     ],
 )
 def test_rules_of_the_pack_fire_and_clear_with_hysteresis_both_ways(rule: str, value: float, seen: bool | None) -> None:
-    rules = {r.name: r for r in default_pack()[1]}
+    rules = {r.name: r for r in default_pack()[1].rules}
     assert rules[rule].observe(value) is seen
 
 
 def test_the_shipped_pack_covers_the_check_list_and_matches_on_labels() -> None:
-    rules = {r.name: r for r in default_pack()[1]}
+    rules = {r.name: r for r in default_pack()[1].rules}
     for needed in ("server-cpu-load", "server-memory", "system-disk-full", "server-fan-failed", "ha-resource-down",
                    "storage-device-fault", "san-port-down", "database-backup-age", "database-lock-waits",
                    "tablespace-use", "top-wait-events", "pacs-process-down", "admin-password-expiry",

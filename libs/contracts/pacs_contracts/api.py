@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from pacs_contracts.common import (
     CausedBy,
@@ -294,8 +294,8 @@ class MetricSample(Contract):
     host: Identifier
     name: Identifier
     labels: dict[str, str] = {}
-    value: float
-    timestamp: datetime | None = None
+    value: float = Field(allow_inf_nan=False)
+    timestamp: AwareDatetime | None = Field(None, description="when it was measured (with its offset); default: now")
 
 
 class MetricBatch(Contract):

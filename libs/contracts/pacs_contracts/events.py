@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import Field
+
 from pacs_contracts.common import Identifier, LongText, Severity, ShortText, Tier
 from pacs_contracts.envelope import Event
 
@@ -118,6 +120,9 @@ class MetricBreached(Event):
     value: float
     threshold: float
     breached_at: datetime
+    exhausted_at: datetime | None = Field(
+        None, description="capacity_forecast only: when the capacity is predicted to run out"
+    )
 
 
 class MetricRecovered(Event):

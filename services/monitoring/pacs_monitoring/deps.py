@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends
@@ -8,8 +9,40 @@ from fastapi import Depends
 from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
+from pacs_monitoring.adapters.forecasts import CapacityPoints
 from pacs_monitoring.adapters.repository import Links, Maintenance, RulePacks, RuleStates
-from pacs_monitoring.domain.pack import Rule, default_pack, parse_pack
+from pacs_monitoring.domain.pack import Pack, PackError, default_pack, resolve
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SitePacks:
+    """The packs in force at one site: the site's own, and a host's where it has an override."""
+
+    base_text: str
+    site_text: str | None
+    host_texts: dict[str, str]
+    _resolved: dict[str, Pack] = field(default_factory=dict)
+
+    def base(self) -> Pack:
+        return resolve(self.base_text)
+
+    def for_site(self) -> Pack:
+        """The pack of a host without an override of its own."""
+        return self._resolve(None)
+
+    def for_host(self, host: str) -> Pack:
+        if host not in self._resolved:
+            self._resolved[host] = self._resolve(self.host_texts.get(host))
+        return self._resolved[host]
+
+    def _resolve(self, host_text: str | None) -> Pack:
+        try:
+            return resolve(self.base_text, self.site_text, host_text)
+        except PackError as exc:  # an override written against an older base pack: the base rules still hold
+            log.warning("an override no longer applies and is ignored until it is mended: %s", exc)
+            return resolve(self.base_text)
 
 
 @dataclass
@@ -18,20 +51,27 @@ class MonitoringDeps:
     maintenance: Maintenance
     links: Links
     packs: RulePacks
+    points: CapacityPoints
 
     @classmethod
     def build(cls, kit: Kit) -> MonitoringDeps:
-        return cls(RuleStates(kit.mongo), Maintenance(kit.mongo), Links(kit.mongo), RulePacks(kit.mongo))
+        mongo = kit.mongo
+        return cls(RuleStates(mongo), Maintenance(mongo), Links(mongo), RulePacks(mongo), CapacityPoints(mongo))
 
     def repositories(self) -> list[Repository]:
-        return [self.states, self.maintenance, self.links, self.packs]
+        return [self.states, self.maintenance, self.links, self.packs, self.points]
 
-    async def rules(self) -> tuple[str, str, list[Rule]]:
-        """(source, text, rules) of the pack in force: an admin's, else the one shipped."""
-        stored = await self.packs.current()
-        if stored is None:
-            return ("shipped", *default_pack())
-        return "custom", stored["text"], parse_pack(stored["text"])
+    async def base_pack(self) -> tuple[str, str]:
+        """(source, text) of the global pack in force: an admin's, else the one shipped."""
+        stored = await self.packs.get("global")
+        return ("shipped", default_pack()[0]) if stored is None else ("custom", stored["text"])
+
+    async def packs_for(self, site_id: str) -> SitePacks:
+        docs = await self.packs.of_site(site_id)
+        base = next((d["text"] for d in docs if d["_id"] == "global"), None) or default_pack()[0]
+        site = next((d["text"] for d in docs if d["_id"] == f"site|{site_id}"), None)
+        hosts = {d["host"]: d["text"] for d in docs if d.get("host") and d.get("site_id") == site_id}
+        return SitePacks(base, site, hosts)
 
 
 DepsDep = Annotated[MonitoringDeps, Depends(deps_of)]

@@ -57,7 +57,8 @@ def open_from_breach(breach: MetricBreached, site: dict[str, Any], now: datetime
         source="monitoring", open_problem_key=problem_key(breach.site_id, breach.problem_class),
         problem_class=breach.problem_class, occurrences=1,
         description=f"{breach.problem_class}: {breach.rule} on {breach.host} at {breach.value:g}, "
-                    f"threshold {breach.threshold:g}",
+                    f"threshold {breach.threshold:g}"
+                    + (f"; predicted to run out on {breach.exhausted_at:%Y-%m-%d}" if breach.exhausted_at else ""),
     )  # fmt: skip
     incident["timeline"].append(breach_entry(breach, now))
     return incident

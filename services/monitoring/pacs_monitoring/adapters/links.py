@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from pacs_contracts.common import Severity
 from pacs_kit.uow import Tx
-from pacs_monitoring.adapters.breaches import Observation, settle
+from pacs_monitoring.adapters.breaches import settle
+from pacs_monitoring.domain.rules import Observation
 
 if TYPE_CHECKING:
     from pacs_kit.service import Kit

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from pymongo import ASCENDING, IndexModel
+from pymongo import ASCENDING, IndexModel, ReplaceOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from pacs_kit.mongo import Document, Repository
+from pacs_monitoring.domain.rules import Observation, RuleState, State
+
+NEVER = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def state_id(site_id: str, host: str, rule: str) -> str:
@@ -15,15 +18,46 @@ def state_id(site_id: str, host: str, rule: str) -> str:
 
 
 class RuleStates(Repository):
+    """One document per (site, host, rule) that ever moved.
+
+    `hot_until` is when the state becomes a calm ok that an observation may ignore: never for a
+    pending or firing rule, the end of its flap window for one that recently recovered. Reading
+    only the hot states keeps a batch's cost independent of how many calm rules a site has.
+    """
+
     collection_name = "rule_states"
-    indexes = [IndexModel([("site_id", ASCENDING), ("state", ASCENDING)])]
+    indexes = [IndexModel([("site_id", ASCENDING), ("hot_until", ASCENDING)])]
 
-    async def for_ids(self, ids: list[str], session: AsyncClientSession) -> dict[str, Document]:
-        docs = await self.collection.find({"_id": {"$in": ids}}, session=session).to_list()
-        return {d["_id"]: d for d in docs}
+    async def hot(self, site_id: str, now: datetime, session: AsyncClientSession) -> dict[str, RuleState]:
+        docs = await self.collection.find({"site_id": site_id, "hot_until": {"$gt": now}}, session=session).to_list()
+        return {d["_id"]: _rule_state(d) for d in docs}
 
-    async def save(self, doc: Document, session: AsyncClientSession) -> None:
-        await self.collection.replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)
+    async def save_all(self, site_id: str, moved: list[tuple[str, Observation, RuleState]], now: datetime,
+                       session: AsyncClientSession) -> None:  # fmt: skip
+        if not moved:
+            return
+        writes = [ReplaceOne({"_id": sid}, _state_doc(site_id, sid, seen, state, now), upsert=True)
+                  for sid, seen, state in moved]  # fmt: skip
+        await self.collection.bulk_write(writes, ordered=False, session=session)
+
+
+def _state_doc(site_id: str, sid: str, seen: Observation, state: RuleState, now: datetime) -> Document:
+    if state.state is not State.ok:
+        hot_until = NEVER
+    elif state.flips:
+        hot_until = state.flips[-1] + timedelta(seconds=seen.flap_window)
+    else:
+        hot_until = now
+    return {
+        "_id": sid, "site_id": site_id, "host": seen.host, "rule": seen.rule, "state": state.state.value,
+        "announced": state.announced, "value": seen.value, "changed_at": now, "pending_since": state.pending_since,
+        "calm_since": state.calm_since, "flips": list(state.flips), "hot_until": hot_until,
+    }  # fmt: skip
+
+
+def _rule_state(doc: Document) -> RuleState:
+    return RuleState(State(doc["state"]), announced=doc.get("announced", True), pending_since=doc.get("pending_since"),
+                     calm_since=doc.get("calm_since"), flips=tuple(doc.get("flips", ())))  # fmt: skip
 
 
 class Maintenance(Repository):
@@ -80,13 +114,28 @@ async def site_health(states: RuleStates, links: Links, maintenance: Maintenance
 
 
 class RulePacks(Repository):
-    """The rule pack in force, when an admin replaced the one shipped with the service."""
+    """Rule packs that replace or override the one shipped: the global pack, a site's, a host's within a site."""
 
     collection_name = "rule_packs"
+    indexes = [IndexModel([("site_id", ASCENDING)])]
 
-    async def current(self) -> Document | None:
-        return await self.collection.find_one({"_id": "global"})
+    async def get(self, scope: str) -> Document | None:
+        return await self.collection.find_one({"_id": scope})
 
-    async def replace(self, text: str, by: str, now: datetime) -> None:
-        doc = {"_id": "global", "text": text, "updated_by": by, "updated_at": now}
-        await self.collection.replace_one({"_id": "global"}, doc, upsert=True)
+    async def of_site(self, site_id: str) -> list[Document]:
+        """The global pack and every override of the site and its hosts, in one read."""
+        return await self.collection.find({"$or": [{"_id": "global"}, {"site_id": site_id}]}).to_list()
+
+    async def replace(self, scope: str, site_id: str | None, host: str | None, text: str, by: str,
+                      now: datetime) -> None:  # fmt: skip
+        doc = {"_id": scope, "site_id": site_id, "host": host, "text": text, "updated_by": by, "updated_at": now}
+        await self.collection.replace_one({"_id": scope}, doc, upsert=True)
+
+    async def remove(self, scope: str) -> bool:
+        return (await self.collection.delete_one({"_id": scope})).deleted_count == 1
+
+
+def scope_of(site_id: str | None, host: str | None) -> str:
+    if site_id is None:
+        return "global"
+    return f"site|{site_id}" if host is None else f"host|{site_id}|{host}"
