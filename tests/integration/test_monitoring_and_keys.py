@@ -42,8 +42,8 @@ class Monitor:
 
 
 @contextlib.asynccontextmanager
-async def monitoring(settings_for: Callable[..., Any]) -> AsyncIterator[Monitor]:
-    app = create_app(settings_for(MonitoringSettings))
+async def monitoring(settings_for: Callable[..., Any], **settings: Any) -> AsyncIterator[Monitor]:
+    app = create_app(settings_for(MonitoringSettings, **settings))
     async with running(app) as client:
         key = await app.state.kit.auth.api_keys.create("SITE-1", name="agent")
         yield Monitor(client, app.state.kit, app.state.deps, key)

@@ -9,7 +9,7 @@ from typing import Any
 
 from pacs_contracts.events import MetricBreached
 from tests.integration.test_monitoring_and_keys import monitoring
-from tests.support import bearer
+from tests.support import bearer, eventually
 
 
 def disk(host: str, value: float) -> dict[str, Any]:
@@ -17,7 +17,7 @@ def disk(host: str, value: float) -> dict[str, Any]:
 
 
 async def test_a_site_and_a_host_override_the_shipped_rules(settings_for: Callable[..., Any]) -> None:
-    async with monitoring(settings_for) as m:
+    async with monitoring(settings_for, gauge_refresh_seconds=0.2) as m:
         client, kit = m.client, m.kit
         supervisor = {**bearer(kit, "SUP-1", "supervisor"), "content-type": "application/yaml"}
 
@@ -61,6 +61,13 @@ async def test_a_site_and_a_host_override_the_shipped_rules(settings_for: Callab
         assert (await client.put("/api/v1/rules", content=site, headers=supervisor)).status_code == 403, (
             "only an admin replaces the global pack"
         )
+
+        async def firing_on_the_dashboard() -> bool:
+            text = (await client.get("/metrics")).text
+            return ('pacs_monitoring_rules_firing{problem_class="storage",rule="system-disk-full",site_id="SITE-1"} 1.0'
+                    in text and 'pacs_monitoring_samples_total{site_id="SITE-1"} 4.0' in text)  # fmt: skip
+
+        await eventually(firing_on_the_dashboard, timeout=10, what="per-site gauges on /metrics")
 
         dropped = await client.delete("/api/v1/rules", params={"site_id": "SITE-1"}, headers=supervisor)
         assert dropped.status_code == 204

@@ -10,6 +10,7 @@ from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
 from pacs_monitoring.adapters.forecasts import CapacityPoints
+from pacs_monitoring.adapters.gauges import MonitoringMetrics
 from pacs_monitoring.adapters.repository import Links, Maintenance, RulePacks, RuleStates
 from pacs_monitoring.domain.pack import Pack, PackError, default_pack, resolve
 
@@ -52,11 +53,13 @@ class MonitoringDeps:
     links: Links
     packs: RulePacks
     points: CapacityPoints
+    metrics: MonitoringMetrics
 
     @classmethod
     def build(cls, kit: Kit) -> MonitoringDeps:
         mongo = kit.mongo
-        return cls(RuleStates(mongo), Maintenance(mongo), Links(mongo), RulePacks(mongo), CapacityPoints(mongo))
+        return cls(RuleStates(mongo), Maintenance(mongo), Links(mongo), RulePacks(mongo), CapacityPoints(mongo),
+                   MonitoringMetrics(kit.metrics.registry))  # fmt: skip
 
     def repositories(self) -> list[Repository]:
         return [self.states, self.maintenance, self.links, self.packs, self.points]

@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from pacs_contracts.events import MaintenanceEnded, MaintenanceStarted
 from pacs_kit.service import ServiceSpec, build_service
-from pacs_monitoring.adapters import links
+from pacs_monitoring.adapters import gauges, links
 from pacs_monitoring.deps import MonitoringDeps
 from pacs_monitoring.handlers import maintenance
 from pacs_monitoring.routes import alertmanager, health, heartbeats, metrics, rules
@@ -18,7 +18,7 @@ def create_app(settings: MonitoringSettings | None = None) -> FastAPI:
             settings=settings or MonitoringSettings(),
             build_deps=MonitoringDeps.build,
             routers=[metrics.router, alertmanager.router, heartbeats.router, health.router, rules.router],
-            background=[links.watch],
+            background=[links.watch, gauges.refresh],
             handlers={MaintenanceStarted: maintenance.started, MaintenanceEnded: maintenance.ended},
         )
     )

@@ -9,3 +9,4 @@ class MonitoringSettings(ServiceSettings):
     service_name: str = "monitoring"
     port: int = 8103
     max_body_bytes: int = 8_388_608  # metric batches carry thousands of samples
+    gauge_refresh_seconds: float = 15.0  # how often the per-site gauges are read back from the database

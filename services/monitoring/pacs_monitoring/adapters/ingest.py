@@ -44,11 +44,10 @@ async def ingest(
         seen = await forecast(deps.points, site_id, host, rule, points)
         if seen is not None:
             observations.append(seen)
-    if not observations:
-        return Counter()
 
     async def work(tx: Tx) -> Counter[str]:
         return await settle(site_id, observations, now, tx, deps)
 
-    counts: Counter[str] = await kit.uow.run(work)
+    counts: Counter[str] = await kit.uow.run(work) if observations else Counter()
+    deps.metrics.counted(site_id, len(samples), counts)
     return counts

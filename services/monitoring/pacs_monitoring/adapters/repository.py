@@ -26,11 +26,17 @@ class RuleStates(Repository):
     """
 
     collection_name = "rule_states"
-    indexes = [IndexModel([("site_id", ASCENDING), ("hot_until", ASCENDING)])]
+    indexes = [IndexModel([("site_id", ASCENDING), ("hot_until", ASCENDING)]), IndexModel([("state", ASCENDING)])]
 
     async def hot(self, site_id: str, now: datetime, session: AsyncClientSession) -> dict[str, RuleState]:
         docs = await self.collection.find({"site_id": site_id, "hot_until": {"$gt": now}}, session=session).to_list()
         return {d["_id"]: _rule_state(d) for d in docs}
+
+    async def not_ok(self) -> list[Document]:
+        """Every pending or firing rule of the estate, for the dashboards."""
+        wanted = {"site_id": 1, "rule": 1, "state": 1, "problem_class": 1}
+        return await self.collection.find({"state": {"$in": [State.pending.value, State.firing.value]}},
+                                          wanted).to_list()  # fmt: skip
 
     async def save_all(self, site_id: str, moved: list[tuple[str, Observation, RuleState]], now: datetime,
                        session: AsyncClientSession) -> None:  # fmt: skip
@@ -50,6 +56,7 @@ def _state_doc(site_id: str, sid: str, seen: Observation, state: RuleState, now:
         hot_until = now
     return {
         "_id": sid, "site_id": site_id, "host": seen.host, "rule": seen.rule, "state": state.state.value,
+        "problem_class": seen.problem_class,
         "announced": state.announced, "value": seen.value, "changed_at": now, "pending_since": state.pending_since,
         "calm_since": state.calm_since, "flips": list(state.flips), "hot_until": hot_until,
     }  # fmt: skip
