@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pymongo import ASCENDING, IndexModel
@@ -45,9 +46,24 @@ class Outbox(Repository):
         if records:
             await self.collection.insert_many(records, session=session)
 
-    async def pending(self, limit: int) -> list[Document]:
-        cursor = self.collection.find().sort("created_at", ASCENDING).limit(limit)
+    async def pending(self, limit: int, since: datetime | None = None, until: datetime | None = None) -> list[Document]:
+        """The oldest waiting events, within [since, until) when given.
+
+        The bounds matter on a server that reads a query's whole range before its limit: after a
+        long broker outage an unbounded read would cost the whole backlog on every poll.
+        """
+        window: dict[str, datetime] = {}
+        if since is not None:
+            window["$gte"] = since
+        if until is not None:
+            window["$lt"] = until
+        query = {"created_at": window} if window else {}
+        cursor = self.collection.find(query).sort("created_at", ASCENDING).limit(limit)
         return await cursor.to_list()
+
+    async def oldest(self) -> datetime | None:
+        doc = await self.collection.find_one({}, {"created_at": 1}, sort=[("created_at", ASCENDING)])
+        return doc["created_at"] if doc else None
 
     async def remove_sent(self, ids: list[str]) -> None:
         await self.collection.delete_many({"_id": {"$in": ids}})
@@ -61,7 +77,17 @@ class Outbox(Repository):
 
 
 class OutboxRelay:
-    """Publishes pending events with confirms, many in flight, and marks them sent."""
+    """Publishes pending events with confirms, many in flight, and deletes them once confirmed.
+
+    It reads a window of `WINDOW` from a floor that follows the oldest event it has not yet
+    published, with `LOOK_BACK` below the floor for transactions that commit late (and instances
+    whose clocks differ). Every `RESCAN` the floor is found afresh from the oldest waiting event,
+    so nothing is left behind for good.
+    """
+
+    WINDOW = timedelta(seconds=2)
+    LOOK_BACK = timedelta(seconds=60)
+    RESCAN = 60.0
 
     def __init__(self, outbox: Outbox, bus: Bus, metrics: ServiceMetrics, poll_seconds: float, batch: int = 500):
         self.outbox = outbox
@@ -69,6 +95,8 @@ class OutboxRelay:
         self.metrics = metrics
         self.batch = batch
         self.loop = WorkLoop("outbox relay", self._step, poll_seconds)
+        self.floor: datetime | None = None
+        self.rescan_at = 0.0
 
     def wake(self) -> None:
         """Called after a commit that added events, so they leave at once instead of at the next poll."""
@@ -81,21 +109,30 @@ class OutboxRelay:
         return await self.relay_once() >= self.batch
 
     async def relay_once(self) -> int:
-        """Publish one batch; returns how many were published."""
-        docs = await self.outbox.pending(self.batch)
-        if not docs:
+        """Publish one window's batch; returns the batch size while a backlog remains, so the loop goes on."""
+        now = datetime.now(UTC)
+        if self.floor is None or time.monotonic() >= self.rescan_at:
+            self.floor = await self.outbox.oldest() or now
+            self.rescan_at = time.monotonic() + self.RESCAN
+        until = self.floor + self.WINDOW
+        docs = await self.outbox.pending(self.batch, self.floor - self.LOOK_BACK, until)
+        sent: list[str] = []
+        if docs:
+            results = await asyncio.gather(*(self._publish(doc) for doc in docs), return_exceptions=True)
+            sent = [doc["_id"] for doc, result in zip(docs, results, strict=True) if result is None]
+            if sent:
+                await self.outbox.remove_sent(sent)
+            failures = [r for r in results if isinstance(r, BaseException)]
+            if failures:
+                raise failures[0]  # the floor stays: the failed events are retried at the next step
+            self.metrics.outbox_lag.set((datetime.now(UTC) - docs[0]["created_at"]).total_seconds())
+        else:
             self.metrics.outbox_lag.set(0)
-            return 0
-        results = await asyncio.gather(*(self._publish(doc) for doc in docs), return_exceptions=True)
-        sent = [doc["_id"] for doc, result in zip(docs, results, strict=True) if result is None]
-        if sent:
-            await self.outbox.remove_sent(sent)
-        failures = [r for r in results if isinstance(r, BaseException)]
-        if failures:
-            raise failures[0]
-        oldest = docs[0]["created_at"]
-        self.metrics.outbox_lag.set((datetime.now(UTC) - oldest).total_seconds())
-        return len(sent)
+        if len(docs) == self.batch:
+            self.floor = max(self.floor, docs[-1]["created_at"])
+            return len(sent)
+        self.floor = min(until, now)  # the window is drained
+        return self.batch if until < now else len(sent)
 
     async def _publish(self, doc: dict[str, Any]) -> None:
         envelope = Envelope.model_validate(doc["envelope"])

@@ -76,6 +76,9 @@ class Incidents(Repository):
             unique=True,
             partialFilterExpression={"open_problem_key": {"$type": "string"}},
         ),
+        # The partial index above keeps one open incident per problem; a server need not use a partial
+        # index for a plain equality (SecantusDB scans the collection instead), so lookups have this one.
+        IndexModel([("open_problem_key", ASCENDING), ("site_id", ASCENDING)]),
     ]
 
     async def add(self, incident: Document, session: AsyncClientSession) -> None:
