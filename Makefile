@@ -16,7 +16,7 @@ test: install os-deps broker
 unit: install
 	$(BIN)/pytest tests/unit
 
-integration: install broker
+integration: install os-deps broker
 	$(BIN)/pytest tests/integration
 
 e2e: install os-deps broker
@@ -45,10 +45,17 @@ $(STAMP): pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-# nginx is the gateway on one machine; installed from the OS packages when missing.
+# From the OS packages when missing, after one package-list update: nginx, the gateway on one machine;
+# Orthanc and dcmtk (storescp), the DICOM peers the probe tests echo.
 os-deps:
-	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || \
-	  { echo "installing nginx"; $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q nginx; }
+	@missing=""; \
+	{ command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx; } || missing="$$missing nginx"; \
+	{ command -v Orthanc >/dev/null 2>&1 || test -x /usr/sbin/Orthanc; } || missing="$$missing orthanc"; \
+	{ command -v storescp >/dev/null 2>&1 && command -v echoscu >/dev/null 2>&1; } || missing="$$missing dcmtk"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
+	fi
 
 # Uses the broker at AMQP_URL when it answers; otherwise starts (or installs) the local RabbitMQ.
 broker: install

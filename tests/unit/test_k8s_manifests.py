@@ -226,12 +226,13 @@ def test_only_the_gateway_and_prometheus_reach_a_service_and_only_on_its_http_po
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_a_service_reaches_only_dns_the_broker_the_database_and_for_notify_https(service: str) -> None:
+def test_a_service_reaches_only_dns_the_broker_the_database_and_its_own_peers(service: str) -> None:
     ports: set[int] = set()
     for rule in (rule for p in policies_for(service) for rule in p["spec"].get("egress", [])):
         assert rule.get("ports"), f"{service} may reach any port"
         ports |= {port["port"] for port in rule["ports"]}
-    assert ports == {53, 5672, 27017} | ({443} if service == "notify" else set())
+    own = {"notify": {443}, "monitoring": {104, 4242, 11112}}.get(service, set())  # providers; DICOM nodes
+    assert ports == {53, 5672, 27017} | own
 
 
 def test_credentials_come_from_secret_references_never_inline() -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends
@@ -11,8 +12,11 @@ from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
 from pacs_monitoring.adapters.forecasts import CapacityPoints
 from pacs_monitoring.adapters.gauges import MonitoringMetrics
+from pacs_monitoring.adapters.nodes import DicomNodes, DicomProbes
 from pacs_monitoring.adapters.repository import Links, Maintenance, RulePacks, RuleStates
 from pacs_monitoring.domain.pack import Pack, PackError, default_pack, resolve
+from pacs_monitoring.domain.probes import ProbePolicy, Timeouts
+from pacs_monitoring.settings import MonitoringSettings
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +58,22 @@ class MonitoringDeps:
     packs: RulePacks
     points: CapacityPoints
     metrics: MonitoringMetrics
+    dicom_nodes: DicomNodes
+    dicom_probes: DicomProbes
+    dicom: ProbePolicy
 
     @classmethod
     def build(cls, kit: Kit) -> MonitoringDeps:
         mongo = kit.mongo
+        settings = kit.settings
+        assert isinstance(settings, MonitoringSettings)
         return cls(RuleStates(mongo), Maintenance(mongo), Links(mongo), RulePacks(mongo), CapacityPoints(mongo),
-                   MonitoringMetrics(kit.metrics.registry))  # fmt: skip
+                   MonitoringMetrics(kit.metrics.registry), DicomNodes(mongo), DicomProbes(mongo),
+                   probe_policy(settings))  # fmt: skip
 
     def repositories(self) -> list[Repository]:
-        return [self.states, self.maintenance, self.links, self.packs, self.points]
+        return [self.states, self.maintenance, self.links, self.packs, self.points, self.dicom_nodes,
+                self.dicom_probes]  # fmt: skip
 
     async def base_pack(self) -> tuple[str, str]:
         """(source, text) of the global pack in force: an admin's, else the one shipped."""
@@ -75,6 +86,14 @@ class MonitoringDeps:
         site = next((d["text"] for d in docs if d["_id"] == f"site|{site_id}"), None)
         hosts = {d["host"]: d["text"] for d in docs if d.get("host") and d.get("site_id") == site_id}
         return SitePacks(base, site, hosts)
+
+
+def probe_policy(settings: MonitoringSettings) -> ProbePolicy:
+    """The DICOM probes' settings as one value, for the probe rounds and the registration checks."""
+    timeouts = Timeouts(settings.dicom_connect_timeout_seconds, settings.dicom_acse_timeout_seconds,
+                        settings.dicom_dimse_timeout_seconds)  # fmt: skip
+    return ProbePolicy(tuple(settings.dicom_allowed_networks), settings.dicom_probe_interval_seconds, timeouts,
+                       settings.dicom_workers, timedelta(seconds=settings.dicom_probe_retention_seconds))  # fmt: skip
 
 
 DepsDep = Annotated[MonitoringDeps, Depends(deps_of)]

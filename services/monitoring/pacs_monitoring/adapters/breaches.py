@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from pacs_contracts.events import MetricBreached, MetricRecovered
 from pacs_kit.uow import Tx
 from pacs_monitoring.adapters.repository import state_id
-from pacs_monitoring.domain.rules import Observation, Outcome, RuleState, step
+from pacs_monitoring.domain.rules import Observation, Outcome, RuleState, State, step
 
 if TYPE_CHECKING:
     from pacs_monitoring.deps import MonitoringDeps
@@ -42,6 +42,17 @@ async def settle(
             await tx.emit(_event(site_id, seen, now, moved_to.outcome), correlation_id=sid)
     await deps.states.save_all(site_id, moved, now, tx.session)
     return counts
+
+
+async def retire(site_id: str, host: str, now: datetime, tx: Tx, deps: MonitoringDeps) -> int:
+    """Forget every rule state of a host no longer watched; a breach that was told is closed with a recovery."""
+    docs = await deps.states.collection.find({"site_id": site_id, "host": host}, session=tx.session).to_list()
+    for doc in docs:
+        if doc["state"] == State.firing.value and doc.get("announced", True):
+            closed = MetricRecovered(site_id=site_id, host=host, rule=doc["rule"], value=doc["value"], recovered_at=now)
+            await tx.emit(closed, correlation_id=doc["_id"])
+    await deps.states.collection.delete_many({"_id": {"$in": [d["_id"] for d in docs]}}, session=tx.session)
+    return len(docs)
 
 
 def _event(site_id: str, seen: Observation, now: datetime, outcome: Outcome) -> MetricBreached | MetricRecovered:
