@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pymongo.errors import ConnectionFailure, ExecutionTimeout
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -83,11 +83,17 @@ async def _on_http(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _on_database_down(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("database unreachable on %s %s: %s", request.method, request.url.path, exc)
-    response = problem_response(
-        503, "Service unavailable", "the database is not reachable; nothing was saved, retry shortly",
-        slug="unavailable", instance=request.url.path,
-    )  # fmt: skip
+    """503 with Retry-After. Whether anything was saved is said only when it is known: a commit that ran
+    out of time may have landed, and the client's retry is then answered from what is already there."""
+    unknown = isinstance(exc, PyMongoError) and exc.has_error_label("UnknownTransactionCommitResult")
+    log.warning("database %s on %s %s: %s", "too slow" if unknown else "unreachable", request.method,
+                request.url.path, exc)  # fmt: skip
+    detail = (
+        "the database did not confirm in time; the request may have been saved, and sending it again is safe"
+        if unknown
+        else "the database is not reachable; nothing was saved, retry shortly"
+    )
+    response = problem_response(503, "Service unavailable", detail, slug="unavailable", instance=request.url.path)
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
