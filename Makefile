@@ -35,6 +35,7 @@ bench: install os-deps broker
 	PYTHONPATH=. $(BIN)/python bench/intake.py
 	PYTHONPATH=. $(BIN)/python bench/consume.py
 	PYTHONPATH=. $(BIN)/python bench/knowledge.py
+	PYTHONPATH=. $(BIN)/python bench/monitoring.py
 
 install: $(STAMP)
 
