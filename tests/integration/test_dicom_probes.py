@@ -266,6 +266,8 @@ async def test_a_down_node_breaches_dicom_node_down_and_its_return_recovers_it(
             assert (await first_probe(m, node["node_id"], up=True, timeout=5))["error"] is None
         health = (await m.client.get("/api/v1/sites/SITE-1/health", headers=m.headers)).json()
         assert {(r["host"], r["rule"]) for r in health["rules"]} >= {("archive-scp", "dicom-node-down")}
+        [probed] = [n for n in health["dicom_nodes"] if n["name"] == "archive-scp"]
+        assert probed["node_id"] == node["node_id"] and probed["checked_at"] is not None
 
         # down again, then no longer watched: deleting the node closes its breach instead of leaving it firing
         await events.at_least(3, timeout=INTERVAL + CONNECT + MARGIN + 5, what="the node down again")
@@ -274,7 +276,7 @@ async def test_a_down_node_breaches_dicom_node_down_and_its_return_recovers_it(
         closed = await events.at_least(4, timeout=10, what="the deleted node's breach closed")
         assert [e["type"] for e in closed[2:]] == ["metric.breached", "metric.recovered"]
         health = (await m.client.get("/api/v1/sites/SITE-1/health", headers=m.headers)).json()
-        assert all(r["host"] != "archive-scp" for r in health["rules"])
+        assert all(r["host"] != "archive-scp" for r in health["rules"]) and not health["dicom_nodes"]
 
 
 async def test_two_monitoring_instances_never_probe_a_node_in_the_same_round(settings_for: Callable[..., Any]) -> None:

@@ -436,11 +436,22 @@ class LinkPublic(Contract):
     silent: bool
 
 
+class DicomNodeHealth(Contract):
+    node_id: Identifier
+    name: Identifier
+    ae_title: str
+    up: bool | None = Field(description="the last C-ECHO's outcome; none before the first probe")
+    rtt_seconds: float | None
+    checked_at: datetime | None
+    error: str | None
+
+
 class SiteHealth(Contract):
     site_id: Identifier
     firing: int
     rules: list[RuleStatePublic]
     links: list[LinkPublic]
+    dicom_nodes: list[DicomNodeHealth] = Field(default_factory=list, description="every node's last probe")
     maintenance: list[Identifier] = Field(description="maintenance windows running now")
 
 

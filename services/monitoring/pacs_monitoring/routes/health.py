@@ -1,10 +1,12 @@
-"""The estate view of one site: what every rule and link says now."""
+"""The estate view of one site: what every rule, link and DICOM node says now."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter
 
-from pacs_contracts.api import LinkPublic, RuleStatePublic, SiteHealth
+from pacs_contracts.api import DicomNodeHealth, LinkPublic, RuleStatePublic, SiteHealth
 from pacs_contracts.common import Identifier
 from pacs_kit.deps import StaffOrSite
 from pacs_monitoring.adapters.repository import site_health
@@ -21,5 +23,13 @@ async def health(site_id: Identifier, principal: StaffOrSite, deps: DepsDep) -> 
                              value=r["value"], changed_at=r["changed_at"]) for r in found["rules"]]  # fmt: skip
     links = [LinkPublic(link=ln["link"], last_seen=ln["last_seen"], silent_after=ln["silent_after"],
                         silent=ln["silent"]) for ln in found["links"]]  # fmt: skip
+    nodes, _ = await deps.dicom_nodes.search(site_id, limit=10_000, offset=0)
+    probes = [DicomNodeHealth(node_id=n["_id"], name=n["name"], ae_title=n["ae_title"],
+                              **_last(n.get("last_probe"))) for n in nodes]  # fmt: skip
     return SiteHealth(site_id=site_id, firing=sum(r.state == "firing" for r in rules), rules=rules, links=links,
-                      maintenance=[w["_id"] for w in found["maintenance"]])  # fmt: skip
+                      dicom_nodes=probes, maintenance=[w["_id"] for w in found["maintenance"]])  # fmt: skip
+
+
+def _last(probe: dict[str, Any] | None) -> dict[str, Any]:
+    keys = ("up", "rtt_seconds", "checked_at", "error")
+    return {k: (probe or {}).get(k) for k in keys}
