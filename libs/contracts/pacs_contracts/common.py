@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from calendar import monthrange
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
@@ -32,6 +33,33 @@ def _check_duration(text: str) -> str:
 
 
 IsoDuration = Annotated[str, AfterValidator(_check_duration)]
+
+_PERIOD_MONTHS = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?$")
+
+
+def add_period(start: datetime, period: str, times: int = 1) -> datetime:
+    """`start` plus `times` periods: years and months by the calendar (31 Jan + P1M = 28/29 Feb), else exact."""
+    match = _PERIOD_MONTHS.match(period)
+    if match and period != "P":
+        years, months = (int(g) if g else 0 for g in match.groups())
+        total = start.month - 1 + (years * 12 + months) * times
+        year, month = start.year + total // 12, total % 12 + 1
+        return start.replace(year=year, month=month, day=min(start.day, monthrange(year, month)[1]))
+    return start + parse_duration(period) * times
+
+
+def _check_period(text: str) -> str:
+    match = _PERIOD_MONTHS.match(text)
+    if match and text != "P":
+        if not any(match.groups()) or all(int(g or 0) == 0 for g in match.groups()):
+            raise ValueError(f"{text!r} is an empty period")
+        return text
+    if parse_duration(text).total_seconds() <= 0:
+        raise ValueError(f"{text!r} is an empty period")
+    return text
+
+
+Period = Annotated[str, AfterValidator(_check_period)]
 
 
 class Severity(StrEnum):
