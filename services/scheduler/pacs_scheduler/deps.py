@@ -11,6 +11,7 @@ from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
 from pacs_scheduler.adapters.lease import Leases
+from pacs_scheduler.adapters.pm import Plans, Sites, Visits
 from pacs_scheduler.adapters.windows import Windows
 from pacs_scheduler.settings import SchedulerSettings
 
@@ -20,6 +21,9 @@ class SchedulerDeps:
     settings: SchedulerSettings
     leases: Leases
     windows: Windows
+    sites: Sites
+    plans: Plans
+    visits: Visits
     instance_id: str
     is_leader: bool = False
 
@@ -28,10 +32,11 @@ class SchedulerDeps:
         settings = kit.settings
         assert isinstance(settings, SchedulerSettings)
         instance = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
-        return cls(settings, Leases(kit.mongo), Windows(kit.mongo), instance)
+        mongo = kit.mongo
+        return cls(settings, Leases(mongo), Windows(mongo), Sites(mongo), Plans(mongo), Visits(mongo), instance)
 
     def repositories(self) -> list[Repository]:
-        return [self.leases, self.windows]
+        return [self.leases, self.windows, self.sites, self.plans, self.visits]
 
 
 DepsDep = Annotated[SchedulerDeps, Depends(deps_of)]

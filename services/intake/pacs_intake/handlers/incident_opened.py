@@ -10,5 +10,4 @@ async def handle(event: IncidentOpened, *, tx: Tx, deps: IntakeDeps) -> None:
     status = next_status(RECEIVED, event.type)
     if await deps.faults.link_incident(event.fault_id, event.incident_id, RECEIVED, status, tx.session):
         return
-    if await deps.faults.get(event.fault_id) is None:
-        raise LookupError(f"incident {event.incident_id} names unknown fault {event.fault_id}")
+    # Not found: a fault reported by another service (a PM visit's follow-up), nothing of intake's to link.

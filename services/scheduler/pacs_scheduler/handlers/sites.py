@@ -1,0 +1,13 @@
+"""Sites reach the scheduler as events: a PM plan needs the account engineer, a report the site's name."""
+
+from __future__ import annotations
+
+from pacs_contracts.events import SiteRegistered
+from pacs_kit.uow import Tx
+from pacs_scheduler.deps import SchedulerDeps
+
+
+async def registered(event: SiteRegistered, *, tx: Tx, deps: SchedulerDeps) -> None:
+    site = {"_id": event.site_id, "name": event.name, "region": event.region,
+            "account_engineer_id": event.account_engineer_id, "time_zone": event.time_zone}  # fmt: skip
+    await deps.sites.upsert(site, tx.session)
