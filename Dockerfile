@@ -6,6 +6,13 @@ FROM python:3.11-slim
 ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
+# The scheduler's PM report: WeasyPrint lays out with Pango and subsets fonts with HarfBuzz, and the
+# Chinese half of the report needs a CJK font.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
+       fonts-wqy-microhei \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /src
 COPY pyproject.toml ./
 COPY libs/ libs/

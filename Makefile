@@ -47,12 +47,17 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # From the OS packages when missing, after one package-list update: nginx, the gateway on one machine;
-# Orthanc and dcmtk (storescp), the DICOM peers the probe tests echo.
+# Orthanc and dcmtk (storescp), the DICOM peers the probe tests echo; Pango, HarfBuzz-subset and a CJK font,
+# which WeasyPrint needs to lay out the bilingual PM report.
 os-deps:
 	@missing=""; \
 	{ command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx; } || missing="$$missing nginx"; \
 	{ command -v Orthanc >/dev/null 2>&1 || test -x /usr/sbin/Orthanc; } || missing="$$missing orthanc"; \
 	{ command -v storescp >/dev/null 2>&1 && command -v echoscu >/dev/null 2>&1; } || missing="$$missing dcmtk"; \
+	for lib in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0; do \
+	  dpkg -s $$lib >/dev/null 2>&1 || missing="$$missing $$lib"; \
+	done; \
+	{ fc-list 2>/dev/null | grep -qi microhei; } || missing="$$missing fonts-wqy-microhei"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing"; \
 	  $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \

@@ -23,6 +23,7 @@ from pacs_kit.deps import KitDep, Staff, StaffOrSite
 from pacs_kit.problems import Problem
 from pacs_kit.uow import Tx
 from pacs_scheduler.adapters.pm import top_up
+from pacs_scheduler.adapters.report import render_html, render_pdf
 from pacs_scheduler.deps import DepsDep, SchedulerDeps
 from pacs_scheduler.domain import pm
 
@@ -152,8 +153,6 @@ async def complete(visit_id: str, body: PmVisitCompletion, _: FieldEngineer, dep
             responses={200: {"content": {"text/html": {}, "application/pdf": {}}}})  # fmt: skip
 async def report(visit_id: str, principal: StaffOrSite, deps: DepsDep,
                  format: Literal["html", "pdf"] = "pdf") -> Response:  # fmt: skip
-    from pacs_scheduler.adapters.report import render_html, render_pdf
-
     visit = await _visit(deps, visit_id)
     principal.act_for_site(visit["site_id"])
     if visit["status"] != PmStatus.completed.value:
