@@ -102,6 +102,7 @@ class Stack:
             "BUS_NAMESPACE": self.config.namespace,
             "ENVIRONMENT": self.config.environment,
             "NOTIFY_LOG_PATH": str(self.notify_log),
+            "NOTIFY_PUBLIC_URL": self.gateway_url,
             f"{name.upper()}_PORT": str(self.config.ports[name]),
             **self.config.extra_env,
         }

@@ -7,11 +7,17 @@ from datetime import datetime
 from fastapi import FastAPI
 from prometheus_client import Histogram
 
-from pacs_contracts.events import FaultReported, MetricBreached, MetricRecovered, SlaTick
+from pacs_contracts.events import FaultReported, MetricBreached, MetricRecovered, NotificationAcknowledged, SlaTick
 from pacs_escalation.adapters.filer import file_escalations
 from pacs_escalation.adapters.gauges import refresh_availability
 from pacs_escalation.deps import EscalationDeps
-from pacs_escalation.handlers import fault_reported, metric_breached, metric_recovered, sla_tick
+from pacs_escalation.handlers import (
+    fault_reported,
+    metric_breached,
+    metric_recovered,
+    notification_acknowledged,
+    sla_tick,
+)
 from pacs_escalation.routes import (
     availability,
     engineers,
@@ -33,6 +39,7 @@ HANDLERS = {
     SlaTick: sla_tick.handle,
     MetricBreached: metric_breached.handle,
     MetricRecovered: metric_recovered.handle,
+    NotificationAcknowledged: notification_acknowledged.handle,
 }
 
 

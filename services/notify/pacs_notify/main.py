@@ -6,7 +6,7 @@ from pacs_contracts.events import EngineerRegistered, IncidentEscalated, Inciden
 from pacs_kit.service import Kit, ServiceSpec, build_service
 from pacs_notify.deps import NotifyDeps
 from pacs_notify.handlers import engineer_registered, incident_escalated, incident_opened, incident_reassigned
-from pacs_notify.routes import notifications
+from pacs_notify.routes import ack, notifications
 from pacs_notify.settings import NotifySettings
 
 HANDLERS = {
@@ -27,7 +27,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
             name="notify",
             settings=settings or NotifySettings(),
             build_deps=NotifyDeps.build,
-            routers=[notifications.router],
+            routers=[notifications.router, ack.router],
             handlers=HANDLERS,
             background=[dispatch],
         )

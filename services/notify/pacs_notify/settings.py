@@ -10,3 +10,5 @@ class NotifySettings(ServiceSettings):
     port: int = 8105
     channel: str = "log"
     log_path: str = ".run/notifications.log"
+    public_url: str = "http://127.0.0.1:8080"  # where engineers' phones reach the gateway, for ack links
+    ack_ttl_seconds: int = 86_400  # how long an ack link works

@@ -53,7 +53,31 @@ class Notifications(Repository):
         if updates:
             await self.collection.bulk_write(updates, session=session)
 
+    async def acknowledge(self, notification_id: str, at: datetime, session: AsyncClientSession) -> None:
+        await self.collection.update_one({"_id": notification_id},
+                                         {"$set": {"status": "acknowledged", "acknowledged_at": at}},
+                                         session=session)  # fmt: skip
+
     async def for_incident(self, incident_id: str | None, limit: int, offset: int) -> tuple[list[Document], int]:
         filters = {"incident_id": incident_id} if incident_id else {}
         cursor = self.collection.find(filters).sort("created_at", ASCENDING).skip(offset).limit(limit)
         return await cursor.to_list(), await self.collection.count_documents(filters)
+
+
+class AckTokens(Repository):
+    """One per message: which notification a link acknowledges, until when, and whether it was used."""
+
+    collection_name = "ack_tokens"
+    indexes = [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=7 * 86_400)]  # a week after expiry
+
+    async def add(self, token: Document, session: AsyncClientSession) -> None:
+        await self.collection.insert_one(token, session=session)
+
+    async def get(self, token: str) -> Document | None:
+        return await self.collection.find_one({"_id": token})
+
+    async def use(self, token: str, now: datetime, session: AsyncClientSession) -> Document | None:
+        """Spend a token that is unused and unexpired; None otherwise (the caller tells which)."""
+        return await self.collection.find_one_and_update(
+            {"_id": token, "used_at": None, "expires_at": {"$gt": now}}, {"$set": {"used_at": now}}, session=session
+        )

@@ -24,6 +24,13 @@ REASSIGNED = {
 }
 
 
+ACK = {"en": " Acknowledge: {url}", "zh-CN": " 确认：{url}"}
+
+
+def ack_line(locale: str, url: str) -> str:
+    return ACK.get(locale, ACK["en"]).format(url=url)
+
+
 def notification_id(event_key: str, engineer_id: str, reason: str) -> str:
     """Deterministic, so one event never creates two notifications for one engineer."""
     digest = hashlib.sha256(f"{event_key}|{engineer_id}|{reason}".encode()).hexdigest()[:16].upper()
