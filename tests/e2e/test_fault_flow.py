@@ -30,7 +30,7 @@ async def test_fault_becomes_incident_and_l1_notification_within_5s(
 
     def delivered() -> list[dict]:
         lines = [json.loads(line) for line in platform.notification_lines()]
-        return [m for m in lines if m["incident_id"] == incident["incident_id"]]
+        return [m for m in lines if incident["incident_id"] in m["incident_ids"]]
 
     messages = await eventually(delivered, timeout=5, what="L1 notification in the log channel")
     assert [m["to"] for m in messages] == [account_engineer]

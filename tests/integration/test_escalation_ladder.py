@@ -104,14 +104,15 @@ async def test_an_unsolved_fault_climbs_the_ladder_on_time_and_a_solved_one_neve
         breaches = [m["payload"] for m in received if m["type"] == "sla.breached"]
         assert [(b["incident_id"], b["clock"]) for b in breaches] == [(unsolved["incident_id"], "response")]
 
-        async def everyone_told() -> list[str] | None:
+        async def everyone_told() -> list[tuple[str, str]] | None:
             params = {"incident_id": unsolved["incident_id"]}
             items = (await notify_client.get("/api/v1/notifications", params=params)).json()["items"]
-            sent = [n["engineer_id"] for n in items if n["status"] == "sent"]
-            return sent if len(sent) == 4 else None
+            sent = [(n["kind"], n["engineer_id"]) for n in items if n["status"] == "sent"]
+            return sent if len(sent) == 7 else None
 
         told = await eventually(everyone_told, timeout=10, what="the owner and each new assignee notified")
-        assert sorted(told) == ["ENG-A", "ENG-B", "ENG-C", "ENG-D"]
+        assert sorted(e for kind, e in told if kind == "oncall") == ["ENG-A", "ENG-B", "ENG-C", "ENG-D"]
+        assert sorted(e for kind, e in told if kind == "info") == ["ENG-A", "ENG-B", "ENG-C"], "previous owners"
         final = await _incident(client, "F-UNSOLVED")
         assert final is not None and (final["tier"], final["assignee_id"]) == ("L4", "ENG-D")
 

@@ -2,11 +2,20 @@
 
 from fastapi import FastAPI
 
-from pacs_contracts.events import EngineerRegistered, IncidentEscalated, IncidentOpened, IncidentReassigned
+from pacs_contracts.events import (
+    EngineerRegistered,
+    IncidentAcknowledged,
+    IncidentEscalated,
+    IncidentOpened,
+    IncidentReassigned,
+    PmDue,
+    SiteRegistered,
+    SlaBreached,
+)
 from pacs_kit.service import Kit, ServiceSpec, build_service
 from pacs_notify.deps import NotifyDeps
-from pacs_notify.handlers import engineer_registered, incident_escalated, incident_opened, incident_reassigned
-from pacs_notify.routes import ack, notifications
+from pacs_notify.handlers import engineer_registered, incident_escalated, incident_opened, incident_reassigned, others
+from pacs_notify.routes import ack, contacts, notifications
 from pacs_notify.settings import NotifySettings
 
 HANDLERS = {
@@ -14,6 +23,10 @@ HANDLERS = {
     IncidentOpened: incident_opened.handle,
     IncidentEscalated: incident_escalated.handle,
     IncidentReassigned: incident_reassigned.handle,
+    IncidentAcknowledged: others.incident_acknowledged,
+    SlaBreached: others.sla_breached,
+    PmDue: others.pm_due,
+    SiteRegistered: others.site_registered,
 }
 
 
@@ -27,7 +40,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
             name="notify",
             settings=settings or NotifySettings(),
             build_deps=NotifyDeps.build,
-            routers=[notifications.router, ack.router],
+            routers=[notifications.router, ack.router, contacts.router],
             handlers=HANDLERS,
             background=[dispatch],
         )

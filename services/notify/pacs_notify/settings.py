@@ -8,7 +8,8 @@ class NotifySettings(ServiceSettings):
 
     service_name: str = "notify"
     port: int = 8105
-    channel: str = "log"
     log_path: str = ".run/notifications.log"
     public_url: str = "http://127.0.0.1:8080"  # where engineers' phones reach the gateway, for ack links
     ack_ttl_seconds: int = 86_400  # how long an ack link works
+    rate_limit: int = 5  # messages per number (or push target) ...
+    rate_window_seconds: float = 900.0  # ... per this window; more wait, and go out bundled

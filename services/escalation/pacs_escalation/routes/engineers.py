@@ -38,7 +38,7 @@ async def register_engineer(
                 name=body.name,
                 region=body.region,
                 tier=body.tier,
-                roles=("engineer",),
+                roles=tuple(role.value for role in body.roles),
                 locale=body.locale,
             ),
             correlation_id=body.engineer_id,

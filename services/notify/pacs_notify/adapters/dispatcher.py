@@ -1,23 +1,37 @@
-"""Sends queued notifications; a queued one survives a crash and is sent after restart."""
+"""Sends the deliveries that are due: claimed one by one, bundled per engineer and channel, rate-limited
+per address, then recorded with every provider attempt.
+
+A delivery is claimed (queued → sending) before its provider is called and recorded after, so two
+dispatchers never send it twice; one claimed by a dispatcher that died mid-send is sent again as a
+new attempt once `STALE` has passed (the provider sees at most one request per attempt). A step
+with a repeat queues its next round unless the message was acknowledged meanwhile.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import logging
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pacs_contracts.events import NotificationSent
+from pacs_contracts.api import Contacts
+from pacs_contracts.events import NotificationFailed, NotificationSent
 from pacs_kit.loop import WorkLoop
 from pacs_kit.uow import Tx
+from pacs_notify.adapters.outbound import Outgoing, Sent
+from pacs_notify.domain.plan import ONCALL, bundle, rate_free_at
 
 if TYPE_CHECKING:
     from pacs_kit.service import Kit
     from pacs_notify.deps import NotifyDeps
 
-BATCH = 100
+log = logging.getLogger(__name__)
+BATCH = 200
+STALE = timedelta(seconds=60)
 
 
 class Dispatcher:
-    def __init__(self, poll_seconds: float = 1.0) -> None:
+    def __init__(self, poll_seconds: float = 0.5) -> None:
         self.poll_seconds = poll_seconds
         self._loop: WorkLoop | None = None
 
@@ -27,38 +41,113 @@ class Dispatcher:
 
     async def run(self, kit: Kit, deps: NotifyDeps) -> None:
         async def step() -> bool:
-            return await self.send_queued(kit, deps) >= BATCH
+            return await self.send_due(kit, deps) >= BATCH
 
         self._loop = WorkLoop("notification dispatch", step, self.poll_seconds)
         await self._loop.run()
 
-    async def send_queued(self, kit: Kit, deps: NotifyDeps) -> int:
-        """Send one batch, then record it; a crash between the two means a resend, never a loss."""
-        queued = await deps.notifications.queued(limit=BATCH)
-        if not queued:
+    async def send_due(self, kit: Kit, deps: NotifyDeps) -> int:
+        now = datetime.now(UTC)
+        stale = await deps.deliveries.stale(now - STALE, BATCH)
+        if stale:
+            log.warning("%d deliveries were claimed by a dispatcher that stopped; sending them again", len(stale))
+            await deps.deliveries.requeue([d["_id"] for d in stale], now)
+        due = await deps.deliveries.due(now, BATCH)
+        if not due:
             return 0
-        engineers = await deps.engineers.get_many({n["engineer_id"] for n in queued})
-        sent: list[tuple[dict[str, Any], datetime]] = []
-        for notification in queued:
-            await deps.channel.send(notification, engineers.get(notification["engineer_id"]))
-            sent.append((notification, datetime.now(UTC)))
-        await kit.uow.run(_recorder(deps, sent))
-        return len(queued)
+        notifications = await deps.notifications.get_many(sorted({d["notification_id"] for d in due}))
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        settled: list[str] = []
+        for delivery in due:
+            notification = notifications.get(delivery["notification_id"])
+            if notification is None or notification.get("acknowledged_at") is not None:
+                settled.append(delivery["notification_id"])
+            else:
+                groups[(delivery["engineer_id"], delivery["channel"])].append(delivery)
+        if settled:
+            await kit.uow.run(lambda tx: deps.deliveries.skip_for(settled, tx.session))
+        for (engineer_id, channel), group in groups.items():
+            await self._send_group(kit, deps, engineer_id, channel, group, notifications, now)
+        return len(due)
+
+    async def _send_group(
+        self, kit: Kit, deps: NotifyDeps, engineer_id: str, channel: str, group: list[dict[str, Any]],
+        notifications: dict[str, Any], now: datetime,
+    ) -> None:  # fmt: skip
+        stored = await deps.contacts.get(engineer_id)
+        contacts = Contacts.model_validate({k: v for k, v in stored.items() if k != "_id"}) if stored else None
+        address = address_of(contacts, channel)
+        if address is not None:
+            window = timedelta(seconds=deps.settings.rate_window_seconds)
+            sent_before = await deps.deliveries.sent_to(address, now - window)
+            free_at = rate_free_at(sent_before, now, deps.settings.rate_limit, window)
+            if free_at > now:  # the number had its share: these wait, and go out bundled then
+                await deps.deliveries.requeue([d["_id"] for d in group], free_at, from_status="queued")
+                return
+        won = set(await deps.deliveries.claim([d["_id"] for d in group], now))
+        mine = [d for d in group if d["_id"] in won]
+        if not mine:
+            return
+        ids = tuple(dict.fromkeys(d["notification_id"] for d in mine))
+        texts = [notifications[n]["text"] for n in ids]
+        locale = notifications[ids[0]].get("locale", "en")
+        urgent = any(notifications[n].get("kind", ONCALL) == ONCALL for n in ids)
+        message = Outgoing(channel=channel, address=address, text=bundle(texts, locale), engineer_id=engineer_id,
+                           notification_ids=ids, incident_ids=tuple(notifications[n]["incident_id"] for n in ids),
+                           urgent=urgent)  # fmt: skip
+        try:
+            sent = await deps.outbound.send(message)
+        except Exception as exc:  # a provider adapter that broke: recorded as a failed attempt, never lost
+            log.exception("sending %s failed in the service", ids)
+            sent = Sent(False, None, None, f"internal error: {type(exc).__name__}",
+                        [{"provider": None, "outcome": "error", "error": type(exc).__name__, "at": now}])  # fmt: skip
+        await kit.uow.run(_recorder(deps, mine, ids, message, sent))
 
 
-def _recorder(deps: NotifyDeps, sent: list[tuple[dict[str, Any], datetime]]) -> Any:
+def address_of(contacts: Contacts | None, channel: str) -> str | None:
+    """The engineer's first number for SMS, first push target for push; None for the log channel."""
+    if contacts is None:
+        return None
+    if channel == "sms" and contacts.phones:
+        return contacts.phones[0]
+    if channel == "push" and contacts.push:
+        return contacts.push[0].address
+    return None
+
+
+def _recorder(deps: NotifyDeps, deliveries: list[dict[str, Any]], ids: tuple[str, ...], message: Outgoing,
+              sent: Sent) -> Any:  # fmt: skip
     async def record(tx: Tx) -> None:
-        await deps.notifications.mark_sent([(n["_id"], at) for n, at in sent], tx.session)
-        for notification, at in sent:
-            await tx.emit(
-                NotificationSent(
-                    notification_id=notification["_id"],
-                    incident_id=notification["incident_id"],
-                    engineer_id=notification["engineer_id"],
-                    channel=notification["channel"],
-                    sent_at=at,
-                ),
-                correlation_id=notification["incident_id"],
-            )
+        at = datetime.now(UTC)
+        fields = {"status": "sent" if sent.ok else "failed", "sent_at": at if sent.ok else None,
+                  "address": message.address, "provider": sent.provider,
+                  "provider_message_id": sent.provider_message_id, "error": sent.error,
+                  "bundled_with": list(ids) if len(ids) > 1 else []}  # fmt: skip
+        await deps.deliveries.finish([d["_id"] for d in deliveries], fields, sent.attempts, tx.session)
+        if sent.ok:
+            await deps.notifications.mark(list(ids), {"status": "sent", "sent_at": at, "channel": message.channel},
+                                          tx.session)  # fmt: skip
+        acknowledged = set(await deps.notifications.acknowledged_among(list(ids), tx.session))
+        repeats = [_repeat(d, at) for d in deliveries
+                   if d.get("repeat_seconds") and d["notification_id"] not in acknowledged]  # fmt: skip
+        await deps.deliveries.add_all(repeats, tx.session)
+        for nid, incident_id in zip(ids, message.incident_ids, strict=True):
+            event: NotificationSent | NotificationFailed
+            if sent.ok:
+                event = NotificationSent(notification_id=nid, incident_id=incident_id, engineer_id=message.engineer_id,
+                                         channel=message.channel, sent_at=at)  # fmt: skip
+            else:
+                event = NotificationFailed(notification_id=nid, incident_id=incident_id,
+                                           engineer_id=message.engineer_id, channel=message.channel,
+                                           error=(sent.error or "failed")[:200])  # fmt: skip
+            await tx.emit(event, correlation_id=incident_id)
 
     return record
+
+
+def _repeat(delivery: dict[str, Any], at: datetime) -> dict[str, Any]:
+    n = delivery["repeat"] + 1
+    base = delivery["_id"].rsplit(":", 1)[0]
+    return {**{k: v for k, v in delivery.items() if k not in ("attempts", "claimed_at")}, "_id": f"{base}:{n}",
+            "repeat": n, "due_at": at + timedelta(seconds=delivery["repeat_seconds"]), "status": "queued",
+            "attempts": [], "sent_at": None, "created_at": at}  # fmt: skip

@@ -22,6 +22,11 @@ class Engineers(Repository):
     async def get(self, engineer_id: str, session: AsyncClientSession | None = None) -> Document | None:
         return await self.collection.find_one({"_id": engineer_id}, session=session)
 
+    async def supervisors(self, region: str | None, session: AsyncClientSession) -> list[str]:
+        """The supervisors of a region (every supervisor when the region is unknown)."""
+        query: dict[str, Any] = {"roles": "supervisor"} | ({"region": region} if region else {})
+        return sorted(d["_id"] for d in await self.collection.find(query, {"_id": 1}, session=session).to_list())
+
     async def get_many(self, engineer_ids: set[str]) -> dict[str, Document]:
         docs = await self.collection.find({"_id": {"$in": sorted(engineer_ids)}}).to_list()
         return {d["_id"]: d for d in docs}
@@ -53,13 +58,32 @@ class Notifications(Repository):
         if updates:
             await self.collection.bulk_write(updates, session=session)
 
-    async def acknowledge(self, notification_id: str, at: datetime, session: AsyncClientSession) -> None:
-        await self.collection.update_one({"_id": notification_id},
-                                         {"$set": {"status": "acknowledged", "acknowledged_at": at}},
-                                         session=session)  # fmt: skip
+    async def acknowledge(self, notification_ids: list[str], at: datetime, session: AsyncClientSession) -> None:
+        await self.collection.update_many({"_id": {"$in": notification_ids}, "acknowledged_at": None},
+                                          {"$set": {"status": "acknowledged", "acknowledged_at": at}},
+                                          session=session)  # fmt: skip
 
-    async def for_incident(self, incident_id: str | None, limit: int, offset: int) -> tuple[list[Document], int]:
-        filters = {"incident_id": incident_id} if incident_id else {}
+    async def open_for_incident(self, incident_id: str, session: AsyncClientSession) -> list[str]:
+        """Notifications of an incident not yet acknowledged: what an acknowledgement in the app settles."""
+        docs = await self.collection.find({"incident_id": incident_id, "acknowledged_at": None}, {"_id": 1},
+                                          session=session).to_list()  # fmt: skip
+        return [d["_id"] for d in docs]
+
+    async def acknowledged_among(self, ids: list[str], session: AsyncClientSession) -> list[str]:
+        query = {"_id": {"$in": ids}, "acknowledged_at": {"$ne": None}}
+        return [d["_id"] for d in await self.collection.find(query, {"_id": 1}, session=session).to_list()]
+
+    async def get_many(self, ids: list[str]) -> dict[str, Document]:
+        return {d["_id"]: d for d in await self.collection.find({"_id": {"$in": ids}}).to_list()}
+
+    async def mark(self, ids: list[str], fields: dict[str, Any], session: AsyncClientSession) -> None:
+        """Set `fields` on notifications still queued (a later state is never overwritten by a send)."""
+        await self.collection.update_many({"_id": {"$in": ids}, "status": "queued"}, {"$set": fields},
+                                          session=session)  # fmt: skip
+
+    async def search(self, incident_id: str | None, engineer_id: str | None, limit: int,
+                     offset: int) -> tuple[list[Document], int]:  # fmt: skip
+        filters = {k: v for k, v in {"incident_id": incident_id, "engineer_id": engineer_id}.items() if v}
         cursor = self.collection.find(filters).sort("created_at", ASCENDING).skip(offset).limit(limit)
         return await cursor.to_list(), await self.collection.count_documents(filters)
 
@@ -81,3 +105,88 @@ class AckTokens(Repository):
         return await self.collection.find_one_and_update(
             {"_id": token, "used_at": None, "expires_at": {"$gt": now}}, {"$set": {"used_at": now}}, session=session
         )
+
+
+class Contacts(Repository):
+    """How each engineer is reached (PUT /api/v1/engineers/{id}/contacts)."""
+
+    collection_name = "contacts"
+
+    async def get(self, engineer_id: str, session: AsyncClientSession | None = None) -> Document | None:
+        return await self.collection.find_one({"_id": engineer_id}, session=session)
+
+    async def put(self, engineer_id: str, contacts: Document, session: AsyncClientSession | None = None) -> None:
+        await self.collection.replace_one({"_id": engineer_id}, {"_id": engineer_id, **contacts}, upsert=True,
+                                          session=session)  # fmt: skip
+
+
+class Sites(Repository):
+    """Sites as announced by `site.registered`: the region tells whose supervisor hears of a breach."""
+
+    collection_name = "sites"
+
+    async def upsert(self, site: Document, session: AsyncClientSession) -> None:
+        await self.collection.replace_one({"_id": site["_id"]}, site, upsert=True, session=session)
+
+    async def get(self, site_id: str, session: AsyncClientSession | None = None) -> Document | None:
+        return await self.collection.find_one({"_id": site_id}, session=session)
+
+
+class Deliveries(Repository):
+    """Each message on each channel at its time: queued → sending → sent (→ delivered) | failed | skipped."""
+
+    collection_name = "deliveries"
+    indexes = [
+        IndexModel([("status", ASCENDING), ("due_at", ASCENDING)]),
+        IndexModel([("notification_id", ASCENDING)]),
+        IndexModel([("address", ASCENDING), ("sent_at", ASCENDING)]),
+        IndexModel([("provider_message_id", ASCENDING)]),
+    ]
+
+    async def add_all(self, deliveries: list[Document], session: AsyncClientSession) -> None:
+        if deliveries:
+            await self.collection.insert_many(deliveries, session=session)
+
+    async def due(self, now: datetime, limit: int) -> list[Document]:
+        query = {"status": "queued", "due_at": {"$lte": now}}
+        return await self.collection.find(query).sort("due_at", ASCENDING).limit(limit).to_list()
+
+    async def stale(self, before: datetime, limit: int) -> list[Document]:
+        """Claimed for sending by an instance that never said how it went (it died mid-send)."""
+        query = {"status": "sending", "claimed_at": {"$lte": before}}
+        return await self.collection.find(query).limit(limit).to_list()
+
+    async def claim(self, ids: list[str], now: datetime) -> list[str]:
+        """queued → sending, one by one with a guard, so two dispatchers never send the same delivery."""
+        won: list[str] = []
+        for delivery_id in ids:
+            result = await self.collection.update_one({"_id": delivery_id, "status": "queued"},
+                                                      {"$set": {"status": "sending", "claimed_at": now}})  # fmt: skip
+            if result.modified_count:
+                won.append(delivery_id)
+        return won
+
+    async def requeue(self, ids: list[str], due_at: datetime, from_status: str = "sending") -> None:
+        await self.collection.update_many({"_id": {"$in": ids}, "status": from_status},
+                                          {"$set": {"status": "queued", "due_at": due_at}})  # fmt: skip
+
+    async def finish(self, ids: list[str], fields: dict[str, Any], attempts: list[Document],
+                     session: AsyncClientSession) -> None:  # fmt: skip
+        await self.collection.update_many({"_id": {"$in": ids}, "status": "sending"},
+                                          {"$set": fields, "$push": {"attempts": {"$each": attempts}}},
+                                          session=session)  # fmt: skip
+
+    async def skip_for(self, notification_ids: list[str], session: AsyncClientSession) -> None:
+        """An acknowledged message needs no more steps or repeats."""
+        await self.collection.update_many({"notification_id": {"$in": notification_ids}, "status": "queued"},
+                                          {"$set": {"status": "skipped"}}, session=session)  # fmt: skip
+
+    async def sent_to(self, address: str, since: datetime) -> list[datetime]:
+        docs = await self.collection.find({"address": address, "sent_at": {"$gte": since}}, {"sent_at": 1}).to_list()
+        return [d["sent_at"] for d in docs]
+
+    async def of_notifications(self, ids: list[str]) -> list[Document]:
+        return await self.collection.find({"notification_id": {"$in": ids}}).sort("due_at", ASCENDING).to_list()
+
+    async def by_provider_id(self, provider_message_id: str) -> Document | None:
+        return await self.collection.find_one({"provider_message_id": provider_message_id})

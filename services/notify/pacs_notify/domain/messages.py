@@ -6,7 +6,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from pacs_contracts.events import IncidentEscalated, IncidentOpened, IncidentReassigned
+from pacs_contracts.events import IncidentEscalated, IncidentOpened, IncidentReassigned, PmDue, SlaBreached
 
 OPENED = {
     "en": "[PACS] {incident_id} {severity} at {site_id}: {summary}. You own it at {tier}; respond now.",
@@ -24,6 +24,15 @@ REASSIGNED = {
 }
 
 
+BREACHED = {
+    "en": "[PACS] {incident_id} at {site_id} missed its {clock} deadline ({deadline:%Y-%m-%d %H:%M} UTC).",
+    "zh-CN": "[PACS] {incident_id} {site_id} 已超出{clock}时限（{deadline:%Y-%m-%d %H:%M} UTC）。",
+}
+PM_DUE = {
+    "en": "[PACS] Preventive maintenance {visit_id} at {site_id} is due {due_at:%Y-%m-%d}.",
+    "zh-CN": "[PACS] {site_id} 预防性维护 {visit_id} 将于 {due_at:%Y-%m-%d} 到期。",
+}
+CLOCKS_ZH = {"response": "响应", "on_site": "到场"}
 ACK = {"en": " Acknowledge: {url}", "zh-CN": " 确认：{url}"}
 
 
@@ -55,6 +64,18 @@ def incident_reassigned_text(event: IncidentReassigned, locale: str) -> str:
     return REASSIGNED.get(locale, REASSIGNED["en"]).format(
         incident_id=event.incident_id, site_id=event.site_id, tier=event.tier.value, reason=event.reason
     )
+
+
+def sla_breached_text(event: SlaBreached, locale: str) -> str:
+    clock = CLOCKS_ZH.get(event.clock, event.clock) if locale == "zh-CN" else event.clock.replace("_", "-")
+    return BREACHED.get(locale, BREACHED["en"]).format(
+        incident_id=event.incident_id, site_id=event.site_id, clock=clock, deadline=event.deadline
+    )
+
+
+def pm_due_text(event: PmDue, locale: str) -> str:
+    return PM_DUE.get(locale, PM_DUE["en"]).format(visit_id=event.visit_id, site_id=event.site_id,
+                                                   due_at=event.due_at)  # fmt: skip
 
 
 def new_notification(

@@ -2,12 +2,16 @@ from pacs_contracts.events import IncidentEscalated
 from pacs_kit.uow import Tx
 from pacs_notify.deps import NotifyDeps
 from pacs_notify.domain.messages import incident_escalated_text
+from pacs_notify.domain.plan import INFO
 from pacs_notify.handlers.tell import tell
 
 
 async def handle(event: IncidentEscalated, *, tx: Tx, deps: NotifyDeps) -> None:
-    await tell(
-        tx, deps, incident_id=event.incident_id, engineer_id=event.assignee_id,
-        key=f"{event.incident_id}:escalated:{event.to_tier.value}:{event.escalated_at.isoformat()}",
-        reason=event.type, text=lambda locale: incident_escalated_text(event, locale),
-    )  # fmt: skip
+    """The new owner on call; the previous owner for information, in office hours."""
+    key = f"{event.incident_id}:escalated:{event.to_tier.value}:{event.escalated_at.isoformat()}"
+    await tell(tx, deps, incident_id=event.incident_id, engineer_id=event.assignee_id, key=key, reason=event.type,
+               text=lambda locale: incident_escalated_text(event, locale))  # fmt: skip
+    previous = event.previous_assignee_id
+    if previous and previous != event.assignee_id:
+        await tell(tx, deps, incident_id=event.incident_id, engineer_id=previous, key=key, reason=f"{event.type}:info",
+                   text=lambda locale: incident_escalated_text(event, locale), kind=INFO)  # fmt: skip

@@ -1,33 +1,40 @@
-"""Queue one message for one engineer, once per event key; shared by the incident handlers.
+"""Queue one message for one engineer, once per event key, with its deliveries; shared by the handlers.
 
-Every message carries its own acknowledge link. A text that seems to name a patient is refused:
-recorded as refused (without the text) and counted, never queued for sending.
+Every message carries its own acknowledge link. Its deliveries follow the engineer's rules
+(domain/plan.py): on-call messages at any hour, information-only ones in office hours. A text that
+seems to name a patient is refused: recorded as refused (without the text) and counted, never sent.
 """
 
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from pacs_contracts.api import Contacts
 from pacs_kit.uow import Tx
 from pacs_notify.deps import NotifyDeps
 from pacs_notify.domain.ack import new_token
 from pacs_notify.domain.guard import patient_identifiers
 from pacs_notify.domain.messages import ack_line, new_notification
+from pacs_notify.domain.plan import ONCALL, steps
 
 log = logging.getLogger(__name__)
 
 
 async def tell(
-    tx: Tx, deps: NotifyDeps, *, incident_id: str, engineer_id: str, key: str, reason: str, text: Callable[[str], str]
-) -> None:
+    tx: Tx, deps: NotifyDeps, *, incident_id: str, engineer_id: str, key: str, reason: str,
+    text: Callable[[str], str], kind: str = ONCALL,
+) -> None:  # fmt: skip
     """`text` renders the message in the engineer's language."""
     engineer = await deps.engineers.get(engineer_id, tx.session)
-    locale = engineer["locale"] if engineer else "en"
+    stored = await deps.contacts.get(engineer_id, tx.session)
+    contacts = Contacts.model_validate({k: v for k, v in stored.items() if k != "_id"}) if stored else None
+    locale = (contacts and contacts.locale) or (engineer["locale"] if engineer else "en")
     token = new_token(deps.ack_key)
     body = text(locale) + ack_line(locale, f"{deps.settings.public_url.rstrip('/')}/ack/{token}")
     now = datetime.now(UTC)
     notification = new_notification(event_key=key, incident_id=incident_id, engineer_id=engineer_id, reason=reason,
-                                    text=body, channel=deps.channel.name, now=now)  # fmt: skip
+                                    text=body, channel=deps.channel_of(contacts), now=now)  # fmt: skip
+    notification |= {"kind": kind, "locale": locale, "acknowledged_at": None}
     refused = patient_identifiers(body)
     if refused:
         notification |= {"status": "refused", "text": "[refused: the text seemed to carry patient identifiers]",
@@ -36,10 +43,16 @@ async def tell(
         return  # this event was told already
     if refused:
         log.warning("message %s for incident %s refused: %s", notification["_id"], incident_id, ", ".join(refused))
-        for kind in refused:
-            tx.after_commit.append(deps.refused.labels(kind).inc)
+        for found in refused:
+            tx.after_commit.append(deps.refused.labels(found).inc)
         return
     expires = now + timedelta(seconds=deps.settings.ack_ttl_seconds)
     await deps.acks.add({"_id": token, "notification_id": notification["_id"], "incident_id": incident_id,
                          "engineer_id": engineer_id, "expires_at": expires, "used_at": None}, tx.session)  # fmt: skip
+    await deps.deliveries.add_all([{
+        "_id": f"{notification['_id']}:{step.index}:0", "notification_id": notification["_id"],
+        "incident_id": incident_id, "engineer_id": engineer_id, "channel": step.channel, "step": step.index,
+        "repeat": 0, "repeat_seconds": step.repeat.total_seconds() if step.repeat else None, "due_at": step.due_at,
+        "status": "queued", "attempts": [], "created_at": now, "sent_at": None,
+    } for step in steps(contacts, kind, now)], tx.session)  # fmt: skip
     tx.after_commit.append(deps.dispatcher.wake)

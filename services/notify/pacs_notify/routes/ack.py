@@ -39,7 +39,8 @@ async def acknowledge(token: str, deps: DepsDep, kit: KitDep) -> HTMLResponse:
         spent = await deps.acks.use(token, now, tx.session)
         if spent is None:
             return None
-        await deps.notifications.acknowledge(spent["notification_id"], now, tx.session)
+        await deps.notifications.acknowledge([spent["notification_id"]], now, tx.session)
+        await deps.deliveries.skip_for([spent["notification_id"]], tx.session)  # no more steps or repeats
         await tx.emit(NotificationAcknowledged(notification_id=spent["notification_id"],
                                                incident_id=spent["incident_id"], engineer_id=spent["engineer_id"],
                                                acknowledged_at=now), correlation_id=spent["incident_id"])  # fmt: skip

@@ -1,39 +1,48 @@
+"""The delivery log: every message, each delivery on each channel, every provider attempt."""
+
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from pacs_contracts.api import NotificationPublic, Page
+from pacs_contracts.api import DeliveryPublic, NotificationPublic, Page
 from pacs_contracts.common import Identifier
 from pacs_kit.deps import Staff
 from pacs_notify.deps import DepsDep
+from pacs_notify.domain.plan import mask
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
 
 
-@router.get("", response_model=Page[NotificationPublic], summary="Notifications, oldest first")
+def _delivery(d: dict[str, Any]) -> DeliveryPublic:
+    return DeliveryPublic(
+        delivery_id=d["_id"], channel=d["channel"], address=mask(d.get("address")), due_at=d["due_at"],
+        status=d["status"], provider=d.get("provider"), provider_message_id=d.get("provider_message_id"),
+        attempts=[{k: a.get(k) for k in ("provider", "outcome", "error", "at")} for a in d.get("attempts", [])],
+        sent_at=d.get("sent_at"), bundled_with=d.get("bundled_with", []),
+    )  # fmt: skip
+
+
+@router.get("", response_model=Page[NotificationPublic], summary="Notifications with their deliveries, oldest first")
 async def list_notifications(
     _: Staff,
     deps: DepsDep,
     incident_id: Identifier | None = None,
+    engineer_id: Identifier | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[NotificationPublic]:
-    items, total = await deps.notifications.for_incident(incident_id, limit, offset)
+    items, total = await deps.notifications.search(incident_id, engineer_id, limit, offset)
+    deliveries: dict[str, list[DeliveryPublic]] = {}
+    for d in await deps.deliveries.of_notifications([n["_id"] for n in items]):
+        deliveries.setdefault(d["notification_id"], []).append(_delivery(d))
     return Page[NotificationPublic](
-        items=[
-            NotificationPublic(
-                notification_id=d["_id"],
-                incident_id=d["incident_id"],
-                engineer_id=d["engineer_id"],
-                channel=d["channel"],
-                status=d["status"],
-                text=d["text"],
-                created_at=d["created_at"],
-                sent_at=d["sent_at"],
-            )
-            for d in items
-        ],
+        items=[NotificationPublic(
+            notification_id=n["_id"], incident_id=n["incident_id"], engineer_id=n["engineer_id"],
+            channel=n["channel"], status=n["status"], text=n["text"], created_at=n["created_at"],
+            sent_at=n["sent_at"], kind=n.get("kind", "oncall"), acknowledged_at=n.get("acknowledged_at"),
+            deliveries=deliveries.get(n["_id"], []),
+        ) for n in items],
         total=total,
-    )
+    )  # fmt: skip

@@ -1,0 +1,157 @@
+"""The engineer's rules: push at once, SMS if not acknowledged after a delay, repeated until acknowledged;
+a burst for one engineer is held to the number's rate limit and bundled; information waits for office hours."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pacs_contracts import Envelope
+from pacs_contracts.common import Severity, Tier
+from pacs_contracts.events import EngineerRegistered, IncidentOpened, PmDue
+from pacs_notify.main import create_app
+from pacs_notify.settings import NotifySettings
+from tests.integration.conftest import running
+from tests.support import bearer, eventually, publish
+
+PHONE = "+8613800138000"
+
+
+def opened(incident_id: str, engineer_id: str) -> IncidentOpened:
+    return IncidentOpened(incident_id=incident_id, site_id="SITE-R", fault_id=None, tier=Tier.L1,
+                          assignee_id=engineer_id, severity=Severity.major, summary="PACS-STORE-FAIL on ARCHIVE-01",
+                          opened_at=datetime.now(UTC))  # fmt: skip
+
+
+class Phone:
+    """The log channel's file, read as the engineer's phone: push and SMS lines with their addresses."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def lines(self, channel: str | None = None) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        found = [json.loads(line) for line in self.path.read_text(encoding="utf-8").splitlines()]
+        return [m for m in found if channel is None or m["channel"] == channel]
+
+
+async def register(amqp_url: str, namespace: str, client: Any, engineer_id: str, contacts: dict[str, Any]) -> None:
+    event = EngineerRegistered(engineer_id=engineer_id, name=engineer_id, region="east", tier=Tier.L1, locale="en")
+    await publish(amqp_url, namespace, Envelope.wrap(event, producer="escalation"))
+    own = bearer(client.app_kit, engineer_id, "engineer")
+
+    async def saved() -> bool:
+        r = await client.put(f"/api/v1/engineers/{engineer_id}/contacts", json=contacts, headers=own)
+        return r.status_code == 200
+
+    await eventually(saved, timeout=10, what=f"{engineer_id}'s contacts saved")
+
+
+async def test_sms_follows_an_unacknowledged_push_and_repeats_until_the_link_is_used(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any], tmp_path: Path
+) -> None:
+    phone = Phone(tmp_path / "phone.log")
+    app = create_app(settings_for(NotifySettings, log_path=str(phone.path), public_url="https://pso.example"))
+    async with running(app) as client:
+        client.app_kit = app.state.kit  # type: ignore[attr-defined]
+        rules = [{"channel": "push", "after": "PT0S"}, {"channel": "sms", "after": "PT2S", "repeat": "PT2S"}]
+        await register(amqp_url, namespace, client, "ENG-R", {"phones": [PHONE], "rules": rules,
+                       "push": [{"provider": "ntfy", "address": "pso-eng-r"}]})  # fmt: skip
+        raised = datetime.now(UTC)
+        await publish(amqp_url, namespace, Envelope.wrap(opened("INC-R1", "ENG-R"), producer="escalation"))
+
+        [push] = await eventually(lambda: phone.lines("push") or None, timeout=10, what="the push")
+        assert push["address"] == "pso-eng-r" and "INC-R1" in push["text"]
+        sms = await eventually(lambda: phone.lines("sms")[:2] if len(phone.lines("sms")) >= 2 else None,
+                               timeout=15, what="the SMS and its first repeat")  # fmt: skip
+        assert sms[0]["address"] == PHONE
+        first_sms = (datetime.fromisoformat(sms[0]["at"]) - raised).total_seconds()
+        assert first_sms >= 2.0, f"the SMS came {first_sms:.1f}s after the push, before the rule's delay"
+        assert (datetime.fromisoformat(sms[1]["at"]) - datetime.fromisoformat(sms[0]["at"])).total_seconds() >= 2.0
+
+        token = re.search(r"/ack/(\S+)", push["text"]).group(1)  # type: ignore[union-attr]
+        assert (await client.get(f"/ack/{token}")).status_code == 200
+        stopped_at = len(phone.lines("sms"))
+
+        async def quiet_through_two_repeats() -> bool:
+            await asyncio.sleep(4.5)
+            return len(phone.lines("sms")) <= stopped_at + 1  # one may have been on its way as the link was used
+
+        await eventually(quiet_through_two_repeats, timeout=10, what="no more repeats after the acknowledgement")
+        staff = bearer(app.state.kit, "SUP-1", "supervisor")
+        log = (await client.get("/api/v1/notifications", params={"engineer_id": "ENG-R"}, headers=staff)).json()
+        [notification] = log["items"]
+        assert notification["status"] == "acknowledged"
+        statuses = Counter(d["status"] for d in notification["deliveries"])
+        assert statuses["sent"] >= 3 and statuses["queued"] == 0, statuses
+        sent = {d["address"] for d in notification["deliveries"] if d["status"] == "sent"}
+        assert sent == {"…8000", "…ng-r"}, "numbers masked in the log"
+
+
+async def test_a_burst_is_held_to_the_rate_limit_and_bundled(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any], tmp_path: Path
+) -> None:
+    phone = Phone(tmp_path / "phone.log")
+    settings = settings_for(NotifySettings, log_path=str(phone.path), rate_limit=5, rate_window_seconds=4.0)
+    app = create_app(settings)
+    async with running(app) as client:
+        client.app_kit = app.state.kit  # type: ignore[attr-defined]
+        await register(amqp_url, namespace, client, "ENG-S", {"phones": [PHONE], "rules": [{"channel": "sms"}]})
+        incidents = {f"INC-S{i:03d}" for i in range(100)}
+        for incident_id in sorted(incidents):
+            await publish(amqp_url, namespace, Envelope.wrap(opened(incident_id, "ENG-S"), producer="escalation"))
+
+        def told() -> Counter[str]:
+            return Counter(i for m in phone.lines("sms") for i in m["incident_ids"])
+
+        await eventually(lambda: set(told()) == incidents or None, timeout=30, what="all 100 incidents told")
+        assert max(told().values()) == 1, "each incident told once"
+        messages = phone.lines("sms")
+        assert len(messages) < 20, f"{len(messages)} SMS for 100 incidents: bundling did not hold"
+        times = sorted(datetime.fromisoformat(m["at"]) for m in messages)
+        for i, at in enumerate(times):
+            in_window = [t for t in times[: i + 1] if at - t < timedelta(seconds=4.0)]
+            assert len(in_window) <= 5, f"{len(in_window)} SMS within the 4 s window"
+        assert any(len(m["incident_ids"]) > 1 and m["text"].startswith("[PACS] ") for m in messages)
+
+
+async def test_information_waits_for_office_hours(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any], tmp_path: Path
+) -> None:
+    phone = Phone(tmp_path / "phone.log")
+    app = create_app(settings_for(NotifySettings, log_path=str(phone.path)))
+    async with running(app) as client:
+        client.app_kit = app.state.kit  # type: ignore[attr-defined]
+        now = datetime.now(UTC)
+        start, end = (now + timedelta(hours=2)).strftime("%H:%M"), (now + timedelta(hours=3)).strftime("%H:%M")
+        if end <= start:  # near midnight UTC: office hours in the early morning instead
+            start, end = "02:00", "03:00"
+        closed = {"start": start, "end": end, "days": [1, 2, 3, 4, 5, 6, 7]}
+        await register(amqp_url, namespace, client, "ENG-P", {"phones": [PHONE], "time_zone": "UTC",
+                       "working_hours": closed, "rules": [{"channel": "sms"}]})  # fmt: skip
+        due = PmDue(visit_id="PM-SITE-R-1", site_id="SITE-R", engineer_id="ENG-P", due_at=now + timedelta(days=14))
+        await publish(amqp_url, namespace, Envelope.wrap(due, producer="scheduler"))
+        await publish(amqp_url, namespace, Envelope.wrap(opened("INC-P1", "ENG-P"), producer="escalation"))
+
+        await eventually(lambda: phone.lines("sms") or None, timeout=10, what="the on-call message, at any hour")
+        staff = bearer(app.state.kit, "SUP-1", "supervisor")
+
+        async def held() -> dict[str, Any] | None:
+            items = (await client.get("/api/v1/notifications", params={"engineer_id": "ENG-P"},
+                                      headers=staff)).json()["items"]  # fmt: skip
+            info = [n for n in items if n["kind"] == "info"]
+            return info[0] if info else None
+
+        pm = await eventually(held, timeout=10, what="the PM message recorded")
+        assert pm["status"] == "queued" and pm["incident_id"] == "PM-SITE-R-1"
+        [delivery] = pm["deliveries"]
+        waits = (datetime.fromisoformat(delivery["due_at"]) - now).total_seconds()
+        assert waits > 3600, f"information due {waits:.0f}s from now, outside office hours"
+        assert [m["incident_ids"] for m in phone.lines("sms")] == [["INC-P1"]]
