@@ -51,11 +51,13 @@ async def test_a_kill_mid_ladder_loses_no_step_and_repeats_none(platform: Platfo
     async def told() -> Counter[str] | None:
         params = {"incident_id": incident["incident_id"]}
         items = (await admin.get("/api/v1/notifications", params=params)).json()["items"]
-        sent = Counter(n["engineer_id"] for n in items if n["status"] == "sent")
-        return sent if sum(sent.values()) >= 4 else None
+        sent = Counter((n["kind"], n["engineer_id"]) for n in items if n["status"] == "sent")
+        return sent if sum(sent.values()) >= 7 else None
 
-    sent = await eventually(told, timeout=15, what="the owner and every new owner told")
-    assert sent == Counter({"ENG-EAST-1": 1, "ENG-L2-1": 1, "ENG-L3-1": 1, "ENG-L4-1": 1})
+    sent = await eventually(told, timeout=15, what="the owner and every new owner told, the previous ones informed")
+    assert sent == Counter({("oncall", "ENG-EAST-1"): 1, ("oncall", "ENG-L2-1"): 1, ("oncall", "ENG-L3-1"): 1,
+                            ("oncall", "ENG-L4-1"): 1, ("info", "ENG-EAST-1"): 1, ("info", "ENG-L2-1"): 1,
+                            ("info", "ENG-L3-1"): 1})  # fmt: skip
 
     window = {"from": incident["opened_at"], "to": (datetime.now(UTC) + timedelta(minutes=1)).isoformat()}
     response = await admin.get("/api/v1/reports/sla", params={**window, "group_by": "site"})
