@@ -48,7 +48,7 @@ async def test_a_kill_mid_ladder_loses_no_step_and_repeats_none(platform: Platfo
     breaches = [e["clock"] for e in timeline if e["what"] == "sla_breached"]
     assert breaches == ["response"]
 
-    async def told() -> Counter[str] | None:
+    async def told() -> Counter[tuple[str, str]] | None:
         params = {"incident_id": incident["incident_id"]}
         items = (await admin.get("/api/v1/notifications", params=params)).json()["items"]
         sent = Counter((n["kind"], n["engineer_id"]) for n in items if n["status"] == "sent")

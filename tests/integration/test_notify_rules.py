@@ -14,7 +14,8 @@ from typing import Any
 
 from pacs_contracts import Envelope
 from pacs_contracts.common import Severity, Tier
-from pacs_contracts.events import EngineerRegistered, IncidentOpened, PmDue
+from pacs_contracts.events import EngineerRegistered, IncidentOpened, NotificationAcknowledged, PmDue
+from pacs_notify.domain.ack import twilio_signature
 from pacs_notify.main import create_app
 from pacs_notify.settings import NotifySettings
 from tests.integration.conftest import running
@@ -155,3 +156,39 @@ async def test_information_waits_for_office_hours(
         waits = (datetime.fromisoformat(delivery["due_at"]) - now).total_seconds()
         assert waits > 3600, f"information due {waits:.0f}s from now, outside office hours"
         assert [m["incident_ids"] for m in phone.lines("sms")] == [["INC-P1"]]
+
+
+async def test_an_sms_reply_acknowledges_when_the_provider_signed_it(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any], tap: Callable[..., Any], tmp_path: Path
+) -> None:
+    events = await tap(NotificationAcknowledged.type)
+    phone = Phone(tmp_path / "phone.log")
+    secret = "twilio-auth-token-for-tests"
+    app = create_app(settings_for(NotifySettings, log_path=str(phone.path), public_url="https://pso.example",
+                                  twilio_auth_token=secret))  # fmt: skip
+    async with running(app) as client:
+        client.app_kit = app.state.kit  # type: ignore[attr-defined]
+        await register(amqp_url, namespace, client, "ENG-T", {"phones": [PHONE], "rules": [{"channel": "sms"}]})
+        await publish(amqp_url, namespace, Envelope.wrap(opened("INC-T1", "ENG-T"), producer="escalation"))
+        [sms] = await eventually(lambda: phone.lines("sms") or None, timeout=10, what="the SMS")
+        code = re.search(r"reply ACK (\d{4})", sms["text"]).group(1)  # type: ignore[union-attr]
+        path = "/api/v1/sms/inbound/twilio"
+
+        async def reply(body: str, sender: str = PHONE, key: str = secret) -> int:
+            form = {"MessageSid": "SM" + "0" * 32, "From": sender, "To": "+15005550006", "Body": body}
+            signature = twilio_signature(key, f"https://pso.example{path}", form)
+            r = await client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+            return r.status_code
+
+        assert await reply(f"ACK {code}", key="someone-else") == 403, "unsigned by the provider"
+        assert await reply(f"ACK {code}", sender="+8613900000000") == 200  # a stranger's number: nothing happens
+        wrong = f"{(int(code) + 1) % 10_000:04d}"
+        assert await reply(f"ACK {wrong}") == 200
+        assert await reply(f"ack {code}") == 200
+        [acked] = await events.at_least(1, timeout=10, what="the reply's acknowledgement")
+        assert acked["payload"]["incident_id"] == "INC-T1" and acked["payload"]["engineer_id"] == "ENG-T"
+        tokens = app.state.kit.mongo.db["ack_tokens"]
+        [used] = await tokens.find({"engineer_id": "ENG-T", "used_at": {"$ne": None}}).to_list()
+        assert await reply(f"ACK {code}") == 200  # the same code again: spent already, nothing happens
+        [still] = await tokens.find({"engineer_id": "ENG-T", "used_at": {"$ne": None}}).to_list()
+        assert still["used_at"] == used["used_at"], "a spent code is never spent again (no second event)"

@@ -15,7 +15,7 @@ from pacs_contracts.events import (
 from pacs_kit.service import Kit, ServiceSpec, build_service
 from pacs_notify.deps import NotifyDeps
 from pacs_notify.handlers import engineer_registered, incident_escalated, incident_opened, incident_reassigned, others
-from pacs_notify.routes import ack, contacts, notifications
+from pacs_notify.routes import ack, contacts, inbound, notifications
 from pacs_notify.settings import NotifySettings
 
 HANDLERS = {
@@ -40,7 +40,7 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
             name="notify",
             settings=settings or NotifySettings(),
             build_deps=NotifyDeps.build,
-            routers=[notifications.router, ack.router, contacts.router],
+            routers=[notifications.router, ack.router, contacts.router, inbound.router],
             handlers=HANDLERS,
             background=[dispatch],
         )

@@ -92,7 +92,14 @@ class AckTokens(Repository):
     """One per message: which notification a link acknowledges, until when, and whether it was used."""
 
     collection_name = "ack_tokens"
-    indexes = [IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=7 * 86_400)]  # a week after expiry
+    indexes = [
+        IndexModel([("expires_at", ASCENDING)], expireAfterSeconds=7 * 86_400),  # a week after expiry
+        IndexModel([("engineer_id", ASCENDING), ("code", ASCENDING)]),
+    ]
+
+    async def by_code(self, engineer_ids: list[str], code: str, now: datetime) -> list[Document]:
+        query = {"engineer_id": {"$in": engineer_ids}, "code": code, "used_at": None, "expires_at": {"$gt": now}}
+        return await self.collection.find(query).to_list()
 
     async def add(self, token: Document, session: AsyncClientSession) -> None:
         await self.collection.insert_one(token, session=session)
@@ -111,9 +118,13 @@ class Contacts(Repository):
     """How each engineer is reached (PUT /api/v1/engineers/{id}/contacts)."""
 
     collection_name = "contacts"
+    indexes = [IndexModel([("phones", ASCENDING)])]
 
     async def get(self, engineer_id: str, session: AsyncClientSession | None = None) -> Document | None:
         return await self.collection.find_one({"_id": engineer_id}, session=session)
+
+    async def with_phone(self, phone: str) -> list[str]:
+        return [d["_id"] for d in await self.collection.find({"phones": phone}, {"_id": 1}).to_list()]
 
     async def put(self, engineer_id: str, contacts: Document, session: AsyncClientSession | None = None) -> None:
         await self.collection.replace_one({"_id": engineer_id}, {"_id": engineer_id, **contacts}, upsert=True,

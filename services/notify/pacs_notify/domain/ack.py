@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 
 _RANDOM_BYTES = 9  # 12 characters
@@ -34,3 +35,23 @@ def new_token(key: bytes) -> str:
 def genuine(key: bytes, token: str) -> bool:
     nonce, signature = token[:-_SIG_CHARS], token[-_SIG_CHARS:]
     return len(nonce) == 12 and hmac.compare_digest(_signature(key, nonce), signature)
+
+
+def reply_code() -> str:
+    """The four digits an engineer texts back (`ACK 4821`) to acknowledge from a plain phone."""
+    return f"{secrets.randbelow(10_000):04d}"
+
+
+_REPLY = re.compile(r"^\s*(?:ACK|确认|OK)\s*[:：]?\s*(\d{4})\s*$", re.I)
+
+
+def parse_reply(body: str) -> str | None:
+    """The code of an `ACK 4821` reply (also `确认 4821`), None for anything else."""
+    match = _REPLY.match(body)
+    return match.group(1) if match else None
+
+
+def twilio_signature(auth_token: str, url: str, params: dict[str, str]) -> str:
+    """Twilio's request signature: HMAC-SHA1 over the URL and the sorted form fields, base64."""
+    payload = url + "".join(f"{key}{params[key]}" for key in sorted(params))
+    return base64.b64encode(hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()).decode()

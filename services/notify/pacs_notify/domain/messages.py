@@ -33,11 +33,11 @@ PM_DUE = {
     "zh-CN": "[PACS] {site_id} 预防性维护 {visit_id} 将于 {due_at:%Y-%m-%d} 到期。",
 }
 CLOCKS_ZH = {"response": "响应", "on_site": "到场"}
-ACK = {"en": " Acknowledge: {url}", "zh-CN": " 确认：{url}"}
+ACK = {"en": " Acknowledge: {url} or reply ACK {code}", "zh-CN": " 确认：{url} 或回复 ACK {code}"}
 
 
-def ack_line(locale: str, url: str) -> str:
-    return ACK.get(locale, ACK["en"]).format(url=url)
+def ack_line(locale: str, url: str, code: str) -> str:
+    return ACK.get(locale, ACK["en"]).format(url=url, code=code)
 
 
 def notification_id(event_key: str, engineer_id: str, reason: str) -> str:

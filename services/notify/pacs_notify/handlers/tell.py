@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pacs_contracts.api import Contacts
 from pacs_kit.uow import Tx
 from pacs_notify.deps import NotifyDeps
-from pacs_notify.domain.ack import new_token
+from pacs_notify.domain.ack import new_token, reply_code
 from pacs_notify.domain.guard import patient_identifiers
 from pacs_notify.domain.messages import ack_line, new_notification
 from pacs_notify.domain.plan import ONCALL, steps
@@ -29,8 +29,8 @@ async def tell(
     stored = await deps.contacts.get(engineer_id, tx.session)
     contacts = Contacts.model_validate({k: v for k, v in stored.items() if k != "_id"}) if stored else None
     locale = (contacts and contacts.locale) or (engineer["locale"] if engineer else "en")
-    token = new_token(deps.ack_key)
-    body = text(locale) + ack_line(locale, f"{deps.settings.public_url.rstrip('/')}/ack/{token}")
+    token, code = new_token(deps.ack_key), reply_code()
+    body = text(locale) + ack_line(locale, f"{deps.settings.public_url.rstrip('/')}/ack/{token}", code)
     now = datetime.now(UTC)
     notification = new_notification(event_key=key, incident_id=incident_id, engineer_id=engineer_id, reason=reason,
                                     text=body, channel=deps.channel_of(contacts), now=now)  # fmt: skip
@@ -48,7 +48,8 @@ async def tell(
         return
     expires = now + timedelta(seconds=deps.settings.ack_ttl_seconds)
     await deps.acks.add({"_id": token, "notification_id": notification["_id"], "incident_id": incident_id,
-                         "engineer_id": engineer_id, "expires_at": expires, "used_at": None}, tx.session)  # fmt: skip
+                         "engineer_id": engineer_id, "code": code, "expires_at": expires, "used_at": None},
+                        tx.session)  # fmt: skip
     await deps.deliveries.add_all([{
         "_id": f"{notification['_id']}:{step.index}:0", "notification_id": notification["_id"],
         "incident_id": incident_id, "engineer_id": engineer_id, "channel": step.channel, "step": step.index,

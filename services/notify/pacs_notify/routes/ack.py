@@ -12,10 +12,9 @@ from html import escape
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from pacs_contracts.events import NotificationAcknowledged
 from pacs_kit.deps import KitDep
 from pacs_kit.problems import Problem
-from pacs_kit.uow import Tx
+from pacs_notify.adapters.acks import spend
 from pacs_notify.deps import DepsDep
 from pacs_notify.domain.ack import genuine
 
@@ -33,22 +32,9 @@ def _page(title: str, line: str) -> HTMLResponse:
 async def acknowledge(token: str, deps: DepsDep, kit: KitDep) -> HTMLResponse:
     if len(token) > 64 or not genuine(deps.ack_key, token):
         raise Problem(404, "Not found", "this acknowledge link is not valid", slug="not-found")
-    now = datetime.now(UTC)
-
-    async def work(tx: Tx) -> dict[str, str] | None:
-        spent = await deps.acks.use(token, now, tx.session)
-        if spent is None:
-            return None
-        await deps.notifications.acknowledge([spent["notification_id"]], now, tx.session)
-        await deps.deliveries.skip_for([spent["notification_id"]], tx.session)  # no more steps or repeats
-        await tx.emit(NotificationAcknowledged(notification_id=spent["notification_id"],
-                                               incident_id=spent["incident_id"], engineer_id=spent["engineer_id"],
-                                               acknowledged_at=now), correlation_id=spent["incident_id"])  # fmt: skip
-        return {"incident_id": spent["incident_id"]}
-
-    done = await kit.uow.run(work)
-    if done is not None:
-        return _page("已确认 Acknowledged", f"{done['incident_id']}: 已确认，谢谢。Acknowledged, thank you.")
+    done = await spend(kit, deps, [token], datetime.now(UTC))
+    if done:
+        return _page("已确认 Acknowledged", f"{done[0]}: 已确认，谢谢。Acknowledged, thank you.")
     known = await deps.acks.get(token)
     if known is None:
         raise Problem(404, "Not found", "this acknowledge link is not valid", slug="not-found")
