@@ -11,11 +11,24 @@ from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
 from pacs_notify.adapters.dispatcher import Dispatcher
-from pacs_notify.adapters.outbound import LogSender, Outbound
+from pacs_notify.adapters.outbound import LogSender, Outbound, ProviderSender, Sender
+from pacs_notify.adapters.providers import build_providers, http_client
 from pacs_notify.adapters.repository import AckTokens, Deliveries, Engineers, Notifications, Sites
 from pacs_notify.adapters.repository import Contacts as ContactsRepository
 from pacs_notify.domain.ack import ack_key
 from pacs_notify.settings import NotifySettings
+
+
+def outbound(settings: NotifySettings) -> Outbound:
+    """The configured providers per channel; a channel with none configured writes to the log."""
+    client = http_client(settings.providers)
+    providers = build_providers(settings.providers, client)
+    senders: dict[str, Sender] = {}
+    if providers.sms:
+        senders["sms"] = ProviderSender(providers.sms, settings.providers)
+    if providers.push or providers.webhook:
+        senders["push"] = ProviderSender([*providers.push, *providers.webhook], settings.providers)
+    return Outbound(LogSender(settings.log_path), senders, client)
 
 
 @dataclass
@@ -44,7 +57,7 @@ class NotifyDeps:
             ContactsRepository(mongo),
             Sites(mongo),
             AckTokens(mongo),
-            Outbound(LogSender(settings.log_path)),
+            outbound(settings),
             Dispatcher(),
             settings,
             ack_key(settings.jwt_secret.get_secret_value() if settings.jwt_secret else ""),

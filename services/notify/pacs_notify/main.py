@@ -31,7 +31,10 @@ HANDLERS = {
 
 
 async def dispatch(kit: Kit, deps: NotifyDeps) -> None:
-    await deps.dispatcher.run(kit, deps)
+    try:
+        await deps.dispatcher.run(kit, deps)
+    finally:  # the service stops: the providers' HTTP client goes with it
+        await deps.outbound.close()
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:

@@ -92,9 +92,11 @@ class Dispatcher:
         texts = [notifications[n]["text"] for n in ids]
         locale = notifications[ids[0]].get("locale", "en")
         urgent = any(notifications[n].get("kind", ONCALL) == ONCALL for n in ids)
+        first = notifications[ids[0]]
         message = Outgoing(channel=channel, address=address, text=bundle(texts, locale), engineer_id=engineer_id,
                            notification_ids=ids, incident_ids=tuple(notifications[n]["incident_id"] for n in ids),
-                           urgent=urgent)  # fmt: skip
+                           urgent=urgent, targets=targets_of(contacts, engineer_id), ack_url=first.get("ack_url", ""),
+                           site_id=first.get("site_id", ""))  # fmt: skip
         try:
             sent = await deps.outbound.send(message)
         except Exception as exc:  # a provider adapter that broke: recorded as a failed attempt, never lost
@@ -113,6 +115,16 @@ def address_of(contacts: Contacts | None, channel: str) -> str | None:
     if channel == "push" and contacts.push:
         return contacts.push[0].address
     return None
+
+
+def targets_of(contacts: Contacts | None, engineer_id: str) -> dict[str, str]:
+    """Every address the providers may use for this engineer: per push provider, the number for SMS."""
+    targets = {"log": engineer_id}
+    if contacts is not None:
+        targets |= {t.provider: t.address for t in reversed(contacts.push)}  # the first target of a provider wins
+        if contacts.phones:
+            targets["sms"] = contacts.phones[0]
+    return targets
 
 
 def _recorder(deps: NotifyDeps, deliveries: list[dict[str, Any]], ids: tuple[str, ...], message: Outgoing,

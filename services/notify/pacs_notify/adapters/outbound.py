@@ -15,6 +15,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+import httpx
+
+from pacs_notify.adapters.providers import Message, Provider, ProviderSettings, deliver
+
 
 @dataclass(frozen=True)
 class Outgoing:
@@ -28,6 +32,9 @@ class Outgoing:
     incident_ids: tuple[str, ...]
     title: str = "PACS"
     urgent: bool = True
+    targets: dict[str, str] = field(default_factory=dict)  # address per provider name or kind ("sms", "ntfy", ...)
+    ack_url: str = ""
+    site_id: str = ""
 
 
 @dataclass
@@ -73,12 +80,41 @@ class LogSender:
             f.flush()
 
 
+class ProviderSender:
+    """A channel served by the deployment's providers, in order, with retries and failover (providers/failover.py)."""
+
+    def __init__(self, providers: list[Provider], settings: ProviderSettings) -> None:
+        self.providers = providers
+        self.settings = settings
+
+    async def send(self, message: Outgoing) -> Sent:
+        outgoing = Message(
+            notification_id=message.notification_ids[0], to=message.targets, title=message.title, body=message.text,
+            ack_url=message.ack_url, severity="critical" if message.urgent else "minor",
+            incident_id=message.incident_ids[0], site_id=message.site_id,
+        )  # fmt: skip
+        s = self.settings
+        done = await deliver(outgoing, self.providers, attempts=s.retry_attempts,
+                             base_delay=s.retry_base_delay_seconds, max_delay=s.retry_max_delay_seconds)  # fmt: skip
+        attempts = [a.as_record() for a in done.attempts]
+        if done.receipt is None:
+            last = next((a.error for a in reversed(done.attempts) if a.error), "no provider accepted it")
+            return Sent(False, None, None, last, attempts)
+        return Sent(True, done.receipt.provider, done.receipt.message_id, None, attempts)
+
+
 class Outbound:
     """Routes a message to the sender of its channel; channels without a configured sender use the log."""
 
-    def __init__(self, log: LogSender, senders: dict[str, Sender] | None = None) -> None:
+    def __init__(self, log: LogSender, senders: dict[str, Sender] | None = None,
+                 client: httpx.AsyncClient | None = None) -> None:  # fmt: skip
         self.log = log
         self.senders = senders or {}
+        self.client = client  # shared by the providers; closed when the service stops
+
+    async def close(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
 
     def sender(self, channel: str) -> Sender:
         return self.senders.get(channel, self.log)

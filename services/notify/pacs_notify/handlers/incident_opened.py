@@ -8,6 +8,6 @@ from pacs_notify.handlers.tell import tell
 async def handle(event: IncidentOpened, *, tx: Tx, deps: NotifyDeps) -> None:
     await tell(
         tx, deps, incident_id=event.incident_id, engineer_id=event.assignee_id,
-        key=f"{event.incident_id}:opened", reason=event.type,
+        key=f"{event.incident_id}:opened", reason=event.type, site_id=event.site_id,
         text=lambda locale: incident_opened_text(event, locale),
     )  # fmt: skip

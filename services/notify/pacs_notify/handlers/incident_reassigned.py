@@ -9,5 +9,5 @@ async def handle(event: IncidentReassigned, *, tx: Tx, deps: NotifyDeps) -> None
     await tell(
         tx, deps, incident_id=event.incident_id, engineer_id=event.assignee_id,
         key=f"{event.incident_id}:reassigned:{event.reassigned_at.isoformat()}",
-        reason=event.type, text=lambda locale: incident_reassigned_text(event, locale),
+        reason=event.type, site_id=event.site_id, text=lambda locale: incident_reassigned_text(event, locale),
     )  # fmt: skip

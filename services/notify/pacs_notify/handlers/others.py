@@ -36,12 +36,13 @@ async def sla_breached(event: SlaBreached, *, tx: Tx, deps: NotifyDeps) -> None:
     for supervisor in supervisors:
         await tell(tx, deps, incident_id=event.incident_id, engineer_id=supervisor,
                    key=f"{event.incident_id}:breached:{event.clock}", reason=event.type,
-                   text=lambda locale: sla_breached_text(event, locale))  # fmt: skip
+                   text=lambda locale: sla_breached_text(event, locale), site_id=event.site_id)  # fmt: skip
 
 
 async def pm_due(event: PmDue, *, tx: Tx, deps: NotifyDeps) -> None:
     await tell(tx, deps, incident_id=event.visit_id, engineer_id=event.engineer_id, key=f"{event.visit_id}:due",
-               reason=event.type, text=lambda locale: pm_due_text(event, locale), kind=INFO)  # fmt: skip
+               reason=event.type, text=lambda locale: pm_due_text(event, locale), kind=INFO,
+               site_id=event.site_id)  # fmt: skip
 
 
 async def incident_acknowledged(event: IncidentAcknowledged, *, tx: Tx, deps: NotifyDeps) -> None:

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 async def tell(
     tx: Tx, deps: NotifyDeps, *, incident_id: str, engineer_id: str, key: str, reason: str,
-    text: Callable[[str], str], kind: str = ONCALL,
+    text: Callable[[str], str], kind: str = ONCALL, site_id: str = "",
 ) -> None:  # fmt: skip
     """`text` renders the message in the engineer's language."""
     engineer = await deps.engineers.get(engineer_id, tx.session)
@@ -30,11 +30,12 @@ async def tell(
     contacts = Contacts.model_validate({k: v for k, v in stored.items() if k != "_id"}) if stored else None
     locale = (contacts and contacts.locale) or (engineer["locale"] if engineer else "en")
     token, code = new_token(deps.ack_key), reply_code()
-    body = text(locale) + ack_line(locale, f"{deps.settings.public_url.rstrip('/')}/ack/{token}", code)
+    ack_url = f"{deps.settings.public_url.rstrip('/')}/ack/{token}"
+    body = text(locale) + ack_line(locale, ack_url, code)
     now = datetime.now(UTC)
     notification = new_notification(event_key=key, incident_id=incident_id, engineer_id=engineer_id, reason=reason,
                                     text=body, channel=deps.channel_of(contacts), now=now)  # fmt: skip
-    notification |= {"kind": kind, "locale": locale, "acknowledged_at": None}
+    notification |= {"kind": kind, "locale": locale, "acknowledged_at": None, "ack_url": ack_url, "site_id": site_id}
     refused = patient_identifiers(body)
     if refused:
         notification |= {"status": "refused", "text": "[refused: the text seemed to carry patient identifiers]",
