@@ -36,6 +36,7 @@ bench: install os-deps broker
 	PYTHONPATH=. $(BIN)/python bench/consume.py
 	PYTHONPATH=. $(BIN)/python bench/knowledge.py
 	PYTHONPATH=. $(BIN)/python bench/monitoring.py
+	PYTHONPATH=. $(BIN)/python bench/notify.py
 
 install: $(STAMP)
 
