@@ -14,6 +14,7 @@ from pacs_contracts import Envelope
 from pacs_escalation.main import create_app as escalation_app
 from pacs_escalation.settings import EscalationSettings
 from pacs_notify.adapters.providers import ProviderSettings
+from pacs_notify.domain.ack import twilio_signature
 from pacs_notify.main import create_app as notify_app
 from pacs_notify.settings import NotifySettings
 from tests.factories import make_fault_event
@@ -97,3 +98,13 @@ async def test_push_then_sms_until_the_link_acknowledges_the_incident(
         sent = [d for d in log[0]["deliveries"] if d["status"] == "sent"]
         assert {d["provider"] for d in sent} == {"ntfy", "twilio"}
         assert all(d["attempts"] and d["attempts"][0]["outcome"] == "sent" for d in sent)
+
+        # Twilio's status callback, signed as Twilio signs it, turns the SMS deliveries into delivered
+        path = "/api/v1/sms/status/twilio"
+        form = {"MessageSid": "SM0123", "MessageStatus": "delivered", "AccountSid": "AC0123456789"}
+        signed = {"X-Twilio-Signature": twilio_signature("twilio-auth-token", f"https://pso.example{path}", form)}
+        assert (await ntf.post(path, data=form, headers={"X-Twilio-Signature": "forged"})).status_code == 403
+        assert (await ntf.post(path, data=form, headers=signed)).status_code == 204
+        log = (await ntf.get("/api/v1/notifications", params={"engineer_id": "ENG-A"})).json()["items"]
+        by_provider = {(d["provider"], d["status"]) for d in log[0]["deliveries"] if d["provider"]}
+        assert by_provider == {("ntfy", "sent"), ("twilio", "delivered")}

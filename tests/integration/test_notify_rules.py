@@ -15,6 +15,7 @@ from typing import Any
 from pacs_contracts import Envelope
 from pacs_contracts.common import Severity, Tier
 from pacs_contracts.events import EngineerRegistered, IncidentOpened, NotificationAcknowledged, PmDue
+from pacs_notify.adapters.providers import ProviderSettings
 from pacs_notify.domain.ack import twilio_signature
 from pacs_notify.main import create_app
 from pacs_notify.settings import NotifySettings
@@ -164,8 +165,9 @@ async def test_an_sms_reply_acknowledges_when_the_provider_signed_it(
     events = await tap(NotificationAcknowledged.type)
     phone = Phone(tmp_path / "phone.log")
     secret = "twilio-auth-token-for-tests"
+    providers = ProviderSettings(twilio_auth_token=secret)
     app = create_app(settings_for(NotifySettings, log_path=str(phone.path), public_url="https://pso.example",
-                                  twilio_auth_token=secret))  # fmt: skip
+                                  providers=providers))  # fmt: skip
     async with running(app) as client:
         client.app_kit = app.state.kit  # type: ignore[attr-defined]
         await register(amqp_url, namespace, client, "ENG-T", {"phones": [PHONE], "rules": [{"channel": "sms"}]})

@@ -304,7 +304,9 @@ class DeliveryPublic(Contract):
     channel: str
     address: str | None = Field(description="the number or push target, masked but for its last digits")
     due_at: datetime
-    status: str = Field(description="queued, sending, sent, delivered, failed, skipped (acknowledged first)")
+    status: str = Field(
+        description="queued, sending, sent, delivered, undelivered, failed, skipped (acknowledged first)"
+    )
     provider: str | None = None
     provider_message_id: str | None = None
     attempts: list[DeliveryAttempt] = Field(default_factory=list)

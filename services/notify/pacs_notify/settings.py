@@ -1,4 +1,4 @@
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from pacs_kit.settings import ServiceSettings
@@ -13,7 +13,6 @@ class NotifySettings(ServiceSettings):
     log_path: str = ".run/notifications.log"
     public_url: str = "http://127.0.0.1:8080"  # where engineers' phones reach the gateway, for ack links
     ack_ttl_seconds: int = 86_400  # how long an ack link works
-    twilio_auth_token: SecretStr | None = None  # verifies Twilio's inbound SMS webhooks (ACK replies)
     providers: ProviderSettings = Field(default_factory=ProviderSettings)  # NOTIFY_SMS_PROVIDERS and the rest
     rate_limit: int = 5  # messages per number (or push target) ...
     rate_window_seconds: float = 900.0  # ... per this window; more wait, and go out bundled

@@ -199,5 +199,7 @@ class Deliveries(Repository):
     async def of_notifications(self, ids: list[str]) -> list[Document]:
         return await self.collection.find({"notification_id": {"$in": ids}}).sort("due_at", ASCENDING).to_list()
 
-    async def by_provider_id(self, provider_message_id: str) -> Document | None:
-        return await self.collection.find_one({"provider_message_id": provider_message_id})
+    async def receipt(self, provider_message_id: str, status: str, receipt: Document) -> None:
+        """A provider's delivery receipt: sent → delivered or undelivered, with what it said."""
+        await self.collection.update_many({"provider_message_id": provider_message_id, "status": "sent"},
+                                          {"$set": {"status": status}, "$push": {"receipts": receipt}})  # fmt: skip
