@@ -7,10 +7,13 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pacs_contracts import Envelope
+from pacs_contracts.common import Severity, Tier
+from pacs_contracts.events import EngineerRegistered, IncidentOpened
 from pacs_escalation.main import create_app as escalation_app
 from pacs_escalation.settings import EscalationSettings
 from pacs_notify.adapters.providers import ProviderSettings
@@ -108,3 +111,41 @@ async def test_push_then_sms_until_the_link_acknowledges_the_incident(
         log = (await ntf.get("/api/v1/notifications", params={"engineer_id": "ENG-A"})).json()["items"]
         by_provider = {(d["provider"], d["status"]) for d in log[0]["deliveries"] if d["provider"]}
         assert by_provider == {("ntfy", "sent"), ("twilio", "delivered")}
+
+
+async def test_an_sms_every_provider_refuses_for_now_goes_again_later(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any], tmp_path: Path
+) -> None:
+    down: tuple[int, Any, dict[str, str]] = (503, {"code": 20500, "message": "Service unavailable", "status": 503}, {})
+    twilio = FakeApi(check_twilio, [down, down, down, (201, {"sid": "SM0456", "status": "queued"}, {})])
+    async with serving(twilio):
+        providers = ProviderSettings(
+            sms_providers=["twilio"], twilio_base_url=twilio.base_url, twilio_account_sid="AC0123456789",
+            twilio_auth_token="twilio-auth-token", twilio_from="+15005550006", retry_base_delay_seconds=0.01,
+            retry_max_delay_seconds=0.05,
+        )  # fmt: skip
+        notify = notify_app(settings_for(NotifySettings, log_path=str(tmp_path / "log"), providers=providers,
+                                         public_url="https://pso.example", retry_later_seconds=[1.0]))  # fmt: skip
+        admin = bearer(notify.state.kit, "ops", "admin")
+        async with running(notify, admin) as ntf:
+            engineer = EngineerRegistered(engineer_id="ENG-B", name="B", region="east", tier=Tier.L1)
+            await publish(amqp_url, namespace, Envelope.wrap(engineer, producer="escalation"))
+            contacts = {"phones": [PHONE], "rules": [{"channel": "sms"}]}
+
+            async def saved() -> bool:
+                return (await ntf.put("/api/v1/engineers/ENG-B/contacts", json=contacts)).status_code == 200
+
+            await eventually(saved, timeout=10, what="ENG-B's contacts saved")
+            opened = IncidentOpened(incident_id="INC-B1", site_id="SITE-E", fault_id=None, tier=Tier.L1,
+                                    assignee_id="ENG-B", severity=Severity.major, summary="PACS-STORE-FAIL",
+                                    opened_at=datetime.now(UTC))  # fmt: skip
+            await publish(amqp_url, namespace, Envelope.wrap(opened, producer="escalation"))
+
+            async def delivered() -> dict[str, Any] | None:
+                log = (await ntf.get("/api/v1/notifications", params={"engineer_id": "ENG-B"})).json()["items"]
+                sent = [d for n in log for d in n["deliveries"] if d["status"] == "sent"]
+                return sent[0] if sent else None
+
+            delivery = await eventually(delivered, timeout=20, what="the SMS sent on the later round")
+            assert [a["outcome"] for a in delivery["attempts"]] == ["transient"] * 3 + ["sent"]
+            assert delivery["provider_message_id"] == "SM0456" and len(twilio.requests) == 4

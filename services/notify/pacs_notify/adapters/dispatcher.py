@@ -3,8 +3,10 @@ per address, then recorded with every provider attempt.
 
 A delivery is claimed (queued → sending) before its provider is called and recorded after, so two
 dispatchers never send it twice; one claimed by a dispatcher that died mid-send is sent again as a
-new attempt once `STALE` has passed (the provider sees at most one request per attempt). A step
-with a repeat queues its next round unless the message was acknowledged meanwhile.
+new attempt once `NOTIFY_STALE_SEND_SECONDS` have passed (the provider sees at most one request per
+attempt). A delivery that every provider refused for a passing reason (rate limits, outages) is
+tried again later (`NOTIFY_RETRY_LATER_SECONDS`), then recorded as failed. A step with a repeat queues its next
+round unless the message was acknowledged meanwhile.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BATCH = 200
-STALE = timedelta(seconds=60)
 
 
 class Dispatcher:
@@ -48,7 +49,7 @@ class Dispatcher:
 
     async def send_due(self, kit: Kit, deps: NotifyDeps) -> int:
         now = datetime.now(UTC)
-        stale = await deps.deliveries.stale(now - STALE, BATCH)
+        stale = await deps.deliveries.stale(now - timedelta(seconds=deps.settings.stale_send_seconds), BATCH)
         if stale:
             log.warning("%d deliveries were claimed by a dispatcher that stopped; sending them again", len(stale))
             await deps.deliveries.requeue([d["_id"] for d in stale], now)
@@ -103,6 +104,12 @@ class Dispatcher:
             log.exception("sending %s failed in the service", ids)
             sent = Sent(False, None, None, f"internal error: {type(exc).__name__}",
                         [{"provider": None, "outcome": "error", "error": type(exc).__name__, "at": now}])  # fmt: skip
+        rounds = max(len(d.get("retries", [])) for d in mine)
+        pauses = deps.settings.retry_later_seconds
+        if not sent.ok and sent.retryable and rounds < len(pauses):
+            later = datetime.now(UTC) + timedelta(seconds=pauses[rounds])
+            await deps.deliveries.retry_later([d["_id"] for d in mine], later, sent.attempts)
+            return
         await kit.uow.run(_recorder(deps, mine, ids, message, sent))
 
 

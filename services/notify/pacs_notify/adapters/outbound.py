@@ -44,6 +44,7 @@ class Sent:
     provider_message_id: str | None = None
     error: str | None = None
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    retryable: bool = False  # undelivered, but only for reasons that may pass (rate limits, outages)
 
 
 class Sender(Protocol):
@@ -99,7 +100,7 @@ class ProviderSender:
         attempts = [a.as_record() for a in done.attempts]
         if done.receipt is None:
             last = next((a.error for a in reversed(done.attempts) if a.error), "no provider accepted it")
-            return Sent(False, None, None, last, attempts)
+            return Sent(False, None, None, last, attempts, retryable=done.retryable)
         return Sent(True, done.receipt.provider, done.receipt.message_id, None, attempts)
 
 

@@ -181,6 +181,11 @@ class Deliveries(Repository):
         await self.collection.update_many({"_id": {"$in": ids}, "status": from_status},
                                           {"$set": {"status": "queued", "due_at": due_at}})  # fmt: skip
 
+    async def retry_later(self, ids: list[str], due_at: datetime, attempts: list[Document]) -> None:
+        await self.collection.update_many({"_id": {"$in": ids}, "status": "sending"},
+                                          {"$set": {"status": "queued", "due_at": due_at},
+                                           "$push": {"attempts": {"$each": attempts}, "retries": due_at}})  # fmt: skip
+
     async def finish(self, ids: list[str], fields: dict[str, Any], attempts: list[Document],
                      session: AsyncClientSession) -> None:  # fmt: skip
         await self.collection.update_many({"_id": {"$in": ids}, "status": "sending"},
