@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 import uuid
@@ -74,3 +75,16 @@ async def admin(platform: Platform) -> AsyncIterator[httpx.AsyncClient]:
     headers = {"Authorization": f"Bearer {platform.admin_token}"}
     async with httpx.AsyncClient(base_url=platform.url, headers=headers, timeout=30) as c:
         yield c
+
+
+@contextlib.asynccontextmanager
+async def notify_with(platform: Platform, extra: dict[str, str]) -> AsyncIterator[None]:
+    """Notify restarted with `extra` settings (its providers, say), then restarted as it was."""
+    platform.stack.config.extra_env.update(extra)
+    try:
+        await asyncio.to_thread(platform.stack.restart, "notify")
+        yield
+    finally:
+        for key in extra:
+            platform.stack.config.extra_env.pop(key, None)
+        await asyncio.to_thread(platform.stack.restart, "notify")

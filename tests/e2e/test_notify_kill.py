@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,7 +16,7 @@ from pacs_contracts import Envelope
 from pacs_contracts.common import Severity, Tier
 from pacs_contracts.events import IncidentOpened
 from pacs_kit.cli import create_api_key
-from tests.e2e.conftest import Platform
+from tests.e2e.conftest import Platform, notify_with
 from tests.integration.test_notify_providers import FakeApi, Seen, serving
 from tests.support import eventually, make_fault, publish
 
@@ -34,24 +33,13 @@ class SlowPush(FakeApi):
         return JSONResponse({"id": f"nt{len(self.requests)}", "event": "message"})
 
 
-@contextlib.asynccontextmanager
-async def notify_pushing_to(platform: Platform, url: str) -> AsyncIterator[None]:
-    """Notify restarted with an ntfy push channel, then restarted as it was."""
-    extra = {"NOTIFY_PUSH_PROVIDERS": '["ntfy"]', "NOTIFY_NTFY_BASE_URL": url, "NOTIFY_STALE_SEND_SECONDS": "3",
-             "NOTIFY_RETRY_ATTEMPTS": "1"}  # fmt: skip
-    platform.stack.config.extra_env.update(extra)
-    try:
-        await asyncio.to_thread(platform.stack.restart, "notify")
-        yield
-    finally:
-        for key in extra:
-            platform.stack.config.extra_env.pop(key, None)
-        await asyncio.to_thread(platform.stack.restart, "notify")
-
-
 async def test_a_kill_mid_send_resends_once_as_a_new_attempt(platform: Platform, admin: httpx.AsyncClient) -> None:
     push = SlowPush(lambda seen: None, [])
-    async with serving(push), notify_pushing_to(platform, push.base_url):
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(serving(push))
+        extra = {"NOTIFY_PUSH_PROVIDERS": '["ntfy"]', "NOTIFY_NTFY_BASE_URL": push.base_url,
+                 "NOTIFY_STALE_SEND_SECONDS": "3", "NOTIFY_RETRY_ATTEMPTS": "1"}  # fmt: skip
+        await stack.enter_async_context(notify_with(platform, extra))
         engineer = {"engineer_id": "ENG-KILL", "name": "K", "region": "east", "tier": "L1"}
         assert (await admin.post("/api/v1/engineers", json=engineer)).status_code == 201
         site = {"site_id": "SITE-KILL", "name": "Kill Hospital", "region": "east", "account_engineer_id": "ENG-KILL"}

@@ -51,6 +51,7 @@ class IncidentOpened(Event):
     severity: Severity
     summary: ShortText
     opened_at: datetime
+    response_due: datetime | None = Field(None, description="when the contract wants an engineer's response")
 
 
 class IncidentEscalated(Event):

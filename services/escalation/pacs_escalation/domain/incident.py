@@ -79,6 +79,7 @@ def opened_event(incident: dict[str, Any]) -> IncidentOpened:
         severity=incident["severity"],
         summary=incident["summary"],
         opened_at=incident["opened_at"],
+        response_due=incident.get("response_due"),
     )
 
 

@@ -9,9 +9,10 @@ from typing import Any
 from pacs_contracts.events import IncidentEscalated, IncidentOpened, IncidentReassigned, PmDue, SlaBreached
 
 OPENED = {
-    "en": "[PACS] {incident_id} {severity} at {site_id}: {summary}. You own it at {tier}; respond now.",
-    "zh-CN": "[PACS] {incident_id} {site_id} 故障（{severity}）：{summary}。{tier} 由您负责，请立即响应。",
+    "en": "[PACS] {incident_id} {severity} at {site_id}: {summary}. You own it at {tier}; respond now{due}.",
+    "zh-CN": "[PACS] {incident_id} {site_id} 故障（{severity}）：{summary}。{tier} 由您负责，请立即响应{due}。",
 }
+DUE = {"en": " (by {at:%Y-%m-%d %H:%M} UTC)", "zh-CN": "（{at:%Y-%m-%d %H:%M} UTC 前）"}
 ESCALATED = {
     "en": "[PACS] {incident_id} at {site_id} escalated {from_tier}→{to_tier}: {reason}. You own it now; respond now.",
     "zh-CN": "[PACS] {incident_id} {site_id} 已升级 {from_tier}→{to_tier}。现由您负责，请立即响应。",
@@ -47,9 +48,10 @@ def notification_id(event_key: str, engineer_id: str, reason: str) -> str:
 
 
 def incident_opened_text(event: IncidentOpened, locale: str) -> str:
+    due = DUE.get(locale, DUE["en"]).format(at=event.response_due) if event.response_due else ""
     return OPENED.get(locale, OPENED["en"]).format(
         incident_id=event.incident_id, severity=event.severity.value, site_id=event.site_id,
-        summary=event.summary, tier=event.tier.value,
+        summary=event.summary, tier=event.tier.value, due=due,
     )  # fmt: skip
 
 
