@@ -16,46 +16,27 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import aio_pika
 import httpx
 
+from bench.common import percentile, post_for
 from pacs_devstack.seed import seed
 from pacs_devstack.stack import SERVICES, Stack, StackConfig
 from tests.support import delete_namespace
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 async def post_faults(url: str, key: str, site: str, concurrency: int, seconds: float) -> tuple[int, int, list[float]]:
     """Post as fast as `concurrency` clients can for `seconds`; (accepted, errors, latencies)."""
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=url, headers={"X-API-Key": key}, limits=limits, timeout=30) as client:
 
-        async def worker() -> None:
-            nonlocal errors
-            while time.perf_counter() < deadline:
-                body = {
-                    "site_id": site,
-                    "external_ref": uuid.uuid4().hex,
-                    "code": "BENCH",
-                    "description": "benchmark fault",
-                }
-                started = time.perf_counter()
-                response = await client.post("/api/v1/faults", json=body)
-                if response.status_code == 202:
-                    latencies.append(time.perf_counter() - started)
-                else:
-                    errors += 1
+        def fault() -> dict[str, Any]:
+            return {"site_id": site, "external_ref": uuid.uuid4().hex, "code": "BENCH",
+                    "description": "benchmark fault"}  # fmt: skip
 
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return len(latencies), errors, latencies
+        return await post_for(client, "/api/v1/faults", fault, concurrency, seconds)
 
 
 async def raw_publish_rate(amqp_url: str, in_flight: int, count: int) -> float:

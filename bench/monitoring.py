@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 from pymongo import AsyncMongoClient
 
+from bench.common import percentile, post_for
 from pacs_devstack.processes import free_port, port_open, wait_for
 from pacs_devstack.seed import seed
 from pacs_devstack.stack import SERVICES, Stack, StackConfig
@@ -60,33 +61,13 @@ def batch_body(site_id: str, hosts: int) -> bytes:
     return json.dumps({"site_id": site_id, "samples": samples}).encode()
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 async def post_batches(url: str, path: str, body: bytes, headers: dict[str, str], concurrency: int,
                        seconds: float) -> tuple[int, int, list[float]]:  # fmt: skip
     """As many posts as `concurrency` clients manage in `seconds`: (accepted, errors, latencies)."""
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     headers = {**headers, "content-type": "application/json"}
     async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=60) as client:
-
-        async def worker() -> None:
-            nonlocal errors
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                response = await client.post(path, content=body)
-                if response.status_code == 202:
-                    latencies.append(time.perf_counter() - started)
-                else:
-                    errors += 1
-
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return len(latencies), errors, latencies
+        return await post_for(client, path, lambda: body, concurrency, seconds)
 
 
 def start_ceiling(run_dir: Path) -> tuple[subprocess.Popen[bytes], str]:

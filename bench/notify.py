@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from bench.common import percentile
 from pacs_devstack.seed import seed
 from pacs_devstack.stack import SERVICES, Stack, StackConfig
 from tests.support import delete_namespace
@@ -71,11 +72,6 @@ class PushServer:
     def __exit__(self, *_: object) -> None:
         self.server.should_exit = True
         self.thread.join(10)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def load(gateway: str, key: str, site: str, rate: float, seconds: float) -> dict[str, float]:

@@ -71,3 +71,13 @@ class Repository:
         """Create the declared indexes (idempotent; run at start-up)."""
         if self.indexes:
             await self.collection.create_indexes(self.indexes)
+
+
+class ReadModel(Repository):
+    """A service's own copy of another's records, kept from their events: replaced whole, read by id."""
+
+    async def upsert(self, doc: Document, session: AsyncClientSession) -> None:
+        await self.collection.replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)
+
+    async def get(self, doc_id: str, session: AsyncClientSession | None = None) -> Document | None:
+        return await self.collection.find_one({"_id": doc_id}, session=session)

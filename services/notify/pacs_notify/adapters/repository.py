@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from pacs_kit.mongo import Document, Repository
+from pacs_kit.mongo import Document, ReadModel, Repository
 
 
 class Engineers(Repository):
@@ -131,16 +131,10 @@ class Contacts(Repository):
                                           session=session)  # fmt: skip
 
 
-class Sites(Repository):
+class Sites(ReadModel):
     """Sites as announced by `site.registered`: the region tells whose supervisor hears of a breach."""
 
     collection_name = "sites"
-
-    async def upsert(self, site: Document, session: AsyncClientSession) -> None:
-        await self.collection.replace_one({"_id": site["_id"]}, site, upsert=True, session=session)
-
-    async def get(self, site_id: str, session: AsyncClientSession | None = None) -> Document | None:
-        return await self.collection.find_one({"_id": site_id}, session=session)
 
 
 class Deliveries(Repository):

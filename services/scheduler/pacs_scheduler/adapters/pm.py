@@ -18,7 +18,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from pacs_contracts.api import PmPlanTerms, PmStatus
 from pacs_contracts.events import Event
-from pacs_kit.mongo import Document, Repository
+from pacs_kit.mongo import Document, ReadModel, Repository
 from pacs_kit.uow import Tx
 from pacs_scheduler.domain import pm
 
@@ -31,16 +31,10 @@ CHECK_SECONDS = 0.5
 BATCH = 100
 
 
-class Sites(Repository):
+class Sites(ReadModel):
     """The scheduler's read model of sites (from `site.registered`): who the account engineer is, the name."""
 
     collection_name = "sites"
-
-    async def upsert(self, site: Document, session: AsyncClientSession) -> None:
-        await self.collection.replace_one({"_id": site["_id"]}, site, upsert=True, session=session)
-
-    async def get(self, site_id: str, session: AsyncClientSession | None = None) -> Document | None:
-        return await self.collection.find_one({"_id": site_id}, session=session)
 
 
 class Plans(Repository):
