@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -29,6 +30,7 @@ from pacs_kit.tracing import setup_tracing
 from pacs_kit.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
+SHUTDOWN_STEP_SECONDS = 8.0
 
 
 class Deps(Protocol):
@@ -100,11 +102,7 @@ def build_service(spec: ServiceSpec) -> FastAPI:
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await kit.bus.close()
-            await kit.mongo.close()
+            await _shut_down(spec.name, tasks, kit)
 
     app = FastAPI(title=spec.title or f"PACS Service Ops — {spec.name}", version="1.0.0", lifespan=lifespan)
     app.state.kit = kit
@@ -117,3 +115,24 @@ def build_service(spec: ServiceSpec) -> FastAPI:
     app.add_middleware(HttpMetrics, metrics=kit.metrics)
     app.add_middleware(BodyLimit, limit=spec.settings.max_body_bytes)
     return app
+
+
+async def _shut_down(name: str, tasks: list[asyncio.Task[Any]], kit: Kit) -> None:
+    """Cancel the service's tasks, then close the bus and the database, each step bounded: a shutdown
+    never hangs on one of them, and the log names whichever was slow."""
+    for task in tasks:
+        task.cancel()
+    _, pending = await asyncio.wait(tasks, timeout=SHUTDOWN_STEP_SECONDS)
+    if pending:
+        log.warning("%s: still running %.0f s after cancellation: %s", name, SHUTDOWN_STEP_SECONDS,
+                    ", ".join(sorted(t.get_name() for t in pending)))  # fmt: skip
+    for what, close in (("the bus", kit.bus.close), ("the database client", kit.mongo.close)):
+        started = time.monotonic()
+        try:
+            await asyncio.wait_for(close(), SHUTDOWN_STEP_SECONDS)
+        except TimeoutError:
+            log.warning("%s: closing %s took longer than %.0f s; left to the process exit", name, what,
+                        SHUTDOWN_STEP_SECONDS)  # fmt: skip
+        else:
+            if time.monotonic() - started > 2:
+                log.warning("%s: closing %s took %.1f s", name, what, time.monotonic() - started)
