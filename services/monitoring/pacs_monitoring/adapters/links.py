@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pacs_contracts.common import Severity
+from pacs_kit.loop import WorkLoop
 from pacs_kit.uow import Tx
 from pacs_monitoring.adapters.breaches import settle
 from pacs_monitoring.domain.rules import Observation
@@ -16,7 +15,6 @@ if TYPE_CHECKING:
     from pacs_kit.service import Kit
     from pacs_monitoring.deps import MonitoringDeps
 
-log = logging.getLogger(__name__)
 RULE = "link-silent"
 PROBLEM_CLASS = "remote_link"
 CHECK_SECONDS = 0.5
@@ -50,10 +48,9 @@ async def check(kit: Kit, deps: MonitoringDeps) -> int:
 
 
 async def watch(kit: Kit, deps: MonitoringDeps) -> None:
-    while True:
-        try:
-            while await check(kit, deps) >= BATCH:
-                pass
-        except Exception:  # the database is away: silence is declared once it is back
-            log.warning("link silence not checked; retrying", exc_info=True)
-        await asyncio.sleep(CHECK_SECONDS)
+    """While the database is away, silence is declared once it is back."""
+
+    async def once() -> bool:
+        return await check(kit, deps) >= BATCH
+
+    await WorkLoop("link silence", once, CHECK_SECONDS).run()

@@ -7,12 +7,11 @@ it twice, and a window that came due while the scheduler was down is started (or
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from pacs_contracts.events import Event
+from pacs_kit.loop import WorkLoop
 from pacs_kit.uow import Tx
 from pacs_scheduler.domain.maintenance import ACTIVE, ENDED, SCHEDULED, ended, started
 
@@ -20,7 +19,6 @@ if TYPE_CHECKING:
     from pacs_kit.service import Kit
     from pacs_scheduler.deps import SchedulerDeps
 
-log = logging.getLogger(__name__)
 CHECK_SECONDS = 0.5
 BATCH = 100
 
@@ -47,9 +45,10 @@ async def step(kit: Kit, deps: SchedulerDeps) -> None:
 
 
 async def run(kit: Kit, deps: SchedulerDeps) -> None:
-    while True:
-        try:
-            await step(kit, deps)
-        except Exception:  # the database is away: the windows wait and are moved once it is back
-            log.warning("maintenance windows not checked; retrying", exc_info=True)
-        await asyncio.sleep(CHECK_SECONDS)
+    """Twice a second; while the database is away the windows wait and are moved once it is back."""
+
+    async def once() -> bool:
+        await step(kit, deps)
+        return False
+
+    await WorkLoop("maintenance windows", once, CHECK_SECONDS).run()

@@ -8,8 +8,6 @@ a visit is told, the plan is topped up so `ahead` visits stay planned.
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +16,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from pacs_contracts.api import PmPlanTerms, PmStatus
 from pacs_contracts.events import Event
+from pacs_kit.loop import WorkLoop
 from pacs_kit.mongo import Document, ReadModel, Repository
 from pacs_kit.uow import Tx
 from pacs_scheduler.domain import pm
@@ -26,7 +25,6 @@ if TYPE_CHECKING:
     from pacs_kit.service import Kit
     from pacs_scheduler.deps import SchedulerDeps
 
-log = logging.getLogger(__name__)
 CHECK_SECONDS = 0.5
 BATCH = 100
 
@@ -131,9 +129,10 @@ async def step(kit: Kit, deps: SchedulerDeps) -> None:
 
 
 async def run(kit: Kit, deps: SchedulerDeps) -> None:
-    while True:
-        try:
-            await step(kit, deps)
-        except Exception:  # the database is away: the visits wait and are moved once it is back
-            log.warning("PM visits not checked; retrying", exc_info=True)
-        await asyncio.sleep(CHECK_SECONDS)
+    """Twice a second; while the database is away the visits wait and are moved once it is back."""
+
+    async def once() -> bool:
+        await step(kit, deps)
+        return False
+
+    await WorkLoop("PM visits", once, CHECK_SECONDS).run()
