@@ -38,15 +38,22 @@ def make_node(port: int, **overrides: Any) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
+def peer(name: str, argv: list[str], log: Path, port: int, timeout: float = 10) -> Iterator[Process]:
+    """A real DICOM peer as a process, used once its port accepts, killed afterwards."""
+    process = Process(name, argv, log)
+    process.start()
+    try:
+        wait_for(lambda: port_open(port), timeout, name)
+        yield process
+    finally:
+        process.kill()
+
+
+@contextlib.contextmanager
 def storescp(tmp: Path, port: int) -> Iterator[Process]:
     """dcmtk's storage SCP, which answers C-ECHO as any SCP must."""
-    peer = Process("storescp", ["storescp", "-aet", "STORESCP", str(port)], tmp / f"storescp-{port}.log")
-    peer.start()
-    try:
-        wait_for(lambda: port_open(port), 10, "storescp")
-        yield peer
-    finally:
-        peer.kill()
+    with peer("storescp", ["storescp", "-aet", "STORESCP", str(port)], tmp / f"storescp-{port}.log", port) as p:
+        yield p
 
 
 @contextlib.contextmanager
@@ -60,13 +67,8 @@ def orthanc(tmp: Path) -> Iterator[int]:
     }  # fmt: skip
     (tmp / "orthanc.json").write_text(json.dumps(config))
     binary = shutil.which("Orthanc") or "/usr/sbin/Orthanc"
-    peer = Process("orthanc", [binary, str(tmp / "orthanc.json")], tmp / "orthanc.log")
-    peer.start()
-    try:
-        wait_for(lambda: port_open(dicom_port), 20, "Orthanc")
+    with peer("Orthanc", [binary, str(tmp / "orthanc.json")], tmp / "orthanc.log", dicom_port, timeout=20):
         yield dicom_port
-    finally:
-        peer.kill()
 
 
 @contextlib.asynccontextmanager
