@@ -49,7 +49,8 @@ $(STAMP): pyproject.toml
 
 # From the OS packages when missing, after one package-list update: nginx, the gateway on one machine;
 # Orthanc and dcmtk (storescp), the DICOM peers the probe tests echo; Pango, HarfBuzz-subset and a CJK font,
-# which WeasyPrint needs to lay out the bilingual PM report.
+# which WeasyPrint needs to lay out the bilingual PM report; Prometheus and promtool, which scrape the stack
+# for the dashboard test and check the platform's alert rules.
 os-deps:
 	@missing=""; \
 	{ command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx; } || missing="$$missing nginx"; \
@@ -59,6 +60,7 @@ os-deps:
 	  dpkg -s $$lib >/dev/null 2>&1 || missing="$$missing $$lib"; \
 	done; \
 	{ fc-list 2>/dev/null | grep -qi microhei; } || missing="$$missing fonts-wqy-microhei"; \
+	{ command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || missing="$$missing prometheus"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing"; \
 	  $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \

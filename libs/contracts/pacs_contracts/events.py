@@ -85,6 +85,7 @@ class IncidentAcknowledged(Event):
     site_id: Identifier
     engineer_id: Identifier
     acknowledged_at: datetime
+    opened_at: datetime | None = Field(None, description="when the incident opened: time to acknowledge")
 
 
 class IncidentResolved(Event):
@@ -94,6 +95,7 @@ class IncidentResolved(Event):
     engineer_id: Identifier
     caused_by: Identifier
     resolved_at: datetime
+    opened_at: datetime | None = Field(None, description="when the incident opened: time to resolve")
 
 
 class SlaBreached(Event):

@@ -150,6 +150,8 @@ class Consumer:
             # The channel died after the commit: the broker redelivers, and the inbox answers "duplicate".
             log.warning("ack of %s lost (%s); its redelivery will be deduplicated", delivery.envelope.event_id, exc)
         self.metrics.messages.labels(delivery.envelope.type, outcome).inc()
+        if outcome == "handled":
+            self.metrics.last_handled.labels(delivery.envelope.type).set_to_current_time()
         self.metrics.handler_duration.labels(delivery.envelope.type).observe(time.perf_counter() - delivery.received)
 
     async def _return_to_queue(self, delivery: Delivery) -> None:

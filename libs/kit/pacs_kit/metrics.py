@@ -39,6 +39,12 @@ class ServiceMetrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.last_handled = Gauge(
+            "pacs_handler_last_handled_timestamp_seconds",
+            "When an event of the type was last handled (a silent clock shows as an old value)",
+            ["event_type"],
+            registry=self.registry,
+        )
         self.published = Counter(
             "pacs_events_published_total", "Events published with a confirm", ["event_type"], registry=self.registry
         )

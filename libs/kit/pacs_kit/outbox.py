@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,8 @@ from pacs_kit.tracing import inject_context
 if TYPE_CHECKING:
     from pacs_kit.bus import Bus
     from pacs_kit.metrics import ServiceMetrics
+
+log = logging.getLogger(__name__)
 
 
 class Outbox(Repository):
@@ -97,6 +101,9 @@ class OutboxRelay:
         self.loop = WorkLoop("outbox relay", self._step, poll_seconds)
         self.floor: datetime | None = None
         self.rescan_at = 0.0
+        # Called with each event once the broker confirmed it: a service's counters of what it caused
+        # (escalations, breaches) count events that left, never a transaction that was rolled back.
+        self.observers: list[Callable[[Envelope], None]] = []
 
     def wake(self) -> None:
         """Called after a commit that added events, so they leave at once instead of at the next poll."""
@@ -137,3 +144,8 @@ class OutboxRelay:
     async def _publish(self, doc: dict[str, Any]) -> None:
         envelope = Envelope.model_validate(doc["envelope"])
         await self.bus.publish(envelope, headers=doc.get("headers") or {})
+        for observe in self.observers:
+            try:
+                observe(envelope)
+            except Exception:  # a counter that broke must not send the event again
+                log.exception("observer of %s failed", envelope.type)

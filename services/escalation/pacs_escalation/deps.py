@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from pacs_escalation.adapters.knowledge import Cases, Encoder, Filing, Index
+from pacs_escalation.adapters.metrics import EscalationMetrics
 from pacs_escalation.adapters.pacer import Pacer
 from pacs_escalation.adapters.repository import Downtime, Engineers, Incidents, Rosters, Sites
 from pacs_kit.deps import deps_of
@@ -43,6 +44,7 @@ class EscalationDeps:
     downtime: Downtime
     cases: Cases
     filing: Filing
+    metrics: EscalationMetrics
     pacer: Pacer = field(default_factory=Pacer)
     clocks: Floor = field(default_factory=Floor)
     encoder: Encoder = field(default_factory=Encoder)
@@ -51,7 +53,9 @@ class EscalationDeps:
     @classmethod
     def build(cls, kit: Kit) -> EscalationDeps:
         m = kit.mongo
-        return cls(Sites(m), Engineers(m), Incidents(m), Rosters(m), Downtime(m), Cases(m), Filing(m))
+        metrics = EscalationMetrics(kit.metrics.registry)
+        kit.relay.observers.append(metrics.published)
+        return cls(Sites(m), Engineers(m), Incidents(m), Rosters(m), Downtime(m), Cases(m), Filing(m), metrics)
 
     def repositories(self) -> list[Repository]:
         return [self.sites, self.engineers, self.incidents, self.rosters, self.downtime, self.cases, self.filing]

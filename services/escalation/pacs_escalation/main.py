@@ -9,7 +9,7 @@ from prometheus_client import Histogram
 
 from pacs_contracts.events import FaultReported, MetricBreached, MetricRecovered, NotificationAcknowledged, SlaTick
 from pacs_escalation.adapters.filer import file_escalations
-from pacs_escalation.adapters.gauges import refresh_availability
+from pacs_escalation.adapters.metrics import refresh_gauges
 from pacs_escalation.deps import EscalationDeps
 from pacs_escalation.handlers import (
     fault_reported,
@@ -85,6 +85,6 @@ def create_app(settings: EscalationSettings | None = None) -> FastAPI:
                 knowledge.router,
             ],
             handlers=HANDLERS,
-            background=[refresh_availability, warm_knowledge, pace_clocks, file_escalations],
+            background=[refresh_gauges, warm_knowledge, pace_clocks, file_escalations],
         )
     )

@@ -4,13 +4,13 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
-from prometheus_client import Counter
 
 from pacs_contracts.api import Contacts
 from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
 from pacs_notify.adapters.dispatcher import Dispatcher
+from pacs_notify.adapters.metrics import NotifyMetrics
 from pacs_notify.adapters.outbound import LogSender, Outbound, ProviderSender, Sender
 from pacs_notify.adapters.providers import build_providers, http_client
 from pacs_notify.adapters.repository import AckTokens, Deliveries, Engineers, Notifications, Sites
@@ -43,7 +43,7 @@ class NotifyDeps:
     dispatcher: Dispatcher
     settings: NotifySettings
     ack_key: bytes
-    refused: Counter
+    metrics: NotifyMetrics
 
     @classmethod
     def build(cls, kit: Kit) -> NotifyDeps:
@@ -61,12 +61,7 @@ class NotifyDeps:
             Dispatcher(),
             settings,
             ack_key(settings.jwt_secret.get_secret_value() if settings.jwt_secret else ""),
-            Counter(
-                "pacs_notify_refused",
-                "Messages refused because they seemed to carry patient identifiers",
-                ["kind"],
-                registry=kit.metrics.registry,
-            ),
+            NotifyMetrics(kit.metrics.registry),
         )
 
     def repositories(self) -> list[Repository]:

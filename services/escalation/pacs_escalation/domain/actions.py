@@ -50,11 +50,12 @@ def _events(action: Action, incident: dict[str, Any], now: datetime, actor: str,
     if action is Action.acknowledge:
         return [IncidentAcknowledged(
             incident_id=incident["_id"], site_id=incident["site_id"], engineer_id=actor, acknowledged_at=now,
+            opened_at=incident.get("opened_at"),
         )]  # fmt: skip
     if action is Action.resolve:
         return [IncidentResolved(
             incident_id=incident["_id"], site_id=incident["site_id"], engineer_id=actor,
-            caused_by=details["caused_by"], resolved_at=now,
+            caused_by=details["caused_by"], resolved_at=now, opened_at=incident.get("opened_at"),
         )]  # fmt: skip
     return []
 

@@ -8,15 +8,16 @@ import asyncio
 import logging
 from collections import Counter as Tally
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 if TYPE_CHECKING:
     from pacs_kit.service import Kit
     from pacs_monitoring.deps import MonitoringDeps
 
 log = logging.getLogger(__name__)
+ECHO_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
 class MonitoringMetrics:
@@ -31,13 +32,22 @@ class MonitoringMetrics:
                              ["site_id", "rule"], registry=registry)  # fmt: skip
         self.links_silent = Gauge("pacs_monitoring_links_silent", "Site links silent past their allowance",
                                   ["site_id"], registry=registry)  # fmt: skip
+        self.dicom_up = Gauge("pacs_dicom_node_up", "1 when the node answered its last C-ECHO, 0 when not",
+                              ["site_id", "node_id"], registry=registry)  # fmt: skip
+        self.dicom_echo = Histogram("pacs_dicom_echo_seconds", "C-ECHO round trip of the nodes that answered",
+                                    ["site_id"], buckets=ECHO_BUCKETS, registry=registry)  # fmt: skip
+
+    def echoed(self, site_id: str, rtt_seconds: float | None) -> None:
+        if rtt_seconds is not None:
+            self.dicom_echo.labels(site_id).observe(rtt_seconds)
 
     def counted(self, site_id: str, samples: int, outcomes: Tally[str]) -> None:
         self.samples.labels(site_id).inc(samples)
         for outcome, n in outcomes.items():
             self.transitions.labels(site_id, outcome).inc(n)
 
-    def estate(self, states: Iterable[dict[str, object]], silent_links: Iterable[dict[str, object]]) -> None:
+    def estate(self, states: Iterable[dict[str, object]], links: Iterable[dict[str, object]],
+               nodes: Iterable[dict[str, Any]] = ()) -> None:  # fmt: skip
         firing: Tally[tuple[str, str, str]] = Tally()
         pending: Tally[tuple[str, str]] = Tally()
         for s in states:
@@ -45,11 +55,17 @@ class MonitoringMetrics:
                 firing[(str(s["site_id"]), str(s["rule"]), str(s.get("problem_class", "")))] += 1
             else:
                 pending[(str(s["site_id"]), str(s["rule"]))] += 1
-        silent = Tally(str(link["site_id"]) for link in silent_links)
+        silent: Tally[str] = Tally()
+        for link in links:  # every link, so a quiet estate shows zeros rather than nothing
+            silent[str(link["site_id"])] += bool(link.get("silent"))
         for gauge, counts in ((self.firing, firing), (self.pending, pending), (self.links_silent, silent)):
             gauge.clear()  # a rule that stopped firing must leave the dashboard
             for labels, n in counts.items():
                 gauge.labels(*(labels if isinstance(labels, tuple) else (labels,))).set(n)
+        self.dicom_up.clear()  # a deleted node leaves the dashboard
+        for node in nodes:
+            if node.get("last_probe"):
+                self.dicom_up.labels(node["site_id"], node["_id"]).set(1 if node["last_probe"]["up"] else 0)
 
 
 async def refresh(kit: Kit, deps: MonitoringDeps) -> None:
@@ -57,8 +73,9 @@ async def refresh(kit: Kit, deps: MonitoringDeps) -> None:
     while True:
         try:
             states = await deps.states.not_ok()
-            silent = await deps.links.collection.find({"silent": True}, {"site_id": 1}).to_list()
-            deps.metrics.estate(states, silent)
+            links = await deps.links.collection.find({}, {"site_id": 1, "silent": 1}).to_list()
+            nodes = await deps.dicom_nodes.collection.find({}, {"site_id": 1, "last_probe": 1}).to_list()
+            deps.metrics.estate(states, links, nodes)
         except Exception as exc:  # stale gauges until the database answers; readiness reports the outage
             log.warning("monitoring gauges not refreshed: %s", exc)
         await asyncio.sleep(every)

@@ -75,6 +75,7 @@ async def _record(deps: MonitoringDeps, judged: list[tuple[dict[str, Any], Echo]
                                                  "checked_at": echo.at, "error": echo.error}
                                    for node, echo in judged})  # fmt: skip
     for node, echo in judged:
+        deps.metrics.echoed(node["site_id"], echo.rtt_seconds if echo.up else None)
         before = (node.get("last_probe") or {}).get("up")
         if before is not echo.up:  # changes only: a steady state would log a line per node and interval
             log.info("DICOM node %s of site %s is %s%s", node["_id"], node["site_id"], "up" if echo.up else "down",

@@ -109,8 +109,12 @@ class Dispatcher:
         if not sent.ok and sent.retryable and rounds < len(pauses):
             later = datetime.now(UTC) + timedelta(seconds=pauses[rounds])
             await deps.deliveries.retry_later([d["_id"] for d in mine], later, sent.attempts)
+            deps.metrics.deferred(channel, sent.attempts)
             return
         await kit.uow.run(_recorder(deps, mine, ids, message, sent))
+        firsts = [notifications[d["notification_id"]].get("caused_at") for d in mine
+                  if d.get("step") == 0 and d.get("repeat") == 0]  # fmt: skip
+        deps.metrics.sent(channel, sent.ok, sent.provider, sent.attempts, [c for c in firsts if c], datetime.now(UTC))
 
 
 def address_of(contacts: Contacts | None, channel: str) -> str | None:

@@ -10,7 +10,8 @@ async def handle(event: IncidentEscalated, *, tx: Tx, deps: NotifyDeps) -> None:
     """The new owner on call; the previous owner for information, in office hours."""
     key = f"{event.incident_id}:escalated:{event.to_tier.value}:{event.escalated_at.isoformat()}"
     await tell(tx, deps, incident_id=event.incident_id, engineer_id=event.assignee_id, key=key, reason=event.type,
-               text=lambda locale: incident_escalated_text(event, locale), site_id=event.site_id)  # fmt: skip
+               text=lambda locale: incident_escalated_text(event, locale), site_id=event.site_id,
+               caused_at=event.escalated_at)  # fmt: skip
     previous = event.previous_assignee_id
     if previous and previous != event.assignee_id:
         await tell(tx, deps, incident_id=event.incident_id, engineer_id=previous, key=key, reason=f"{event.type}:info",

@@ -9,5 +9,6 @@ async def handle(event: IncidentOpened, *, tx: Tx, deps: NotifyDeps) -> None:
     await tell(
         tx, deps, incident_id=event.incident_id, engineer_id=event.assignee_id,
         key=f"{event.incident_id}:opened", reason=event.type, site_id=event.site_id,
+        caused_at=event.opened_at,
         text=lambda locale: incident_opened_text(event, locale),
     )  # fmt: skip

@@ -22,9 +22,9 @@ log = logging.getLogger(__name__)
 
 async def tell(
     tx: Tx, deps: NotifyDeps, *, incident_id: str, engineer_id: str, key: str, reason: str,
-    text: Callable[[str], str], kind: str = ONCALL, site_id: str = "",
+    text: Callable[[str], str], kind: str = ONCALL, site_id: str = "", caused_at: datetime | None = None,
 ) -> None:  # fmt: skip
-    """`text` renders the message in the engineer's language."""
+    """`text` renders the message in the engineer's language; `caused_at` times its first message."""
     engineer = await deps.engineers.get(engineer_id, tx.session)
     stored = await deps.contacts.get(engineer_id, tx.session)
     contacts = Contacts.model_validate({k: v for k, v in stored.items() if k != "_id"}) if stored else None
@@ -35,7 +35,8 @@ async def tell(
     now = datetime.now(UTC)
     notification = new_notification(event_key=key, incident_id=incident_id, engineer_id=engineer_id, reason=reason,
                                     text=body, channel=deps.channel_of(contacts), now=now)  # fmt: skip
-    notification |= {"kind": kind, "locale": locale, "acknowledged_at": None, "ack_url": ack_url, "site_id": site_id}
+    notification |= {"kind": kind, "locale": locale, "acknowledged_at": None, "ack_url": ack_url, "site_id": site_id,
+                     "caused_at": caused_at}  # fmt: skip
     refused = patient_identifiers(body)
     if refused:
         notification |= {"status": "refused", "text": "[refused: the text seemed to carry patient identifiers]",
@@ -45,7 +46,7 @@ async def tell(
     if refused:
         log.warning("message %s for incident %s refused: %s", notification["_id"], incident_id, ", ".join(refused))
         for found in refused:
-            tx.after_commit.append(deps.refused.labels(found).inc)
+            tx.after_commit.append(deps.metrics.refused.labels(found).inc)
         return
     expires = now + timedelta(seconds=deps.settings.ack_ttl_seconds)
     await deps.acks.add({"_id": token, "notification_id": notification["_id"], "incident_id": incident_id,

@@ -1,0 +1,139 @@
+"""Escalation's Prometheus metrics.
+
+Counters and histograms count the events this instance published (kit relay observers): incidents
+opened, escalations, breaches, time to acknowledge and to resolve; summed over instances they are
+the platform's. Gauges describe the estate as the database holds it, refreshed in the background
+(a scrape never waits on a query); every instance shows the same values, so dashboards take `max`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter as Tally
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from pacs_contracts import Envelope
+from pacs_contracts.common import parse_duration
+from pacs_escalation.domain.availability import summary
+from pacs_escalation.domain.sla import CLOSED
+
+if TYPE_CHECKING:
+    from pacs_escalation.deps import EscalationDeps
+    from pacs_kit.service import Kit
+
+log = logging.getLogger(__name__)
+# minutes to days: a 2-hour response promise sits in the middle
+RESPONSE_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200)
+AT_RISK_WITHIN = timedelta(minutes=30)
+COMPLIANCE_WINDOW = timedelta(days=30)
+
+
+class EscalationMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.opened = Counter("pacs_incidents_opened", "Incidents opened", ["tier", "severity"], registry=registry)
+        self.escalations = Counter("pacs_escalations", "Escalations by the tier left and the tier reached",
+                                   ["from_tier", "to_tier"], registry=registry)  # fmt: skip
+        self.breaches = Counter("pacs_sla_breaches", "Contract clocks breached", ["clock"], registry=registry)
+        self.to_acknowledge = Histogram("pacs_incident_time_to_acknowledge_seconds", "From opening to acknowledgement",
+                                        buckets=RESPONSE_BUCKETS, registry=registry)  # fmt: skip
+        self.to_resolve = Histogram("pacs_incident_time_to_resolve_seconds", "From opening to resolution",
+                                    buckets=RESPONSE_BUCKETS, registry=registry)  # fmt: skip
+        self.open = Gauge("pacs_incidents_open", "Incidents open now", ["site_id", "region", "tier", "state"],
+                          registry=registry)  # fmt: skip
+        self.at_risk = Gauge("pacs_incidents_sla_at_risk",
+                             "Open incidents with a clock breached, or a response due within 30 minutes",
+                             ["region", "tier"], registry=registry)  # fmt: skip
+        self.compliance = Gauge("pacs_sla_compliance_ratio",
+                                "Share of the last 30 days' incidents whose clock was kept",
+                                ["region", "tier", "clock"], registry=registry)  # fmt: skip
+        self.down = Gauge("pacs_site_downtime_minutes", "Whole-system downtime this year", ["site_id", "cause"],
+                          registry=registry)  # fmt: skip
+        self.budget_left = Gauge("pacs_site_software_budget_left_minutes", "Software downtime budget left this year",
+                                 ["site_id"], registry=registry)  # fmt: skip
+        self._observers: dict[str, Callable[[dict[str, Any]], None]] = {
+            "incident.opened": lambda p: self.opened.labels(p["tier"], p["severity"]).inc(),
+            "incident.escalated": lambda p: self.escalations.labels(p["from_tier"], p["to_tier"]).inc(),
+            "sla.breached": lambda p: self.breaches.labels(p["clock"]).inc(),
+            "incident.acknowledged": lambda p: _since_opened(self.to_acknowledge, p, "acknowledged_at"),
+            "incident.resolved": lambda p: _since_opened(self.to_resolve, p, "resolved_at"),
+        }
+
+    def published(self, envelope: Envelope) -> None:
+        observe = self._observers.get(envelope.type)
+        if observe is not None:
+            observe(envelope.payload)
+
+    def incidents(self, open_now: Iterable[dict[str, Any]], recent: Iterable[dict[str, Any]], now: datetime) -> None:
+        """The open incidents, those at risk, and the compliance of the recent ones, from their documents."""
+        open_counts: Tally[tuple[str, str, str, str]] = Tally()
+        risk: Tally[tuple[str, str]] = Tally()
+        for i in open_now:
+            open_counts[(i["site_id"], i["region"], i["tier"], i["state"])] += 1
+            if _at_risk(i, now):
+                risk[(i["region"], i["tier"])] += 1
+        kept: Tally[tuple[str, str, str]] = Tally()
+        subject: Tally[tuple[str, str, str]] = Tally()
+        for i in recent:
+            for clock in _clocks_of(i):
+                subject[(i["region"], i["tier"], clock)] += 1
+                kept[(i["region"], i["tier"], clock)] += clock not in i.get("breached_clocks", [])
+        for gauge in (self.open, self.at_risk, self.compliance):
+            gauge.clear()  # a region or tier without incidents leaves the dashboard
+        for (site_id, region, tier, state), n in open_counts.items():
+            self.open.labels(site_id, region, tier, state).set(n)
+        for (region, tier), n in risk.items():
+            self.at_risk.labels(region, tier).set(n)
+        for clocked, n in subject.items():
+            self.compliance.labels(*clocked).set(kept[clocked] / n)
+
+
+def _since_opened(histogram: Histogram, payload: dict[str, Any], field: str) -> None:
+    if payload.get("opened_at"):  # events from before `opened_at` was carried are not timed
+        opened, done = datetime.fromisoformat(payload["opened_at"]), datetime.fromisoformat(payload[field])
+        histogram.observe(max(0.0, (done - opened).total_seconds()))
+
+
+def _at_risk(incident: dict[str, Any], now: datetime) -> bool:
+    if incident.get("breached_clocks"):
+        return True
+    due = incident.get("response_due")
+    return incident.get("acknowledged_at") is None and due is not None and due <= now + AT_RISK_WITHIN
+
+
+def _clocks_of(incident: dict[str, Any]) -> list[str]:
+    """The clocks an incident was held to: the response always, on site once it was asked for."""
+    return ["response", "on_site"] if incident.get("on_site_required_at") else ["response"]
+
+
+async def refresh_gauges(kit: Kit, deps: EscalationDeps) -> None:
+    every = getattr(kit.settings, "gauge_refresh_seconds", 30.0)
+    while True:
+        try:
+            now = datetime.now(UTC)
+            await _availability(deps, now)
+            projection = {"timeline": 0, "terms": 0, "resolution": 0}
+            open_now = await deps.incidents.collection.find({"state": {"$nin": list(CLOSED)}}, projection).to_list()
+            recent = await deps.incidents.opened_between(now - COMPLIANCE_WINDOW, now)
+            deps.metrics.incidents(open_now, recent, now)
+        except Exception as exc:  # stale gauges until the database answers; readiness reports the outage
+            log.warning("escalation gauges not refreshed: %s", exc)
+        await asyncio.sleep(every)
+
+
+async def _availability(deps: EscalationDeps, now: datetime) -> None:
+    year = now.year
+    entries = await deps.downtime.overlapping(
+        None, datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    )
+    sites, _ = await deps.sites.list(limit=100_000, offset=0)
+    for site in sites:
+        budget = parse_duration(site["contract"].get("software_downtime_budget", "PT4H")).total_seconds() / 60
+        result = summary([e for e in entries if e["site_id"] == site["_id"]], year, budget)
+        for cause, minutes in result["minutes_down_by_cause"].items():
+            deps.metrics.down.labels(site["_id"], cause).set(minutes)
+        deps.metrics.budget_left.labels(site["_id"]).set(result["software_minutes_left"])
