@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from pydantic import ValidationError
 
 from pacs_notify.adapters.providers import ProviderSettings, build_providers
-from pacs_notify.adapters.providers.alibaba import percent_encode, signature
+from pacs_notify.adapters.providers.alibaba import SMS_REPORTS, percent_encode, signature
 from pacs_notify.adapters.providers.failover import backoff
 from pacs_notify.adapters.providers.ntfy import header_text
 from pacs_notify.adapters.providers.transport import retry_after
@@ -37,6 +37,17 @@ def test_alibaba_signature_matches_the_example_in_alibabas_sms_documentation() -
 
 def test_alibaba_percent_encoding_keeps_only_the_unreserved_characters() -> None:
     assert percent_encode("a b*c~d/e+f=g&中") == "a%20b%2Ac~d%2Fe%2Bf%3Dg%26%E4%B8%AD"
+
+
+def test_alibabas_documented_sms_report_reads_as_a_delivery_receipt_without_the_number() -> None:
+    pushed = """[{"phone_number": "1381111****", "send_time": "2017-01-01 00:00:00",
+                  "report_time": "2017-01-01 00:00:00", "success": true, "err_code": "DELIVERED",
+                  "err_msg": "用户接收成功", "sms_size": "1", "biz_id": "12345********", "out_id": "67890**"},
+                 {"phone_number": "1381111****", "success": false, "err_code": "MK:0001", "biz_id": "67890^0"}]"""
+    delivered, undelivered = SMS_REPORTS.validate_json(pushed)
+    assert (delivered.biz_id, delivered.status, delivered.out_id) == ("12345********", "delivered", "67890**")
+    assert (undelivered.status, undelivered.err_code) == ("undelivered", "MK:0001")
+    assert "1381111" not in repr(delivered.model_dump()), "the number is never kept"
 
 
 def test_a_webhook_signature_verifies_only_for_the_same_secret_body_and_a_recent_timestamp() -> None:
@@ -108,6 +119,9 @@ NOT_A_KEY = json.dumps(
         ({"sms_providers": ["fcm"]}, "NOTIFY_SMS_PROVIDERS"),
         ({"push_providers": ["apns"]}, "NOTIFY_PUSH_PROVIDERS"),
         ({"webhook_url": "https://hooks.example/pso", "webhook_secret": "short"}, "NOTIFY_WEBHOOK_SECRET"),
+        ({"alibaba_receipt_token": "short"}, "NOTIFY_ALIBABA_RECEIPT_TOKEN"),
+        ({"alibaba_receipt_token": ""}, "NOTIFY_ALIBABA_RECEIPT_TOKEN"),
+        ({"alibaba_receipt_token": "x" * 40 + "/"}, "NOTIFY_ALIBABA_RECEIPT_TOKEN"),
     ],
 )  # fmt: skip
 def test_a_configured_provider_without_its_credentials_is_refused_naming_the_variable(

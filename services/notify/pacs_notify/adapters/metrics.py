@@ -26,6 +26,9 @@ class NotifyMetrics:
                                  ["channel"], buckets=LATENCY_BUCKETS, registry=registry)  # fmt: skip
         self.refused = Counter("pacs_notify_refused", "Messages refused: they seemed to carry patient identifiers",
                                ["kind"], registry=registry)  # fmt: skip
+        self.receipts = Counter("pacs_notify_receipts",
+                                "SMS providers' delivery receipts: delivered, undelivered, settled (already final), "
+                                "unknown (not sent from here)", ["provider", "outcome"], registry=registry)  # fmt: skip
 
     def sent(self, channel: str, ok: bool, provider: str | None, attempts: Iterable[dict[str, Any]],
              first_of: Iterable[datetime], at: datetime) -> None:  # fmt: skip

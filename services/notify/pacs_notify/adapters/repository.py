@@ -198,7 +198,16 @@ class Deliveries(Repository):
     async def of_notifications(self, ids: list[str]) -> list[Document]:
         return await self.collection.find({"notification_id": {"$in": ids}}).sort("due_at", ASCENDING).to_list()
 
-    async def receipt(self, provider_message_id: str, status: str, receipt: Document) -> None:
-        """A provider's delivery receipt: sent → delivered or undelivered, with what it said."""
-        await self.collection.update_many({"provider_message_id": provider_message_id, "status": "sent"},
-                                          {"$set": {"status": status}, "$push": {"receipts": receipt}})  # fmt: skip
+    async def receipt(self, provider: str, message_id: str, status: str, receipt: Document) -> bool:
+        """A provider's delivery receipt: sent → delivered or undelivered, with what it said; False if none moved."""
+        # only `sent` moves: a late or repeated receipt never takes a delivery back
+        result = await self.collection.update_many(
+            {"provider": provider, "provider_message_id": message_id, "status": "sent"},
+            {"$set": {"status": status}, "$push": {"receipts": receipt}},
+        )
+        return result.modified_count > 0
+
+    async def carrying(self, provider: str, message_id: str) -> bool:
+        """Whether any delivery went out as this provider message."""
+        query = {"provider": provider, "provider_message_id": message_id}
+        return await self.collection.count_documents(query, limit=1) > 0

@@ -1,4 +1,4 @@
-"""The delivery log: every message, each delivery on each channel, every provider attempt."""
+"""The delivery log: every message, each delivery on each channel, every provider attempt and receipt."""
 
 from __future__ import annotations
 
@@ -19,9 +19,16 @@ def _delivery(d: dict[str, Any]) -> DeliveryPublic:
     return DeliveryPublic(
         delivery_id=d["_id"], channel=d["channel"], address=mask(d.get("address")), due_at=d["due_at"],
         status=d["status"], provider=d.get("provider"), provider_message_id=d.get("provider_message_id"),
-        attempts=[{k: a.get(k) for k in ("provider", "outcome", "error", "at")} for a in d.get("attempts", [])],
+        attempts=[{k: a.get(k) for k in ("provider", "outcome", "error", "at")} for a in d.get("attempts", [])]
+        + [_receipt(d, r) for r in d.get("receipts", [])],
         sent_at=d.get("sent_at"), bundled_with=d.get("bundled_with", []),
     )  # fmt: skip
+
+
+def _receipt(d: dict[str, Any], receipt: dict[str, Any]) -> dict[str, Any]:
+    """A provider's later word on the message it accepted, listed after the attempts: delivered, or not and why."""
+    return {"provider": d.get("provider"), "outcome": receipt["status"], "error": receipt.get("error_code"),
+            "at": receipt["at"]}  # fmt: skip
 
 
 @router.get("", response_model=Page[NotificationPublic], summary="Notifications with their deliveries, oldest first")

@@ -3,6 +3,8 @@
 Mainland China SMS must use a template approved in the SMS console, so the text is not sent: only
 short template parameters `{"site", "severity", "code"}` (the incident id), never patient data.
 A template such as `PACS 故障 ${code} 级别 ${severity} 站点 ${site} 请立即响应` fits them.
+
+What became of a message comes back later as an SmsReport, pushed to our receiver ("HTTP批量推送").
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 
 import httpx
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from pacs_notify.adapters.providers.base import (
     Kind,
@@ -36,6 +39,31 @@ TRANSIENT_CODES = {
     "isv.BUSINESS_LIMIT_CONTROL", "isp.SYSTEM_ERROR", "isp.GATEWAY_ERROR", "Throttling", "Throttling.User",
     "Throttling.Api", "ServiceUnavailable", "InternalError",
 }  # fmt: skip
+RECEIVED = {"code": 0, "msg": "接收成功"}  # the answer Alibaba expects; anything but HTTP 200 is pushed again
+
+
+class SmsReport(BaseModel):
+    """One delivery report of Alibaba's SmsReport push, which posts a JSON array of them.
+
+    Alibaba also sends `phone_number` and `sms_size`: neither is read, so no number is kept or logged.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    biz_id: str = Field(min_length=1)  # SendSms's BizId, kept as the delivery's provider message id
+    success: bool
+    err_code: str = ""  # DELIVERED, or why not (MK:0001, IC:0001, ...)
+    err_msg: str = ""
+    send_time: str = ""
+    report_time: str = ""
+    out_id: str = ""  # SendSms's OutId: our notification id
+
+    @property
+    def status(self) -> str:
+        return "delivered" if self.success else "undelivered"
+
+
+SMS_REPORTS = TypeAdapter(list[SmsReport])
 
 
 def percent_encode(value: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ REQUIRED = {
     "fcm": ("fcm_service_account",),
     "ntfy": (),
 }
+URL_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,}")  # secrets.token_urlsafe(32) makes one
 
 
 def env(field: str) -> str:
@@ -65,6 +67,7 @@ class ProviderSettings(BaseSettings):
     alibaba_template_code: str = ""
     alibaba_region: str = "cn-hangzhou"
     alibaba_base_url: str = "https://dysmsapi.aliyuncs.com"
+    alibaba_receipt_token: SecretStr | None = None  # in the SmsReport receiver URL: Alibaba's push is not signed
 
     fcm_service_account: SecretStr | None = None  # the service account key file's JSON
     fcm_base_url: str = "https://fcm.googleapis.com"
@@ -88,6 +91,8 @@ class ProviderSettings(BaseSettings):
                 self._check(kind, name)
         if self.webhook_url and len(_secret(self.webhook_secret)) < 32:
             raise ValueError(f"{env('webhook_secret')} must be set (32 characters or more) with {env('webhook_url')}")
+        if self.alibaba_receipt_token is not None and not URL_TOKEN.fullmatch(_secret(self.alibaba_receipt_token)):
+            raise ValueError(f"{env('alibaba_receipt_token')} must be 32 or more letters, digits, - or _")
         return self
 
     def _check(self, kind: str, name: str) -> None:
