@@ -19,6 +19,9 @@ from pacs_devstack.stack import SERVICES, Stack, StackConfig
 from pacs_kit.cli import create_api_key
 from tests.support import delete_namespace
 
+# Gauges read back from the database, refreshed each second so a scrape sees a scenario's effect at once.
+GAUGES_EVERY_SECOND = {"ESCALATION_GAUGE_REFRESH_SECONDS": "1", "MONITORING_GAUGE_REFRESH_SECONDS": "1"}
+
 
 @dataclass
 class Platform:
@@ -45,7 +48,9 @@ def platform(amqp_url: str) -> Iterator[Platform]:
     """The stack starts a database of its own (so a test may restart it), unless MONGODB_URL is set."""
     namespace = f"e2e{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="pacs-e2e-") as run_dir:
-        stack = Stack(StackConfig.ephemeral(Path(run_dir), amqp_url, os.environ.get("MONGODB_URL"), namespace))
+        config = StackConfig.ephemeral(Path(run_dir), amqp_url, os.environ.get("MONGODB_URL"), namespace)
+        config.extra_env.update(GAUGES_EVERY_SECOND)
+        stack = Stack(config)
         try:
             stack.start()
             assert stack.mongodb_url is not None

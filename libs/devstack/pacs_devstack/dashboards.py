@@ -83,7 +83,8 @@ OVERVIEW = Dashboard(
         p(
             "Faults accepted from hospitals",
             (
-                f'sum(rate(pacs_http_requests_total{{service="intake", route="/api/v1/faults", status="202"}}[{RATE}]))',
+                f'sum(rate(pacs_http_requests_total{{service="intake", route="/api/v1/faults", status="202"}}'
+                f"[{RATE}]))",
                 "faults/s",
             ),
             unit="reqps",

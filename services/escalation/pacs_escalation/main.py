@@ -5,7 +5,6 @@ import logging
 from datetime import datetime
 
 from fastapi import FastAPI
-from prometheus_client import Histogram
 
 from pacs_contracts.events import FaultReported, MetricBreached, MetricRecovered, NotificationAcknowledged, SlaTick
 from pacs_escalation.adapters.filer import file_escalations
@@ -54,13 +53,7 @@ async def warm_knowledge(kit: Kit, deps: EscalationDeps) -> None:
 
 async def pace_clocks(kit: Kit, deps: EscalationDeps) -> None:
     """Sweep the contract clocks on each tick and between ticks (see adapters/pacer.py)."""
-    histogram = Histogram(
-        "pacs_clock_sweep_seconds",
-        "Time to sweep the contract clocks once, commit included",
-        buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-        registry=kit.metrics.registry,
-    )
-    deps.pacer.observe = histogram.observe
+    deps.pacer.observe = deps.metrics.clock_sweep.observe
 
     async def sweep(now: datetime) -> bool:
         return await kit.uow.run(functools.partial(sla_tick.sweep, now, deps=deps), timeout=SWEEP_TIMEOUT_SECONDS)

@@ -9,6 +9,7 @@ the platform's. Gauges describe the estate as the database holds it, refreshed i
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from pacs_contracts import Envelope
-from pacs_contracts.common import parse_duration
+from pacs_contracts.common import Severity, Tier, parse_duration
 from pacs_escalation.domain.availability import summary
 from pacs_escalation.domain.sla import CLOSED
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 # minutes to days: a 2-hour response promise sits in the middle
 RESPONSE_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200)
+SWEEP_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 AT_RISK_WITHIN = timedelta(minutes=30)
 COMPLIANCE_WINDOW = timedelta(days=30)
 
@@ -43,6 +45,8 @@ class EscalationMetrics:
                                         buckets=RESPONSE_BUCKETS, registry=registry)  # fmt: skip
         self.to_resolve = Histogram("pacs_incident_time_to_resolve_seconds", "From opening to resolution",
                                     buckets=RESPONSE_BUCKETS, registry=registry)  # fmt: skip
+        self.clock_sweep = Histogram("pacs_clock_sweep_seconds", "One sweep of the contract clocks, commit included",
+                                     buckets=SWEEP_BUCKETS, registry=registry)  # fmt: skip
         self.open = Gauge("pacs_incidents_open", "Incidents open now", ["site_id", "region", "tier", "state"],
                           registry=registry)  # fmt: skip
         self.at_risk = Gauge("pacs_incidents_sla_at_risk",
@@ -55,6 +59,13 @@ class EscalationMetrics:
                           registry=registry)  # fmt: skip
         self.budget_left = Gauge("pacs_site_software_budget_left_minutes", "Software downtime budget left this year",
                                  ["site_id"], registry=registry)  # fmt: skip
+        # every known series from the start at 0, so that a first breach is an increase (and alerts see it)
+        for clock in ("response", "on_site"):
+            self.breaches.labels(clock)
+        for lower, upper in itertools.pairwise(Tier):
+            self.escalations.labels(lower.value, upper.value)
+        for severity in Severity:
+            self.opened.labels(Tier.L1.value, severity.value)
         self._observers: dict[str, Callable[[dict[str, Any]], None]] = {
             "incident.opened": lambda p: self.opened.labels(p["tier"], p["severity"]).inc(),
             "incident.escalated": lambda p: self.escalations.labels(p["from_tier"], p["to_tier"]).inc(),

@@ -9,6 +9,9 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from pacs_notify.domain.guard import KINDS
+
+CHANNELS = ("log", "push", "sms")
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 
@@ -29,6 +32,12 @@ class NotifyMetrics:
         self.receipts = Counter("pacs_notify_receipts",
                                 "SMS providers' delivery receipts: delivered, undelivered, settled (already final), "
                                 "unknown (not sent from here)", ["provider", "outcome"], registry=registry)  # fmt: skip
+        # every known series from the start at 0, so that a first failure is an increase (and alerts see it)
+        for channel in CHANNELS:
+            for outcome in ("sent", "failed", "retry_later"):
+                self.messages.labels(channel, outcome)
+        for kind in KINDS:
+            self.refused.labels(kind)
 
     def sent(self, channel: str, ok: bool, provider: str | None, attempts: Iterable[dict[str, Any]],
              first_of: Iterable[datetime], at: datetime) -> None:  # fmt: skip

@@ -34,6 +34,9 @@ def _resident_id(candidate: str) -> bool:
     return _CHECK[total % 11] == candidate[17].upper()
 
 
+KINDS = (*_PATTERNS, "resident_id_number")  # every kind the guard can name
+
+
 def patient_identifiers(text: str) -> list[str]:
     """The kinds of patient identifier `text` seems to carry; empty when it is clean."""
     found = [kind for kind, pattern in _PATTERNS.items() if pattern.search(text)]
