@@ -16,9 +16,13 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+
 from pacs_contracts.api import Contacts
 from pacs_contracts.events import NotificationFailed, NotificationSent
 from pacs_kit.loop import WorkLoop
+from pacs_kit.tracing import extract_context, tracer
 from pacs_kit.uow import Tx
 from pacs_notify.adapters.outbound import Outgoing, Sent
 from pacs_notify.domain.plan import ONCALL, bundle, rate_free_at
@@ -98,12 +102,7 @@ class Dispatcher:
                            notification_ids=ids, incident_ids=tuple(notifications[n]["incident_id"] for n in ids),
                            urgent=urgent, targets=targets_of(contacts, engineer_id), ack_url=first.get("ack_url", ""),
                            site_id=first.get("site_id", ""))  # fmt: skip
-        try:
-            sent = await deps.outbound.send(message)
-        except Exception as exc:  # a provider adapter that broke: recorded as a failed attempt, never lost
-            log.exception("sending %s failed in the service", ids)
-            sent = Sent(False, None, None, f"internal error: {type(exc).__name__}",
-                        [{"provider": None, "outcome": "error", "error": type(exc).__name__, "at": now}])  # fmt: skip
+        sent = await _send(deps, message, [notifications[n] for n in ids], now)
         rounds = max(len(d.get("retries", [])) for d in mine)
         pauses = deps.settings.retry_later_seconds
         if not sent.ok and sent.retryable and rounds < len(pauses):
@@ -115,6 +114,30 @@ class Dispatcher:
         firsts = [notifications[d["notification_id"]].get("caused_at") for d in mine
                   if d.get("step") == 0 and d.get("repeat") == 0]  # fmt: skip
         deps.metrics.sent(channel, sent.ok, sent.provider, sent.attempts, [c for c in firsts if c], datetime.now(UTC))
+
+
+async def _send(deps: NotifyDeps, message: Outgoing, notifications: list[dict[str, Any]], now: datetime) -> Sent:
+    """The provider's answer, inside a span continuing the trace of the first message's cause."""
+    with _send_span(message.channel, notifications) as span:
+        try:
+            sent = await deps.outbound.send(message)
+        except Exception as exc:  # a provider adapter that broke: recorded as a failed attempt, never lost
+            log.exception("sending %s failed in the service", message.notification_ids)
+            error = type(exc).__name__
+            sent = Sent(False, None, None, f"internal error: {error}",
+                        [{"provider": None, "outcome": "error", "error": error, "at": now}])  # fmt: skip
+        span.set_attributes({"pacs.provider": sent.provider or "", "pacs.sent": sent.ok})
+    return sent
+
+
+def _send_span(channel: str, notifications: list[dict[str, Any]]) -> Any:
+    """A span in the trace of the event that caused the first message, linked to the traces of the others."""
+    contexts = [trace.get_current_span(extract_context(n.get("trace"))).get_span_context() for n in notifications]
+    links = [trace.Link(c) for c in contexts[1:] if c.is_valid]
+    return tracer(__name__).start_as_current_span(
+        f"notify send {channel}", context=extract_context(notifications[0].get("trace")), kind=SpanKind.PRODUCER,
+        links=links, attributes={"pacs.channel": channel, "pacs.messages": len(notifications)},
+    )  # fmt: skip
 
 
 def address_of(contacts: Contacts | None, channel: str) -> str | None:

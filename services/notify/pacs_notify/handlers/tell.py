@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from pacs_contracts.api import Contacts
+from pacs_kit.tracing import inject_context
 from pacs_kit.uow import Tx
 from pacs_notify.deps import NotifyDeps
 from pacs_notify.domain.ack import new_token, reply_code
@@ -36,7 +37,7 @@ async def tell(
     notification = new_notification(event_key=key, incident_id=incident_id, engineer_id=engineer_id, reason=reason,
                                     text=body, channel=deps.channel_of(contacts), now=now)  # fmt: skip
     notification |= {"kind": kind, "locale": locale, "acknowledged_at": None, "ack_url": ack_url, "site_id": site_id,
-                     "caused_at": caused_at}  # fmt: skip
+                     "caused_at": caused_at, "trace": inject_context()}  # fmt: skip
     refused = patient_identifiers(body)
     if refused:
         notification |= {"status": "refused", "text": "[refused: the text seemed to carry patient identifiers]",

@@ -24,8 +24,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+
 from pacs_notify.adapters.providers.base import Message, PermanentError, Provider, Receipt, TransientError
 
+_TRACER = trace.get_tracer(__name__)
 Outcome = Literal["sent", "transient", "permanent", "skipped"]
 
 
@@ -110,7 +114,12 @@ class _Run:
         for retry in range(self.attempts):
             at, started = datetime.now(UTC), time.monotonic()
             try:
-                receipt = await provider.send(self.message)
+                with _TRACER.start_as_current_span(
+                    f"{provider.name} send",
+                    kind=SpanKind.CLIENT,
+                    attributes={"pacs.provider": provider.name, "pacs.try": retry + 1},
+                ):
+                    receipt = await provider.send(self.message)
             except TransientError as e:
                 pause = self.pause(e, retry) if retry + 1 < self.attempts else None
                 self.log.append(Attempt(provider.name, "transient", str(e), e.code, _since(started), pause, at))
