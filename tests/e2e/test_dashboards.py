@@ -10,7 +10,6 @@ import json
 import re
 import shutil
 import subprocess
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 import yaml
 
 from pacs_devstack.dashboards import DASHBOARDS, render
-from pacs_devstack.processes import Process, free_port, port_open, wait_for
+from pacs_devstack.processes import free_port
 from pacs_devstack.stack import SERVICES
 from pacs_kit.cli import create_api_key
 from tests.e2e.conftest import Platform, notify_with
@@ -62,25 +61,11 @@ def grafana(expr: str) -> str:
 @contextlib.contextmanager
 def prometheus(platform: Platform) -> Iterator[str]:
     """The OS package's Prometheus, scraping every service each second with the repository's rules."""
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="pacs-prometheus-") as tmp:
-        targets = [{"targets": [platform.stack.service_url(s).removeprefix("http://")], "labels": {"service": s}}
-                   for s in SERVICES]  # fmt: skip
-        config = {
-            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-            "rule_files": [str(path) for path in RULES],
-            "scrape_configs": [{"job_name": "pacs", "static_configs": targets}],
-        }
-        (Path(tmp) / "prometheus.yml").write_text(yaml.safe_dump(config))
-        argv = ["prometheus", f"--config.file={tmp}/prometheus.yml", f"--storage.tsdb.path={tmp}/data",
-                f"--web.listen-address=127.0.0.1:{port}"]  # fmt: skip
-        process = Process("prometheus", argv, Path(tmp) / "prometheus.log")
-        process.start()
-        try:
-            wait_for(lambda: port_open(port), 30, "Prometheus")
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            process.stop()
+    url = platform.stack.start_prometheus(free_port(), scrape_interval="1s")
+    try:
+        yield url
+    finally:
+        platform.stack.processes.pop("prometheus").stop()
 
 
 def check_ntfy(seen: Seen) -> None:

@@ -6,7 +6,7 @@ import ipaddress
 import re
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -748,3 +748,42 @@ class PmPlanPublic(Contract):
     terms: PmPlanTerms
     updated_at: datetime
     upcoming: list[PmVisitPublic]
+
+
+class AuditActor(Contract):
+    subject: str | None
+    roles: list[str]
+    site_id: str | None = None
+
+
+class AuditRecordPublic(Contract):
+    """One audited request: who, from where, what, on which object, with its outcome; chained by `seq`."""
+
+    id: str
+    service: str
+    at: datetime
+    actor: AuditActor
+    address: str | None
+    correlation_id: str | None
+    action: str = Field(description="method and route template, e.g. POST /api/v1/incidents/{incident_id}/resolve")
+    object: dict[str, str] = Field(description="the route's path parameters: which object")
+    request: Any = Field(description="the request body, secrets blanked")
+    outcome: str | int = Field(
+        description="'committed' with the change, or the HTTP status of a request that changed nothing"
+    )
+    before: Any = None
+    after: Any = None
+    seq: int | None = Field(description="place in the chain; null for the few seconds before it is chained")
+    prev_hash: str | None = None
+    hash: str | None = None
+    expire_at: datetime = Field(description="when retention removes it")
+
+
+class AuditVerification(Contract):
+    intact: bool
+    checked: int
+    pending: int = Field(description="records not chained yet")
+    first_seq: int | None
+    last_seq: int | None
+    broken_at: int | None = None
+    problem: str | None = None

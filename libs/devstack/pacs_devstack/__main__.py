@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -43,6 +44,9 @@ def main() -> int:
         stack.start()
         assert stack.mongodb_url is not None
         creds = seed(stack.gateway_url, stack.mongodb_url, config.namespace)
+        prometheus = "not installed (make os-deps installs it)"
+        if shutil.which("prometheus"):
+            prometheus = stack.start_prometheus(int(os.environ.get("PROMETHEUS_PORT", "9090")))
         env_file = run_dir / "demo.env"
         env_file.write_text(_demo_env(stack, creds))
         print(
@@ -51,6 +55,7 @@ PACS Service Ops is running.
   gateway        {stack.gateway_url}   (OpenAPI: /openapi/<service>.json)
   notifications  {stack.notify_log}   (the demo 'log' channel: one JSON line per message)
   logs           {run_dir / "logs"}
+  prometheus     {prometheus}   (the platform's metrics and alert rules; dashboards: deploy/grafana)
   credentials    {env_file}   (source it: GATEWAY_URL, HIS_API_KEY, HIS_SITE_ID, AGENT_TOKEN, ADMIN_TOKEN, NOTIFY_LOG)
 
 Report a fault as the hospital's HIS would:

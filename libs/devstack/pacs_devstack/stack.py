@@ -1,7 +1,9 @@
-"""The platform as separate processes: SecantusDB, five services under uvicorn, nginx in front."""
+"""The platform as separate processes: SecantusDB, five services under uvicorn, nginx in front, and Prometheus
+scraping them with the platform's rules when it is installed."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import urllib.error
@@ -15,6 +17,7 @@ SERVICES = ("intake", "escalation", "monitoring", "scheduler", "notify")
 DEFAULT_PORTS = {"intake": 8101, "escalation": 8102, "monitoring": 8103, "scheduler": 8104, "notify": 8105}
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "deploy" / "gateway" / "nginx.conf.template"
+RULES = ROOT / "deploy" / "prometheus" / "rules"
 
 
 @dataclass
@@ -170,6 +173,35 @@ class Stack:
         self.start_service(name)
         self.wait_ready([name], timeout)
 
+    def start_prometheus(self, port: int, scrape_interval: str = "5s") -> str:
+        """The OS package's Prometheus scraping every service, labelled `service` as in the cluster, with the
+        platform's rules; its data lives under the run directory. Returns its URL."""
+        targets = [{"targets": [f"127.0.0.1:{self.config.ports[s]}"], "labels": {"service": s}} for s in SERVICES]
+        config = {
+            "global": {"scrape_interval": scrape_interval, "evaluation_interval": scrape_interval},
+            "rule_files": [str(RULES / "*.yml")],
+            "scrape_configs": [{"job_name": "pacs", "static_configs": targets}],
+        }
+        path = self.run_dir / "prometheus.yml"
+        path.write_text(json.dumps(config, indent=2))  # JSON is YAML
+        argv = [shutil.which("prometheus") or "prometheus", f"--config.file={path}",
+                f"--storage.tsdb.path={self.run_dir / 'prometheus'}",
+                f"--web.listen-address=127.0.0.1:{port}"]  # fmt: skip
+        process = Process("prometheus", argv, self.run_dir / "logs" / "prometheus.log")
+        process.start()
+        self.processes["prometheus"] = process
+        url = f"http://127.0.0.1:{port}"
+        wait_for(lambda: _answers(url + "/-/ready"), 30, "Prometheus")
+        return url
+
     def stop(self) -> None:
         for name in reversed(list(self.processes)):
             self.processes[name].stop()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False

@@ -14,6 +14,7 @@ import jwt
 from fastapi import Depends, Request
 
 from pacs_contracts.common import Role
+from pacs_kit import audit
 from pacs_kit.mongo import Mongo, Repository
 from pacs_kit.problems import Problem
 
@@ -146,6 +147,14 @@ class TokenIssuer:
 
 
 async def authenticate(request: Request) -> Principal:
+    """The caller, also named in the audit record of the request."""
+    principal = await _authenticate(request)
+    if (ctx := audit.current.get()) is not None:
+        ctx.actor = {"subject": principal.subject, "roles": sorted(principal.roles), "site_id": principal.site_id}
+    return principal
+
+
+async def _authenticate(request: Request) -> Principal:
     """Accept `Authorization: Bearer <jwt>` or `X-API-Key: <key>`; anything else is a 401.
 
     A site key may also come as a bearer credential, which is all that some senders can set

@@ -8,17 +8,21 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from pacs_kit.audit import CHAIN_BATCH, AuditLog, AuditMiddleware, ChainMoved
+from pacs_kit.audit_api import audit_router
 from pacs_kit.auth import ApiKeys, Auth, TokenIssuer
 from pacs_kit.bus import Bus
 from pacs_kit.consumer import Consumer, HandlerTable
 from pacs_kit.health import health_router, refresh_queue_gauges
 from pacs_kit.inbox import Inbox
 from pacs_kit.logs import configure_logging
+from pacs_kit.loop import WorkLoop
 from pacs_kit.metrics import ServiceMetrics
 from pacs_kit.middleware import BodyLimit, HttpMetrics
 from pacs_kit.mongo import Mongo, Repository
@@ -31,6 +35,7 @@ from pacs_kit.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 SHUTDOWN_STEP_SECONDS = 8.0
+AUDIT_CHAIN_SECONDS = 1.0  # records wait about this long for their place in the chain
 
 
 class Deps(Protocol):
@@ -68,7 +73,9 @@ class Kit:
         self.outbox = Outbox(self.mongo)
         self.inbox = Inbox(self.mongo)
         self.relay = OutboxRelay(self.outbox, self.bus, self.metrics, settings.outbox_poll_seconds)
-        self.uow = UnitOfWork(self.mongo, self.outbox, self.relay, producer=name)
+        self.audit = AuditLog(self.mongo)
+        self.audit_retention = timedelta(days=settings.audit_retention_days)
+        self.uow = UnitOfWork(self.mongo, self.outbox, self.relay, name, self.audit, self.audit_retention)
         assert settings.jwt_secret is not None
         self.auth = Auth(
             api_keys=ApiKeys(self.mongo),
@@ -88,10 +95,11 @@ def build_service(spec: ServiceSpec) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await kit.mongo.wait_until_reachable(timeout=30)
-        for repo in [kit.outbox, kit.inbox, kit.auth.api_keys, *deps.repositories()]:
+        for repo in [kit.outbox, kit.inbox, kit.audit, kit.auth.api_keys, *deps.repositories()]:
             await repo.ensure_indexes()
         await kit.bus.connect()
-        tasks = [asyncio.create_task(kit.relay.run(), name="outbox-relay")]
+        tasks = [asyncio.create_task(kit.relay.run(), name="outbox-relay"),
+                 asyncio.create_task(chain_audit(kit), name="audit-chain")]  # fmt: skip
         if spec.handlers:
             consumer = Consumer(spec.handlers, deps, kit.uow, kit.inbox, kit.metrics)
             tasks.append(asyncio.create_task(consumer.run(), name="consumer"))
@@ -109,9 +117,11 @@ def build_service(spec: ServiceSpec) -> FastAPI:
     app.state.deps = deps
     install_problem_handlers(app)
     app.include_router(health_router)
+    app.include_router(audit_router(spec.name))
     for router in spec.routers:
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    app.add_middleware(AuditMiddleware, log=kit.audit, service=spec.name, retention=kit.audit_retention)
     app.add_middleware(HttpMetrics, metrics=kit.metrics)
     app.add_middleware(BodyLimit, limit=spec.settings.max_body_bytes)
     return app
@@ -136,3 +146,16 @@ async def _shut_down(name: str, tasks: list[asyncio.Task[Any]], kit: Kit) -> Non
         else:
             if time.monotonic() - started > 2:
                 log.warning("%s: closing %s took %.1f s", name, what, time.monotonic() - started)
+
+
+async def chain_audit(kit: Kit) -> None:
+    """Chain the audit records as they come; instances take turns, guarded by the chain's head."""
+
+    async def step() -> bool:
+        try:
+            chained = await kit.mongo.in_transaction(kit.audit.chain_once, timeout=10)
+        except ChainMoved:
+            return True  # another instance chained first: go again from its head
+        return chained == CHAIN_BATCH
+
+    await WorkLoop("audit chain", step, AUDIT_CHAIN_SECONDS).run()

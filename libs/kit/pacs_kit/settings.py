@@ -38,6 +38,8 @@ class ServiceSettings(BaseSettings):
     prefetch: int = 100
     delivery_limit: int = 5
     outbox_poll_seconds: float = 1.0
+    # how long audit records are kept; six years by default (HIPAA keeps audit documentation that long)
+    audit_retention_days: int = Field(2192, ge=1, validation_alias=shared("AUDIT_RETENTION_DAYS"))
 
     @model_validator(mode="after")
     def _secrets_and_names(self) -> ServiceSettings:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from pacs_contracts import Envelope, Event
+from pacs_kit import audit
+from pacs_kit.audit import AuditLog, entry
 from pacs_kit.mongo import Document, Mongo
 from pacs_kit.outbox import Outbox, OutboxRelay
 
@@ -24,6 +27,11 @@ class Tx:
         self.correlation_id = correlation_id
         self.emitted: list[Document] = []
         self.after_commit: list[Callable[[], None]] = []
+        self.change: dict[str, Any] = {}
+
+    def audit(self, *, before: Any = None, after: Any = None) -> None:
+        """What the object looked like before and after, for the audit record of this request."""
+        self.change = {"before": before, "after": after}
 
     async def emit(self, event: Event, *, correlation_id: str | None = None) -> Envelope:
         """Queue an event; it is saved with the transaction and published only if it commits."""
@@ -33,11 +41,14 @@ class Tx:
 
 
 class UnitOfWork:
-    def __init__(self, mongo: Mongo, outbox: Outbox, relay: OutboxRelay, producer: str) -> None:
+    def __init__(self, mongo: Mongo, outbox: Outbox, relay: OutboxRelay, producer: str, audit: AuditLog,
+                 retention: timedelta) -> None:  # fmt: skip
         self.mongo = mongo
         self.outbox = outbox
         self.relay = relay
         self.producer = producer
+        self.audit = audit
+        self.retention = retention
 
     async def run(
         self,
@@ -57,9 +68,14 @@ class UnitOfWork:
             attempts.append(tx)
             result = await work(tx)
             await self.outbox.add_all(session, tx.emitted)
+            if request is not None and request.mutating and not request.recorded:
+                await self.audit.add(entry(self.producer, request, "committed", self.retention, **tx.change), session)
             return result
 
+        request = audit.current.get()
         result = await self.mongo.in_transaction(body, timeout)
+        if request is not None and request.mutating:
+            request.recorded = True
         if attempts[-1].emitted:
             self.relay.wake()
         for hook in attempts[-1].after_commit:

@@ -34,6 +34,7 @@ Responder = Annotated[Principal, require(Role.engineer, Role.supervisor, Role.ad
 Supervisor = Annotated[Principal, require(Role.supervisor, Role.admin)]
 # what files (or refiles) the incident in the escalation database; a manual escalation does too
 FILED = (Action.resolve, Action.reopen)
+AUDITED = ("state", "tier", "assignee_id")  # what an action may change, kept before and after in the audit trail
 
 
 def next_tier(tier: Tier) -> Tier | None:
@@ -68,6 +69,7 @@ async def _save(
             await deps.cases.put_many([case], tx.session)
         for event in change.events:
             await tx.emit(event)
+        tx.audit(before={k: incident.get(k) for k in AUDITED}, after={k: after.get(k) for k in AUDITED})
 
     await kit.uow.run(save, correlation_id=incident.get("fault_id") or incident["_id"])
     return incidents.public(after)
