@@ -11,7 +11,7 @@ from datetime import timedelta
 import httpx
 
 from pacs_kit.auth import TokenIssuer
-from pacs_kit.cli import create_api_key
+from pacs_kit.cli import SITE_KEY_SERVICES, create_api_key
 from pacs_kit.mongo import Mongo
 from pacs_kit.settings import ServiceSettings
 
@@ -68,7 +68,7 @@ def seed(gateway_url: str, mongodb_url: str, namespace: str, timeout: float = 30
     site_id = SITES[0]["site_id"]
     key = asyncio.run(
         create_api_key(
-            site_id, ["intake", "monitoring"], "demo HIS", None, mongodb_url=mongodb_url, namespace=namespace
+            site_id, list(SITE_KEY_SERVICES), "demo HIS", None, mongodb_url=mongodb_url, namespace=namespace
         )
     )
     _wait_until_intake_knows(mongodb_url, namespace, [s["site_id"] for s in SITES], timeout)

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import jwt
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 
 from pacs_contracts.common import Role
 from pacs_kit import audit
@@ -178,17 +179,34 @@ async def _authenticate(request: Request) -> Principal:
     raise Problem(401, "Unauthorized", "send a bearer token or an X-API-Key header", slug="unauthorized")
 
 
-def require(*roles: Role) -> object:
-    """A dependency that admits only the given roles."""
-    allowed = frozenset(roles)
+class RoleCheck:
+    """A dependency that admits only its roles; routes state who may call them through it (see `roles_of`)."""
 
-    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
-        if not principal.has_any(allowed):
-            names = ", ".join(sorted(allowed))
+    def __init__(self, roles: frozenset[str]) -> None:
+        self.roles = roles
+
+    async def __call__(self, principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if not principal.has_any(self.roles):
+            names = ", ".join(sorted(self.roles))
             raise Problem(403, "Forbidden", f"this operation needs one of the roles: {names}", slug="forbidden")
         return principal
 
-    return Depends(check)
+
+def require(*roles: Role) -> object:
+    """A dependency that admits only the given roles."""
+    return Depends(RoleCheck(frozenset(roles)))
+
+
+def roles_of(route: APIRoute) -> frozenset[str] | None:
+    """The roles a route admits (all its role checks must pass), or None when it checks none."""
+    found: list[frozenset[str]] = []
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dependency = pending.pop()
+        if isinstance(dependency.call, RoleCheck):
+            found.append(dependency.call.roles)
+        pending += dependency.dependencies
+    return frozenset.intersection(*found) if found else None
 
 
 @dataclass

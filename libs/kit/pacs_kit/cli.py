@@ -16,7 +16,7 @@ from pacs_kit.mongo import Mongo
 from pacs_kit.settings import ServiceSettings
 from pacs_kit.topology import Topology
 
-SITE_KEY_SERVICES = ("intake", "monitoring")
+SITE_KEY_SERVICES = ("intake", "monitoring", "scheduler")  # where a hospital acts: faults, metrics, its PM reports
 SERVICES = ("intake", "escalation", "monitoring", "scheduler", "notify")
 STAFF = sorted(r.value for r in Role if r is not Role.his)
 

@@ -12,11 +12,12 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
 from pacs_kit.audit import CHAIN_BATCH, AuditLog, AuditMiddleware, ChainMoved
 from pacs_kit.audit_api import audit_router
-from pacs_kit.auth import ApiKeys, Auth, TokenIssuer
+from pacs_kit.auth import ApiKeys, Auth, TokenIssuer, roles_of
 from pacs_kit.bus import Bus
 from pacs_kit.consumer import Consumer, HandlerTable
 from pacs_kit.health import health_router, refresh_queue_gauges
@@ -117,8 +118,9 @@ def build_service(spec: ServiceSpec) -> FastAPI:
     app.state.deps = deps
     install_problem_handlers(app)
     app.include_router(health_router)
-    app.include_router(audit_router(spec.name))
+    app.include_router(state_roles(audit_router(spec.name)))
     for router in spec.routers:
+        state_roles(router)
         app.include_router(router)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     app.add_middleware(AuditMiddleware, log=kit.audit, service=spec.name, retention=kit.audit_retention)
@@ -159,3 +161,13 @@ async def chain_audit(kit: Kit) -> None:
         return chained == CHAIN_BATCH
 
     await WorkLoop("audit chain", step, AUDIT_CHAIN_SECONDS).run()
+
+
+def state_roles(router: APIRouter) -> APIRouter:
+    """Each route's OpenAPI operation names the roles it admits (`x-roles`) and says so in its description."""
+    for route in router.routes:
+        if isinstance(route, APIRoute) and (roles := roles_of(route)) is not None:
+            route.openapi_extra = {**(route.openapi_extra or {}), "x-roles": sorted(roles)}
+            who = ", ".join(sorted(roles))
+            route.description = f"{route.description}\n\nRoles: {who}.".strip()
+    return router
