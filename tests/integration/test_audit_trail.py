@@ -101,33 +101,50 @@ async def test_an_edited_a_removed_and_an_inserted_record_are_each_found(
             body = {"engineer_id": f"ENG-CH{n}", "name": f"E{n}", "region": "east", "tier": "L1"}
             assert (await client.post("/api/v1/engineers", json=body)).status_code == 201
         result = await chained(client, 6)
-        assert result["intact"] and result["first_seq"] == 1
+        assert result["intact"] and result["first_seq"] == 1 and result["checked"] >= 6
         assert _report_audit(await verify_audit(["escalation"], mongodb_url=mongodb_url, namespace=namespace)) == 0
 
-        records = kit.audit.collection
+        records, blocks = kit.audit.collection, kit.audit.blocks
 
-        async def verdict() -> tuple[bool, int | None, str | None]:
+        async def verdict() -> tuple[bool, str]:
             r = (await client.get(f"{AUDIT}/verification")).json()
-            return r["intact"], r["broken_at"], r["problem"]
+            return r["intact"], r["problem"] or ""
 
-        third = await records.find_one({"seq": 3})
-        await records.update_one({"_id": third["_id"]}, {"$set": {"request.name": "Someone Else"}})
-        assert (await verdict())[:2] == (False, 3)
+        one = await records.find_one({"action": "POST /api/v1/engineers", "request.engineer_id": "ENG-CH2"})
+        await records.update_one({"_id": one["_id"]}, {"$set": {"request.name": "Someone Else"}})
+        assert await verdict() == (False, f"record {one['_id']} of block {(await block_of(blocks, one))} "
+                                          "was changed after it was chained")  # fmt: skip
         assert _report_audit(await verify_audit(["escalation"], mongodb_url=mongodb_url, namespace=namespace)) == 1
-        await records.replace_one({"_id": third["_id"]}, third)
+        await records.replace_one({"_id": one["_id"]}, one)
         assert (await verdict())[0], "put back as it was, the chain holds again"
 
-        await records.insert_one({**third, "_id": "forged", "seq": 4, "request": {"engineer_id": "ENG-FAKE"}})
-        assert (await verdict())[:2] == (False, 4)
+        await records.delete_one({"_id": one["_id"]})
+        intact, problem = await verdict()
+        assert not intact and problem.endswith("was removed")
+        await records.insert_one(one)
+
+        await records.insert_one({**one, "_id": "forged", "request": {"engineer_id": "ENG-FAKE"}})
+        intact, problem = await verdict()
+        assert not intact and "inserted outside the chain" in problem
         await records.delete_one({"_id": "forged"})
 
-        fourth = await records.find_one({"seq": 4})
-        await records.delete_one({"_id": fourth["_id"]})
-        intact, at, problem = await verdict()
-        assert (intact, at) == (False, 5) and problem and "missing" in problem
-        await records.insert_one(fourth)
+        block = await blocks.find_one({"_id": await block_of(blocks, one)})
+        forged_links = [[i, "0" * 64 if i == one["_id"] else h] for i, h in block["links"]]
+        await blocks.update_one({"_id": block["_id"]}, {"$set": {"links": forged_links}})
+        intact, problem = await verdict()
+        assert not intact and problem == f"block {block['_id']} was changed after it was written"
+        await blocks.replace_one({"_id": block["_id"]}, block)
+        assert (await verdict())[0]
 
-        last = await records.find_one({"seq": {"$ne": None}}, sort=[("seq", -1)])
-        await records.delete_one({"_id": last["_id"]})
-        intact, _, problem = await verdict()
-        assert not intact and problem and "removed" in problem, "a cut tail is found by the chain's head"
+        last = await blocks.find_one({}, sort=[("_id", -1)])
+        await blocks.delete_one({"_id": last["_id"]})
+        intact, problem = await verdict()
+        assert not intact and "blocks were removed" in problem, "a cut tail is found by the chain's head"
+
+
+async def block_of(blocks: Any, record: dict[str, Any]) -> int:
+    """The block that chained a record."""
+    async for block in blocks.find({}):
+        if any(record_id == record["_id"] for record_id, _ in block["links"]):
+            return int(block["_id"])
+    raise AssertionError(f"record {record['_id']} is in no block")

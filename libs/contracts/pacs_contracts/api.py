@@ -757,7 +757,7 @@ class AuditActor(Contract):
 
 
 class AuditRecordPublic(Contract):
-    """One audited request: who, from where, what, on which object, with its outcome; chained by `seq`."""
+    """One audited request: who, from where, what, on which object, with its outcome (chained in blocks)."""
 
     id: str
     service: str
@@ -773,17 +773,14 @@ class AuditRecordPublic(Contract):
     )
     before: Any = None
     after: Any = None
-    seq: int | None = Field(description="place in the chain; null for the few seconds before it is chained")
-    prev_hash: str | None = None
-    hash: str | None = None
     expire_at: datetime = Field(description="when retention removes it")
 
 
 class AuditVerification(Contract):
     intact: bool
-    checked: int
-    pending: int = Field(description="records not chained yet")
-    first_seq: int | None
-    last_seq: int | None
-    broken_at: int | None = None
+    checked: int = Field(description="records whose hash was checked against their block")
+    pending: int = Field(description="records not chained yet (a few seconds' worth)")
+    first_seq: int | None = Field(description="the oldest block kept; older ones expired with their records")
+    last_seq: int | None = Field(description="the newest block, the chain's head")
+    broken_at: int | None = Field(None, description="the block where the chain breaks")
     problem: str | None = None

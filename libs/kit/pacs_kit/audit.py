@@ -3,9 +3,10 @@
 A change made through the API is recorded in the same transaction as the change itself (the unit
 of work adds it), so there is no change without its record. A request that changed nothing
 (refused, invalid, or a write outside a transaction) is recorded by the middleware after the
-response, with its status. Records are append-only: one chainer at a time gives each the next
-sequence number and a SHA-256 over the previous record's hash and its own content, so an edited,
-removed or inserted record breaks the chain where it happened (`pacs-admin verify-audit`).
+response, with its status. Records are never updated. One chainer at a time writes the waiting
+records' SHA-256 hashes into a block that also holds the previous block's hash, so an edited,
+removed or inserted record, or an edited or removed block, is found (`pacs-admin verify-audit`).
+A block per round rather than a chain position per record keeps the cost to a few writes a round.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pymongo
-from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import PyMongoError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,7 +34,7 @@ RECORD_TIMEOUT_SECONDS = 2.0
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BODY_LIMIT = 16_384  # bytes of a request body kept with its record
 SECRET_KEYS = ("secret", "password", "token", "key", "signature", "authorization")
-GENESIS = "0" * 64
+GENESIS = "0" * 64  # the hash before the first block
 CHAIN_BATCH = 500
 
 
@@ -91,21 +92,8 @@ def entry(service: str, ctx: RequestContext, outcome: str | int, retention: time
         "object": objects, "object_ids": sorted(set(objects.values())),
         "request": _body(bytes(ctx.body)), "outcome": outcome,
         "before": change.get("before"), "after": change.get("after"),
-        "seq": None, "expire_at": at + retention,
+        "expire_at": at + retention,
     }  # fmt: skip
-
-
-def digest(record: Document, prev_hash: str) -> str:
-    """The chain hash of a record as stored: its content (all but the hash itself) after the previous hash."""
-    content = {k: v for k, v in record.items() if k not in ("hash", "prev_hash")}
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain)
-    return hashlib.sha256(prev_hash.encode() + canonical.encode()).hexdigest()
-
-
-def _plain(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(timespec="milliseconds")
-    return str(value)
 
 
 class AuditMiddleware:
@@ -161,9 +149,11 @@ class ChainMoved(Exception):
 
 
 class AuditLog(Repository):
+    """Records (never updated), the records waiting to be chained, and the chain: one block per round, each
+    holding its records' hashes and the previous block's hash."""
+
     collection_name = "audit"
     indexes = [
-        IndexModel([("seq", ASCENDING), ("at", ASCENDING)]),
         IndexModel([("at", DESCENDING)]),
         IndexModel([("object_ids", ASCENDING)]),
         IndexModel([("expire_at", ASCENDING)], expireAfterSeconds=0),
@@ -171,50 +161,80 @@ class AuditLog(Repository):
 
     def __init__(self, mongo: Mongo) -> None:
         super().__init__(mongo)
+        self.pending = mongo.db["audit_pending"]
+        self.blocks = mongo.db["audit_blocks"]
         self.head = mongo.db["audit_head"]
 
+    async def ensure_indexes(self) -> None:
+        await super().ensure_indexes()
+        await self.pending.create_indexes([IndexModel([("at", ASCENDING)])])
+        await self.blocks.create_indexes([IndexModel([("expire_at", ASCENDING)], expireAfterSeconds=0)])
+        await self.head.update_one({"_id": "head"}, {"$setOnInsert": {"seq": 0, "hash": GENESIS}}, upsert=True)
+
     async def add(self, record: Document, session: AsyncClientSession | None = None) -> None:
+        """The record, and its place in the queue for the chain (after it, so a queued record always exists)."""
         await self.collection.insert_one(record, session=session)
+        await self.pending.insert_one({"_id": record["_id"], "at": record["at"]}, session=session)
 
     async def search(self, filters: dict[str, Any], limit: int) -> list[Document]:
         return await self.collection.find(filters).sort("at", DESCENDING).limit(limit).to_list()
 
-    async def ensure_indexes(self) -> None:
-        await super().ensure_indexes()
-        await self.head.update_one({"_id": "head"}, {"$setOnInsert": {"seq": 0, "hash": GENESIS}}, upsert=True)
+    async def waiting(self) -> bool:
+        return await self.pending.find_one({}, {"_id": 1}) is not None
 
     async def chain_once(self, session: AsyncClientSession) -> int:
-        """Chain the oldest unchained records after the head; raises ChainMoved if another chainer got there."""
+        """One block of the oldest waiting records after the head; raises ChainMoved if another chainer got there."""
         head = await self.head.find_one({"_id": "head"}, session=session)
         assert head is not None, "ensure_indexes creates the head"
-        cursor = self.collection.find({"seq": None}, session=session).sort("at", ASCENDING).limit(CHAIN_BATCH)
-        waiting = await cursor.to_list()
-        if not waiting:
+        queued = await self.pending.find({}, session=session).sort("at", ASCENDING).limit(CHAIN_BATCH).to_list()
+        if not queued:
             return 0
-        seq, prev = head["seq"], head["hash"]
-        updates = []
-        for record in waiting:
-            seq += 1
-            record["seq"] = seq
-            link = digest(record, prev)
-            updates.append(UpdateOne({"_id": record["_id"], "seq": None},
-                                     {"$set": {"seq": seq, "prev_hash": prev, "hash": link}}))  # fmt: skip
-            prev = link
-        result = await self.collection.bulk_write(updates, ordered=True, session=session)
+        ids = [q["_id"] for q in queued]
+        found = {r["_id"]: r for r in await self.collection.find({"_id": {"$in": ids}}, session=session).to_list()}
+        records = [found[i] for i in ids if i in found]  # a record gone already (retention) is not chained
+        links = [[r["_id"], digest(r)] for r in records]
+        block = {"_id": head["seq"] + 1, "prev_hash": head["hash"], "hash": block_hash(head["hash"], links),
+                 "links": links, "at": datetime.now(UTC)}  # fmt: skip
+        if records:
+            block["expire_at"] = max(r["expire_at"] for r in records)
+            block["expires_from"] = min(r["expire_at"] for r in records)
+        await self.blocks.insert_one(block, session=session)
+        await self.pending.delete_many({"_id": {"$in": ids}}, session=session)
         moved = await self.head.update_one({"_id": "head", "seq": head["seq"]},
-                                           {"$set": {"seq": seq, "hash": prev}}, session=session)  # fmt: skip
-        if result.modified_count != len(updates) or moved.modified_count != 1:
+                                           {"$set": {"seq": block["_id"], "hash": block["hash"]}},
+                                           session=session)  # fmt: skip
+        if moved.modified_count != 1:
             raise ChainMoved
-        return len(updates)
+        return len(queued)
+
+
+def digest(record: Document) -> str:
+    """A record's hash: SHA-256 of its canonical JSON, as the database keeps it."""
+    canonical = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_plain)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def block_hash(prev_hash: str, links: list[list[str]]) -> str:
+    """A block's hash: over the previous block's hash and each record's id and hash, in order."""
+    chained = hashlib.sha256(prev_hash.encode())
+    for record_id, record_hash in links:
+        chained.update(f"|{record_id}:{record_hash}".encode())
+    return chained.hexdigest()
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="milliseconds")
+    return str(value)
 
 
 @dataclass(frozen=True)
 class Verification:
-    checked: int
+    checked: int  # records whose hash was checked
     pending: int  # records not yet chained (a few seconds' worth)
-    first_seq: int | None
+    first_seq: int | None  # the oldest block kept (older ones expired with their records)
     last_seq: int | None
-    broken_at: int | None = None
+    broken_at: int | None = None  # the block where the chain breaks
     problem: str | None = None
 
     @property
@@ -223,19 +243,21 @@ class Verification:
 
 
 async def verify(log: AuditLog) -> Verification:
-    """Walk the chain from the oldest record kept (older ones expire by retention) to the head."""
+    """Walk the blocks from the oldest kept to the head: each links to the one before, each record is as chained,
+    and no record sits outside the chain."""
     checked, first, previous, prev_hash = 0, None, None, None
-    async for record in log.collection.find({"seq": {"$ne": None}}).sort("seq", ASCENDING):
-        seq = record["seq"]
+    async for block in log.blocks.find({}).sort("_id", ASCENDING):
+        seq = block["_id"]
         first = seq if first is None else first
         if previous is not None and seq != previous + 1:
-            return Verification(checked, 0, first, previous, seq, f"records {previous + 1}..{seq - 1} are missing")
-        expected_prev = record.get("prev_hash") if prev_hash is None else prev_hash
-        if record.get("prev_hash") != expected_prev or digest(record, expected_prev) != record.get("hash"):
-            return Verification(checked, 0, first, previous, seq, f"record {seq} was changed after it was chained")
-        checked, previous, prev_hash = checked + 1, seq, record["hash"]
+            return Verification(checked, 0, first, previous, seq, f"blocks {previous + 1}..{seq - 1} are missing")
+        count, problem = await _check_block(log, block, block["prev_hash"] if prev_hash is None else prev_hash)
+        checked += count
+        if problem is not None:
+            return Verification(checked, 0, first, previous, seq, problem)
+        previous, prev_hash = seq, block["hash"]
     head = await log.head.find_one({"_id": "head"})
-    pending = await log.collection.count_documents({"seq": None})
+    pending = await log.pending.count_documents({})
     if head and head["seq"] and (previous != head["seq"] or prev_hash != head["hash"]):
         return Verification(
             checked,
@@ -243,6 +265,32 @@ async def verify(log: AuditLog) -> Verification:
             first,
             previous,
             previous,
-            f"the chain ends at {previous} but its head says {head['seq']}: records were removed",
+            f"the chain ends at block {previous} but its head says {head['seq']}: blocks were removed",
+        )
+    outside = await log.collection.count_documents({}) - checked - pending
+    if outside > 0:
+        return Verification(
+            checked, pending, first, previous, None, f"{outside} record(s) are in no block: inserted outside the chain"
         )
     return Verification(checked, pending, first, previous)
+
+
+async def _check_block(log: AuditLog, block: Document, anchor: str) -> tuple[int, str | None]:
+    """How many of the block's records check out, and the first problem found in it."""
+    seq = block["_id"]
+    if block["prev_hash"] != anchor or block_hash(anchor, block["links"]) != block["hash"]:
+        return 0, f"block {seq} was changed after it was written"
+    ids = [record_id for record_id, _ in block["links"]]
+    found = {r["_id"]: r for r in await log.collection.find({"_id": {"$in": ids}}).to_list()}
+    expired = block.get("expires_from") is not None and block["expires_from"] <= datetime.now(UTC)
+    checked = 0
+    for record_id, record_hash in block["links"]:
+        record = found.get(record_id)
+        if record is None:
+            if expired:
+                continue  # gone with retention
+            return checked, f"record {record_id} of block {seq} was removed"
+        if digest(record) != record_hash:
+            return checked, f"record {record_id} of block {seq} was changed after it was chained"
+        checked += 1
+    return checked, None

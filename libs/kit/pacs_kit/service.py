@@ -36,7 +36,7 @@ from pacs_kit.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 SHUTDOWN_STEP_SECONDS = 8.0
-AUDIT_CHAIN_SECONDS = 1.0  # records wait about this long for their place in the chain
+AUDIT_CHAIN_SECONDS = 2.0  # records wait about this long for their place in the chain
 
 
 class Deps(Protocol):
@@ -154,6 +154,8 @@ async def chain_audit(kit: Kit) -> None:
     """Chain the audit records as they come; instances take turns, guarded by the chain's head."""
 
     async def step() -> bool:
+        if not await kit.audit.waiting():
+            return False  # no transaction for an idle trail
         try:
             chained = await kit.mongo.in_transaction(kit.audit.chain_once, timeout=10)
         except ChainMoved:

@@ -23,6 +23,7 @@ from pacs_escalation.domain import knowledge
 from pacs_escalation.domain.actions import Change, NotAllowed, apply, hand_over
 from pacs_escalation.domain.availability import InvalidOutage
 from pacs_escalation.domain.lifecycle import Action, IllegalTransition
+from pacs_escalation.routes.incidents import visible
 from pacs_kit.auth import Principal, require
 from pacs_kit.deps import KitDep
 from pacs_kit.problems import Problem
@@ -41,13 +42,6 @@ def next_tier(tier: Tier) -> Tier | None:
     order = list(Tier)
     index = order.index(tier)
     return order[index + 1] if index + 1 < len(order) else None
-
-
-async def _load(incident_id: str, deps: EscalationDeps) -> dict[str, Any]:
-    incident = await deps.incidents.get(incident_id)
-    if incident is None:
-        raise Problem(404, "Not found", f"no incident {incident_id!r}", slug="not-found")
-    return incident
 
 
 async def _save(
@@ -78,7 +72,7 @@ async def _save(
 async def _act(
     incident_id: str, action: Action, actor: Principal, deps: EscalationDeps, kit: Kit, details: dict[str, Any]
 ) -> IncidentPublic:
-    incident = await _load(incident_id, deps)
+    incident = await visible(incident_id, actor, deps)
     try:
         change = apply(incident, action, datetime.now(UTC), actor.subject, details)
     except IllegalTransition as exc:
@@ -102,7 +96,7 @@ async def _hand_over(
 async def escalate(
     incident_id: str, body: EscalationCreate, actor: Responder, deps: DepsDep, kit: KitDep
 ) -> IncidentPublic:
-    incident = await _load(incident_id, deps)
+    incident = await visible(incident_id, actor, deps)
     target = body.to_tier or next_tier(Tier(incident["tier"]))
     if target is None:
         raise Problem(
@@ -119,7 +113,7 @@ async def escalate(
 async def reassign(
     incident_id: str, body: ReassignmentCreate, actor: Supervisor, deps: DepsDep, kit: KitDep
 ) -> IncidentPublic:
-    incident = await _load(incident_id, deps)
+    incident = await visible(incident_id, actor, deps)
     engineer = await deps.engineers.get(body.engineer_id)
     if engineer is None:
         raise Problem(

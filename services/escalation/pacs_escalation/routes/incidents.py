@@ -1,4 +1,4 @@
-"""Reading incidents; their lifecycle actions arrive with the escalation ladder."""
+"""Reading incidents, each caller those they may see (domain/access.py)."""
 
 from __future__ import annotations
 
@@ -9,25 +9,41 @@ from fastapi.encoders import jsonable_encoder
 
 from pacs_contracts.api import IncidentPublic, Page
 from pacs_contracts.common import Identifier, Tier
-from pacs_escalation.deps import DepsDep
+from pacs_escalation.deps import DepsDep, EscalationDeps
 from pacs_escalation.domain import incident as incidents
+from pacs_escalation.domain.access import incident_filter
+from pacs_kit.auth import Principal
 from pacs_kit.deps import Staff
 from pacs_kit.problems import Problem
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 
 
-@router.get("/{incident_id}", response_model=IncidentPublic, summary="One incident")
-async def get_incident(incident_id: str, _: Staff, deps: DepsDep) -> IncidentPublic:
-    doc = await deps.incidents.get(incident_id)
+async def scope_of(principal: Principal, deps: EscalationDeps) -> dict[str, Any]:
+    """The incidents `principal` may see: an engineer those of the regions in their token and of their own
+    record, and those they own (an L4 engineer serves every region's escalations); other staff all."""
+    regions = set(principal.regions)
+    if (engineer := await deps.engineers.get(principal.subject)) is not None:
+        regions.add(engineer["region"])
+    return incident_filter(principal.roles, principal.subject, regions)
+
+
+async def visible(incident_id: str, principal: Principal, deps: EscalationDeps) -> dict[str, Any]:
+    """The incident, or a 404 when it does not exist or is outside what the caller may see."""
+    doc = await deps.incidents.collection.find_one({"_id": incident_id, **await scope_of(principal, deps)})
     if doc is None:
         raise Problem(404, "Not found", f"no incident {incident_id!r}", slug="not-found")
-    return incidents.public(doc)
+    return doc
+
+
+@router.get("/{incident_id}", response_model=IncidentPublic, summary="One incident")
+async def get_incident(incident_id: str, principal: Staff, deps: DepsDep) -> IncidentPublic:
+    return incidents.public(await visible(incident_id, principal, deps))
 
 
 @router.get("", response_model=Page[IncidentPublic], summary="Incidents, newest first, filtered")
 async def list_incidents(
-    _: Staff,
+    principal: Staff,
     deps: DepsDep,
     site_id: Identifier | None = None,
     fault_id: Identifier | None = None,
@@ -41,13 +57,12 @@ async def list_incidents(
     filters: dict[str, Any] = {k: v for k, v in wanted.items() if v is not None}
     if tier is not None:
         filters["tier"] = tier.value
+    filters |= await scope_of(principal, deps)
     items, total = await deps.incidents.search(filters, limit, offset)
     return Page[IncidentPublic](items=[incidents.public(d) for d in items], total=total)
 
 
 @router.get("/{incident_id}/timeline", summary="Everything that happened to an incident, oldest first")
-async def get_timeline(incident_id: str, _: Staff, deps: DepsDep) -> list[dict[str, Any]]:
-    doc = await deps.incidents.get(incident_id)
-    if doc is None:
-        raise Problem(404, "Not found", f"no incident {incident_id!r}", slug="not-found")
+async def get_timeline(incident_id: str, principal: Staff, deps: DepsDep) -> list[dict[str, Any]]:
+    doc = await visible(incident_id, principal, deps)
     return [jsonable_encoder(entry) for entry in doc.get("timeline", [])]

@@ -1,0 +1,71 @@
+"""Object-level access: an engineer sees and acts on the incidents of the regions they serve and those they
+own, nothing else; call agents, supervisors and admins see the whole estate; a site key sees its own site."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import httpx
+
+from pacs_contracts import Envelope
+from pacs_escalation.main import create_app as escalation_app
+from pacs_escalation.settings import EscalationSettings
+from tests.factories import make_fault_event
+from tests.integration.conftest import running
+from tests.support import bearer, eventually, publish
+
+REGIONS = {"east": ("SITE-OA-E", "ENG-OA-E"), "north": ("SITE-OA-N", "ENG-OA-N")}
+
+
+async def test_an_engineer_sees_the_regions_they_serve_and_what_they_own(
+    settings_for: Callable[..., Any], amqp_url: str, namespace: str
+) -> None:
+    app = escalation_app(settings_for(EscalationSettings))
+    kit = app.state.kit
+    async with contextlib.AsyncExitStack() as stack:
+        admin = await stack.enter_async_context(running(app, bearer(kit, "root", "admin")))
+        for region, (site, engineer) in REGIONS.items():
+            body = {"engineer_id": engineer, "name": engineer, "region": region, "tier": "L1"}
+            assert (await admin.post("/api/v1/engineers", json=body)).status_code == 201
+            body = {"site_id": site, "name": site, "region": region, "account_engineer_id": engineer}
+            assert (await admin.post("/api/v1/sites", json=body)).status_code == 201
+            event = make_fault_event(site_id=site, fault_id=f"F-{uuid.uuid4().hex[:12]}")
+            await publish(amqp_url, namespace, Envelope.wrap(event, producer="intake"))
+
+        async def opened(site: str) -> str | None:
+            items = (await admin.get("/api/v1/incidents", params={"site_id": site})).json()["items"]
+            return items[0]["incident_id"] if items else None
+
+        east = await eventually(lambda: opened("SITE-OA-E"), timeout=15, what="the east incident")
+        north = await eventually(lambda: opened("SITE-OA-N"), timeout=15, what="the north incident")
+
+        async def as_(subject: str, *roles: str, regions: list[str] | None = None) -> httpx.AsyncClient:
+            token = kit.auth.tokens.mint(subject, list(roles), timedelta(minutes=5), regions)
+            return await stack.enter_async_context(running(app, {"Authorization": f"Bearer {token}"}))
+
+        east_engineer = await as_("ENG-OA-E", "engineer")
+        listed = {i["incident_id"] for i in (await east_engineer.get("/api/v1/incidents")).json()["items"]}
+        assert east in listed and north not in listed
+        assert (await east_engineer.get(f"/api/v1/incidents/{north}")).status_code == 404
+        assert (await east_engineer.get(f"/api/v1/incidents/{north}/timeline")).status_code == 404
+        refused = await east_engineer.post(f"/api/v1/incidents/{north}/acknowledge")
+        assert refused.status_code == 404, "no action on an incident outside the engineer's regions"
+        assert (await east_engineer.post(f"/api/v1/incidents/{east}/acknowledge")).status_code == 200
+
+        expert = await as_("ENG-OA-X", "engineer", regions=["north"])  # serves north by its token, not registered
+        listed = {i["incident_id"] for i in (await expert.get("/api/v1/incidents")).json()["items"]}
+        assert north in listed and east not in listed
+
+        reassignment = {"engineer_id": "ENG-OA-E", "reason": "the east engineer is on site nearby"}
+        handed = await admin.post(f"/api/v1/incidents/{north}/reassign", json=reassignment)
+        assert handed.status_code == 200, handed.text
+        assert (await east_engineer.get(f"/api/v1/incidents/{north}")).status_code == 200, "what they own"
+
+        for roles in (("call-agent",), ("supervisor",)):
+            staff = await as_("STAFF-1", *roles)
+            listed = {i["incident_id"] for i in (await staff.get("/api/v1/incidents")).json()["items"]}
+            assert {east, north} <= listed, roles
