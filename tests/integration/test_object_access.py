@@ -1,5 +1,6 @@
 """Object-level access: an engineer sees and acts on the incidents of the regions they serve and those they
-own, nothing else; call agents, supervisors and admins see the whole estate; a site key sees its own site."""
+own, nothing else; call agents, supervisors and admins see the whole estate; an engineer's numbers and push
+tokens are theirs and the admins'."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import httpx
 from pacs_contracts import Envelope
 from pacs_escalation.main import create_app as escalation_app
 from pacs_escalation.settings import EscalationSettings
+from pacs_notify.main import create_app as notify_app
+from pacs_notify.settings import NotifySettings
 from tests.factories import make_fault_event
 from tests.integration.conftest import running
 from tests.support import bearer, eventually, publish
@@ -69,3 +72,28 @@ async def test_an_engineer_sees_the_regions_they_serve_and_what_they_own(
             staff = await as_("STAFF-1", *roles)
             listed = {i["incident_id"] for i in (await staff.get("/api/v1/incidents")).json()["items"]}
             assert {east, north} <= listed, roles
+
+
+async def test_contacts_are_their_engineers_and_admins_only(settings_for: Callable[..., Any], tmp_path: Any) -> None:
+    escalation = escalation_app(settings_for(EscalationSettings))
+    notify = notify_app(settings_for(NotifySettings, log_path=str(tmp_path / "log")))
+    kit = escalation.state.kit
+    async with contextlib.AsyncExitStack() as stack:
+        esc = await stack.enter_async_context(running(escalation, bearer(kit, "root", "admin")))
+        ntf = await stack.enter_async_context(running(notify))
+        body = {"engineer_id": "ENG-OA-C", "name": "C", "region": "east", "tier": "L1"}
+        assert (await esc.post("/api/v1/engineers", json=body)).status_code == 201
+        contacts = {"phones": ["+8613800138123"], "rules": [{"channel": "sms"}]}
+        path = "/api/v1/engineers/ENG-OA-C/contacts"
+
+        async def saved() -> bool:
+            return (await ntf.put(path, json=contacts, headers=bearer(kit, "ENG-OA-C", "engineer"))).status_code == 200
+
+        await eventually(saved, timeout=10, what="the engineer setting their own contacts")
+        for who in (bearer(kit, "ENG-OA-C", "engineer"), bearer(kit, "root", "admin")):
+            assert (await ntf.get(path, headers=who)).json()["phones"] == contacts["phones"]
+        for who in (bearer(kit, "ENG-OTHER", "engineer"), bearer(kit, "SUP-1", "supervisor"),
+                    bearer(kit, "AGENT-1", "call-agent")):  # fmt: skip
+            refused = await ntf.get(path, headers=who)
+            assert refused.status_code == 403 and "+86" not in refused.text
+            assert (await ntf.put(path, json=contacts, headers=who)).status_code == 403

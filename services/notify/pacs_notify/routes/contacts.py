@@ -1,27 +1,32 @@
-"""How an engineer is reached: `GET/PUT /api/v1/engineers/{id}/contacts` (the engineer, or a supervisor)."""
+"""How an engineer is reached: `GET/PUT /api/v1/engineers/{id}/contacts` (the engineer, or an admin)."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 from fastapi import APIRouter
 
 from pacs_contracts.api import Contacts
 from pacs_contracts.common import Identifier, Role
-from pacs_kit.auth import Principal
-from pacs_kit.deps import Staff
+from pacs_kit.auth import Principal, require
 from pacs_kit.problems import Problem
 from pacs_notify.deps import DepsDep
 
 router = APIRouter(prefix="/api/v1/engineers", tags=["contacts"])
 
 
+# numbers and push tokens are personal: the engineer's own, and admins', to read and to set
+Owner = Annotated[Principal, require(Role.engineer, Role.admin)]
+
+
 def _may_edit(principal: Principal, engineer_id: str) -> None:
-    if principal.subject != engineer_id and not principal.has_any(frozenset({Role.supervisor, Role.admin})):
-        raise Problem(403, "Forbidden", "only the engineer, a supervisor or an admin sets these contacts",
+    if principal.subject != engineer_id and not principal.has_any(frozenset({Role.admin})):
+        raise Problem(403, "Forbidden", "only the engineer or an admin reads or sets these contacts",
                       slug="forbidden")  # fmt: skip
 
 
 @router.get("/{engineer_id}/contacts", response_model=Contacts, summary="How an engineer is reached")
-async def get_contacts(engineer_id: Identifier, principal: Staff, deps: DepsDep) -> Contacts:
+async def get_contacts(engineer_id: Identifier, principal: Owner, deps: DepsDep) -> Contacts:
     _may_edit(principal, engineer_id)
     if await deps.engineers.get(engineer_id) is None:
         raise Problem(404, "Not found", f"no engineer {engineer_id!r} known to notify", slug="not-found")
@@ -30,7 +35,7 @@ async def get_contacts(engineer_id: Identifier, principal: Staff, deps: DepsDep)
 
 
 @router.put("/{engineer_id}/contacts", response_model=Contacts, summary="Set push targets, numbers and rules")
-async def put_contacts(engineer_id: Identifier, body: Contacts, principal: Staff, deps: DepsDep) -> Contacts:
+async def put_contacts(engineer_id: Identifier, body: Contacts, principal: Owner, deps: DepsDep) -> Contacts:
     """Rules apply to messages raised from now on; a rule for a channel without an address uses the log."""
     _may_edit(principal, engineer_id)
     if await deps.engineers.get(engineer_id) is None:
