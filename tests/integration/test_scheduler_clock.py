@@ -17,7 +17,7 @@ from tests.support import eventually
 
 def _supervisor(settings: SchedulerSettings) -> dict[str, str]:
     assert settings.jwt_secret is not None
-    issuer = TokenIssuer(settings.jwt_secret.get_secret_value(), settings.jwt_issuer, settings.jwt_audience)
+    issuer = TokenIssuer.of(settings)
     return {"Authorization": f"Bearer {issuer.mint('ops', ['supervisor'], timedelta(minutes=5))}"}
 
 

@@ -1,5 +1,6 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+import jwt
 import pytest
 from pydantic import ValidationError
 
@@ -36,6 +37,33 @@ def test_expired_tokens_are_refused() -> None:
     issuer = TokenIssuer(SECRET, "pacs", "pacs")
     with pytest.raises(Problem, match="expired"):
         issuer.verify(issuer.mint("alice", ["admin"], timedelta(seconds=-1)))
+
+
+def test_keys_rotate_without_logging_anyone_out_until_the_old_key_is_dropped() -> None:
+    old, new = "o" * 40, "n" * 40
+    before = TokenIssuer(old, "pacs", "pacs").mint("alice", ["engineer"], timedelta(minutes=5))
+    rotated = TokenIssuer(new, "pacs", "pacs", previous=(old,))
+    assert rotated.verify(before).subject == "alice", "a token signed before the rotation still works"
+    assert rotated.verify(rotated.mint("bob", ["engineer"], timedelta(minutes=5))).subject == "bob"
+    with pytest.raises(Problem, match="no longer accepted") as refused:
+        TokenIssuer(new, "pacs", "pacs").verify(before)
+    assert refused.value.status == 401
+
+
+def test_a_token_without_a_key_id_is_checked_against_the_current_key_only() -> None:
+    legacy = jwt.encode({"sub": "alice", "roles": ["admin"], "iss": "pacs", "aud": "pacs",
+                         "exp": datetime.now(UTC) + timedelta(minutes=5)}, SECRET, algorithm="HS256")  # fmt: skip
+    assert TokenIssuer(SECRET, "pacs", "pacs").verify(legacy).subject == "alice"
+    with pytest.raises(Problem):
+        TokenIssuer("n" * 40, "pacs", "pacs", previous=(SECRET,)).verify(legacy)
+
+
+def test_previous_keys_come_as_a_json_list_and_each_must_be_long(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_PREVIOUS_SECRETS", f'["{"p" * 40}"]')
+    assert TokenIssuer.of(ServiceSettings()).previous == ("p" * 40,)
+    monkeypatch.setenv("JWT_PREVIOUS_SECRETS", '["short"]')
+    with pytest.raises(ValidationError, match="at least 32 characters"):
+        ServiceSettings()
 
 
 def test_a_his_key_sees_only_its_site_and_staff_see_all() -> None:

@@ -43,7 +43,7 @@ class DemoCredentials:
 
 def tokens(settings: ServiceSettings) -> tuple[str, str]:
     assert settings.jwt_secret is not None
-    issuer = TokenIssuer(settings.jwt_secret.get_secret_value(), settings.jwt_issuer, settings.jwt_audience)
+    issuer = TokenIssuer.of(settings)
     ttl = timedelta(days=7)
     return (
         issuer.mint("demo-agent", ["call-agent"], ttl),
@@ -67,9 +67,7 @@ def seed(gateway_url: str, mongodb_url: str, namespace: str, timeout: float = 30
             _post(client, "/api/v1/sites", {**site, "contract": CONTRACT})
     site_id = SITES[0]["site_id"]
     key = asyncio.run(
-        create_api_key(
-            site_id, list(SITE_KEY_SERVICES), "demo HIS", None, mongodb_url=mongodb_url, namespace=namespace
-        )
+        create_api_key(site_id, list(SITE_KEY_SERVICES), "demo HIS", None, mongodb_url=mongodb_url, namespace=namespace)
     )
     _wait_until_intake_knows(mongodb_url, namespace, [s["site_id"] for s in SITES], timeout)
     return DemoCredentials(his_api_key=key, his_site_id=site_id, agent_token=agent, admin_token=admin)

@@ -18,6 +18,7 @@ from pacs_contracts.common import Role
 from pacs_kit import audit
 from pacs_kit.mongo import Mongo, Repository
 from pacs_kit.problems import Problem
+from pacs_kit.settings import ServiceSettings
 
 KEY_PREFIX = "pso"
 STAFF_ROLES = frozenset({Role.call_agent, Role.engineer, Role.supervisor, Role.admin})
@@ -111,11 +112,26 @@ class ApiKeys(Repository):
         return entry
 
 
+def key_id(secret: str) -> str:
+    """The `kid` a signing key goes by: a digest of it, so a token names its key without revealing it."""
+    return hashlib.sha256(b"pacs-kid:" + secret.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class TokenIssuer:
+    """Signs with the current key; verifies with it or a previous one, so keys rotate without logging anyone out:
+    add the new key as JWT_SECRET and the old one to JWT_PREVIOUS_SECRETS until its tokens have expired."""
+
     secret: str
     issuer: str
     audience: str
+    previous: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, settings: ServiceSettings) -> TokenIssuer:
+        assert settings.jwt_secret is not None
+        previous = tuple(s.get_secret_value() for s in settings.jwt_previous_secrets)
+        return cls(settings.jwt_secret.get_secret_value(), settings.jwt_issuer, settings.jwt_audience, previous)
 
     def mint(self, subject: str, roles: list[str], ttl: timedelta, regions: list[str] | None = None) -> str:
         """A signed HS256 token (development and service-to-service use)."""
@@ -129,13 +145,22 @@ class TokenIssuer:
             "iat": now,
             "exp": now + ttl,
         }
-        return jwt.encode(claims, self.secret, algorithm="HS256")
+        return jwt.encode(claims, self.secret, algorithm="HS256", headers={"kid": key_id(self.secret)})
+
+    def _key_for(self, token: str) -> str:
+        kid = jwt.get_unverified_header(token).get("kid")
+        if kid is None:
+            return self.secret  # tokens from before key ids
+        for secret in (self.secret, *self.previous):
+            if hmac.compare_digest(key_id(secret), str(kid)):
+                return secret
+        raise jwt.InvalidKeyError("signed with a key that is no longer accepted")
 
     def verify(self, token: str) -> Principal:
         try:
             claims = jwt.decode(
                 token,
-                self.secret,
+                self._key_for(token),
                 algorithms=["HS256"],
                 audience=self.audience,
                 issuer=self.issuer,

@@ -82,7 +82,7 @@ async def verify_audit(services: list[str], *, mongodb_url: str | None = None,
 def mint_token(subject: str, roles: list[str], ttl_hours: float, regions: list[str]) -> str:
     settings = _settings("cli")
     assert settings.jwt_secret is not None
-    issuer = TokenIssuer(settings.jwt_secret.get_secret_value(), settings.jwt_issuer, settings.jwt_audience)
+    issuer = TokenIssuer.of(settings)
     return issuer.mint(subject, roles, timedelta(hours=ttl_hours), regions)
 
 

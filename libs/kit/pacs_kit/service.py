@@ -80,7 +80,7 @@ class Kit:
         assert settings.jwt_secret is not None
         self.auth = Auth(
             api_keys=ApiKeys(self.mongo),
-            tokens=TokenIssuer(settings.jwt_secret.get_secret_value(), settings.jwt_issuer, settings.jwt_audience),
+            tokens=TokenIssuer.of(settings),
         )
         self.consumes = False
 

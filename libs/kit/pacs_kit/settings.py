@@ -28,6 +28,8 @@ class ServiceSettings(BaseSettings):
     mongodb_url: str = Field("mongodb://127.0.0.1:27017/?retryWrites=false", validation_alias=shared("MONGODB_URL"))
     bus_namespace: str = Field("pacs", validation_alias=shared("BUS_NAMESPACE"))
     jwt_secret: SecretStr | None = Field(None, validation_alias=shared("JWT_SECRET"))
+    # keys still accepted for tokens signed before a rotation (JSON list), until those tokens expire
+    jwt_previous_secrets: list[SecretStr] = Field([], validation_alias=shared("JWT_PREVIOUS_SECRETS"))
     jwt_issuer: str = Field("pacs-service-ops", validation_alias=shared("JWT_ISSUER"))
     jwt_audience: str = Field("pacs-service-ops", validation_alias=shared("JWT_AUDIENCE"))
     otlp_endpoint: str | None = Field(None, validation_alias=shared("OTEL_EXPORTER_OTLP_ENDPOINT"))
@@ -51,6 +53,8 @@ class ServiceSettings(BaseSettings):
             raise ValueError("JWT_SECRET still holds the development secret")
         if len(self.jwt_secret.get_secret_value()) < 32:
             raise ValueError("JWT_SECRET must be at least 32 characters")
+        if any(len(s.get_secret_value()) < 32 for s in self.jwt_previous_secrets):
+            raise ValueError("JWT_PREVIOUS_SECRETS: each key must be at least 32 characters")
         if not self.database:
             self.database = f"{self.bus_namespace}_{self.service_name}"
         return self
