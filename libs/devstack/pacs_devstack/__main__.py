@@ -35,6 +35,8 @@ def main() -> int:
         amqp_url=amqp_url,
         mongodb_url=os.environ.get("MONGODB_URL"),
         gateway_port=int(os.environ.get("GATEWAY_PORT", "8080")),
+        gateway_rate=int(os.environ.get("GATEWAY_RATE", "200")),
+        gateway_burst=int(os.environ.get("GATEWAY_BURST", "400")),
     )
     stack = Stack(config)
     stopping = threading.Event()

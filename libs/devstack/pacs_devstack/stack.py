@@ -28,6 +28,8 @@ class StackConfig:
     namespace: str = "pacs"
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
+    gateway_rate: int = 200  # requests a second per credential at the gateway
+    gateway_burst: int = 400
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     environment: str = "development"
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -154,6 +156,8 @@ class Stack:
             "RUN_DIR": str(self.run_dir),
             "GATEWAY_HOST": self.config.gateway_host,
             "GATEWAY_PORT": str(self.config.gateway_port),
+            "RATE": str(self.config.gateway_rate),
+            "BURST": str(self.config.gateway_burst),
             **{f"{name.upper()}_PORT": str(port) for name, port in self.config.ports.items()},
         }
         text = TEMPLATE.read_text()
