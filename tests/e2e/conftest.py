@@ -43,8 +43,8 @@ class Platform:
         return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
 
-@pytest.fixture(scope="session")
-def platform(amqp_url: str) -> Iterator[Platform]:
+@contextlib.contextmanager
+def started_platform(amqp_url: str) -> Iterator[Platform]:
     """The stack starts a database of its own (so a test may restart it), unless MONGODB_URL is set."""
     namespace = f"e2e{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="pacs-e2e-") as run_dir:
@@ -67,6 +67,12 @@ def platform(amqp_url: str) -> Iterator[Platform]:
         finally:
             stack.stop()
             asyncio.run(delete_namespace(amqp_url, namespace, list(SERVICES)))
+
+
+@pytest.fixture(scope="session")
+def platform(amqp_url: str) -> Iterator[Platform]:
+    with started_platform(amqp_url) as started:
+        yield started
 
 
 @pytest.fixture

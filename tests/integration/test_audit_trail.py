@@ -110,8 +110,10 @@ async def test_an_edited_a_removed_and_an_inserted_record_are_each_found(
             r = (await client.get(f"{AUDIT}/verification")).json()
             return r["intact"], r["problem"] or ""
 
-        one = await records.find_one({"action": "POST /api/v1/engineers", "request.engineer_id": "ENG-CH2"})
-        await records.update_one({"_id": one["_id"]}, {"$set": {"request.name": "Someone Else"}})
+        one = await records.find_one({"action": "POST /api/v1/engineers", "request": {"$regex": "ENG-CH2"}})
+        edited = one["request"].replace('"E2"', '"Someone Else"')
+        assert edited != one["request"]
+        await records.update_one({"_id": one["_id"]}, {"$set": {"request": edited}})
         assert await verdict() == (False, f"record {one['_id']} of block {(await block_of(blocks, one))} "
                                           "was changed after it was chained")  # fmt: skip
         assert _report_audit(await verify_audit(["escalation"], mongodb_url=mongodb_url, namespace=namespace)) == 1
@@ -123,7 +125,7 @@ async def test_an_edited_a_removed_and_an_inserted_record_are_each_found(
         assert not intact and problem.endswith("was removed")
         await records.insert_one(one)
 
-        await records.insert_one({**one, "_id": "forged", "request": {"engineer_id": "ENG-FAKE"}})
+        await records.insert_one({**one, "_id": "forged", "request": '{"engineer_id": "ENG-FAKE"}'})
         intact, problem = await verdict()
         assert not intact and "inserted outside the chain" in problem
         await records.delete_one({"_id": "forged"})

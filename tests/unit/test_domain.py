@@ -33,6 +33,13 @@ def test_free_text_stays_out_of_the_incident_summary() -> None:
     assert "Mr X" not in incident["summary"]
 
 
+def test_the_longest_code_and_equipment_still_give_a_summary_an_event_can_carry() -> None:
+    fault = make_fault_event(code="C" * 200, equipment_id="E" * 64)
+    incident = open_from_fault(fault, make_site(), NOW)
+    assert len(incident["summary"]) == 200 and incident["summary"].endswith("…")
+    make_incident_opened(summary=incident["summary"])  # the event's contract accepts it
+
+
 def test_a_retry_is_recognised_by_its_content() -> None:
     body = FaultCreate(site_id="S", external_ref="R1", code="C", description="d")
     assert fingerprint(body) == fingerprint(FaultCreate(site_id="S", external_ref="R1", code="C", description="d"))

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from pacs_contracts.api import PmPlanTerms, PmVisitCompletion
 from pacs_contracts.common import add_period
-from pacs_scheduler.domain.pm import schedule, timing
+from pacs_scheduler.domain.pm import schedule, timing, visit_id
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -64,3 +64,11 @@ def test_a_completion_must_cover_every_check_list_item_once() -> None:
     with pytest.raises(ValidationError, match="missing: server_load"):
         PmVisitCompletion.model_validate({"engineer_id": "E", "checklist": [
             {"item": "server_memory", "result": "ok"}, {"item": "server_memory", "result": "ok"}]})  # fmt: skip
+
+
+def test_visit_ids_are_shared_by_schedulers_new_with_each_plan_revision_and_short() -> None:
+    due = datetime(2027, 4, 1, tzinfo=UTC)
+    longest = "S" * 64
+    assert visit_id(longest, 1, due) == visit_id(longest, 1, due), "two schedulers plan the same visit"
+    assert visit_id(longest, 2, due) != visit_id(longest, 1, due), "a new plan never meets the visits it cancelled"
+    assert len(visit_id(longest, 1, due)) <= 64

@@ -784,3 +784,16 @@ class AuditVerification(Contract):
     last_seq: int | None = Field(description="the newest block, the chain's head")
     broken_at: int | None = Field(None, description="the block where the chain breaks")
     problem: str | None = None
+
+
+class ProblemDetails(BaseModel):
+    """Every error answer (RFC 9457): what kind of problem, its HTTP status, and what was wrong."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="a URI naming the kind of problem")
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = Field(None, description="each invalid field, for a 422")

@@ -68,15 +68,16 @@ def redacted(value: Any) -> Any:
     return value
 
 
-def _body(raw: bytes) -> Any:
+def _body(raw: bytes) -> str | None:
+    """The body as JSON text, secrets blanked: text, because a body's keys need not be valid database keys."""
     if not raw:
         return None
     if len(raw) > BODY_LIMIT:
-        return {"truncated": True, "bytes": len(raw)}
+        return json.dumps({"not_kept": f"a body of more than {BODY_LIMIT} bytes"})
     try:
-        return redacted(json.loads(raw))
+        return json.dumps(redacted(json.loads(raw)), ensure_ascii=False, sort_keys=True)
     except (ValueError, UnicodeDecodeError):
-        return {"unparsed": True, "bytes": len(raw)}
+        return json.dumps({"not_kept": f"a body of {len(raw)} bytes that is not JSON"})
 
 
 def entry(service: str, ctx: RequestContext, outcome: str | int, retention: timedelta, **change: Any) -> Document:
@@ -142,6 +143,8 @@ class AuditMiddleware:
                 await self.log.add(record)
         except PyMongoError as exc:  # the request changed nothing; its record waits for no outage
             log.warning("audit record of %s (%s) not saved: %s", record["action"], record["outcome"], exc)
+        except Exception:  # the answer is out already; the log keeps the evidence
+            log.exception("audit record of %s (%s) not saved", record["action"], record["outcome"])
 
 
 class ChainMoved(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -37,7 +38,8 @@ def audit_router(service: str) -> APIRouter:
             filters["at"] = {k: v for k, v in (("$gte", since), ("$lt", until)) if v is not None}
         found = await kit.audit.search(filters, limit)
         fields = AuditRecordPublic.model_fields
-        return [AuditRecordPublic.model_validate({"id": r["_id"]} | {k: v for k, v in r.items() if k in fields})
+        return [AuditRecordPublic.model_validate({"id": r["_id"]} | {k: v for k, v in r.items() if k in fields}
+                                                 | {"request": _parsed(r.get("request"))})
                 for r in found]  # fmt: skip
 
     @router.get("/verification", response_model=AuditVerification, summary="Check the chain from oldest to head")
@@ -46,3 +48,8 @@ def audit_router(service: str) -> APIRouter:
         return AuditVerification(intact=result.intact, **vars(result))
 
     return router
+
+
+def _parsed(request: Any) -> Any:
+    """A kept body: JSON text (as recorded now), or a document (as recorded before)."""
+    return json.loads(request) if isinstance(request, str) else request

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from pacs_contracts.common import Role
 from pacs_kit.auth import Principal, require
@@ -27,3 +27,5 @@ Staff = Annotated[Principal, require(Role.call_agent, Role.engineer, Role.superv
 StaffOrSite = Annotated[Principal, require(Role.his, Role.call_agent, Role.engineer, Role.supervisor, Role.admin)]
 Admin = Annotated[Principal, require(Role.admin)]
 SiteKey = Annotated[Principal, require(Role.his)]
+# beyond this a page is better found by a filter; larger numbers overflow the database's 64-bit skip
+Offset = Annotated[int, Query(ge=0, le=1_000_000, description="items to skip, up to 1,000,000")]

@@ -11,6 +11,8 @@ from fastapi.responses import JSONResponse
 from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from pacs_contracts.api import ProblemDetails
+
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://pacs-service-ops.example/problems/"
@@ -116,3 +118,14 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ConnectionFailure, _on_database_down)
     app.add_exception_handler(ExecutionTimeout, _on_database_down)
     app.add_exception_handler(Exception, _on_unexpected)
+
+
+def _problem_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": ProblemDetails.model_json_schema()}}}
+
+
+# Documented on every operation, in place of FastAPI's default 422: errors are problem bodies, whatever the route.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": _problem_response("The request was refused: a problem body says why (RFC 9457)"),
+    "5XX": _problem_response("The service could not answer: a problem body, with Retry-After when it may pass"),
+}

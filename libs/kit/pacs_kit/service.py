@@ -28,7 +28,7 @@ from pacs_kit.metrics import ServiceMetrics
 from pacs_kit.middleware import BodyLimit, HttpMetrics
 from pacs_kit.mongo import Mongo, Repository
 from pacs_kit.outbox import Outbox, OutboxRelay
-from pacs_kit.problems import install_problem_handlers
+from pacs_kit.problems import PROBLEM_RESPONSES, install_problem_handlers
 from pacs_kit.settings import ServiceSettings
 from pacs_kit.topology import Topology
 from pacs_kit.tracing import setup_tracing
@@ -118,10 +118,10 @@ def build_service(spec: ServiceSpec) -> FastAPI:
     app.state.deps = deps
     install_problem_handlers(app)
     app.include_router(health_router)
-    app.include_router(state_roles(audit_router(spec.name)))
+    app.include_router(state_roles(audit_router(spec.name)), responses=PROBLEM_RESPONSES)
     for router in spec.routers:
         state_roles(router)
-        app.include_router(router)
+        app.include_router(router, responses=PROBLEM_RESPONSES)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     app.add_middleware(AuditMiddleware, log=kit.audit, service=spec.name, retention=kit.audit_retention)
     app.add_middleware(HttpMetrics, metrics=kit.metrics)

@@ -13,6 +13,8 @@ from pacs_escalation.domain.lifecycle import State
 from pacs_escalation.domain.sla import evaluate
 from pacs_escalation.domain.terms import calendar_for, entitlement
 
+SUMMARY_MAX = 200  # what an incident event carries (ShortText); a long code and equipment id are cut to fit
+
 
 def _new(site: dict[str, Any], severity: str, summary: str, now: datetime, **origin: Any) -> dict[str, Any]:
     """A new incident at L1, owned by the account engineer; the contract terms in force are frozen onto it."""
@@ -27,7 +29,7 @@ def _new(site: dict[str, Any], severity: str, summary: str, now: datetime, **ori
         "tier": Tier.L1.value,
         "assignee_id": site["account_engineer_id"],
         "severity": severity,
-        "summary": summary,
+        "summary": summary if len(summary) <= SUMMARY_MAX else summary[: SUMMARY_MAX - 1] + "…",
         "terms": terms,
         "entitlement": entitlement(terms, now),
         "opened_at": now,

@@ -13,7 +13,7 @@ from pacs_escalation.deps import DepsDep, EscalationDeps
 from pacs_escalation.domain import incident as incidents
 from pacs_escalation.domain.access import incident_filter
 from pacs_kit.auth import Principal
-from pacs_kit.deps import Staff
+from pacs_kit.deps import Offset, Staff
 from pacs_kit.problems import Problem
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -51,7 +51,7 @@ async def list_incidents(
     tier: Tier | None = None,
     assignee_id: Identifier | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[IncidentPublic]:
     wanted = {"site_id": site_id, "fault_id": fault_id, "state": state, "assignee_id": assignee_id}
     filters: dict[str, Any] = {k: v for k, v in wanted.items() if v is not None}

@@ -11,7 +11,7 @@ from pymongo.errors import DuplicateKeyError
 from pacs_contracts.api import ContractTerms, Page, SiteCreate, SitePublic
 from pacs_contracts.events import SiteRegistered
 from pacs_escalation.deps import DepsDep
-from pacs_kit.deps import Admin, KitDep, Staff
+from pacs_kit.deps import Admin, KitDep, Offset, Staff
 from pacs_kit.mongo import Document
 from pacs_kit.problems import Problem
 from pacs_kit.uow import Tx
@@ -58,7 +58,7 @@ async def list_sites(
     _: Staff,
     deps: DepsDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[SitePublic]:
     items, total = await deps.sites.list(limit, offset)
     return Page[SitePublic](items=[_public(d) for d in items], total=total)

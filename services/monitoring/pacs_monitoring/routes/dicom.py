@@ -18,7 +18,7 @@ from pymongo.errors import DuplicateKeyError
 from pacs_contracts.api import DicomNodeCreate, DicomNodePublic, DicomProbePublic, DicomProbeSummary, Page
 from pacs_contracts.common import Identifier, Role
 from pacs_kit.auth import Principal, require
-from pacs_kit.deps import KitDep, StaffOrSite
+from pacs_kit.deps import KitDep, Offset, StaffOrSite
 from pacs_kit.problems import Problem
 from pacs_kit.uow import Tx
 from pacs_monitoring.adapters.breaches import retire
@@ -52,7 +52,7 @@ async def list_nodes(
     deps: DepsDep,
     site_id: Identifier | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[DicomNodePublic]:
     """A site's key sees its own site's nodes only."""
     site_id = site_id or principal.site_id

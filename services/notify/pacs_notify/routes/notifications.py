@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from pacs_contracts.api import DeliveryPublic, NotificationPublic, Page
 from pacs_contracts.common import Identifier
-from pacs_kit.deps import Staff
+from pacs_kit.deps import Offset, Staff
 from pacs_notify.deps import DepsDep
 from pacs_notify.domain.plan import mask
 
@@ -38,7 +38,7 @@ async def list_notifications(
     incident_id: Identifier | None = None,
     engineer_id: Identifier | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[NotificationPublic]:
     items, total = await deps.notifications.search(incident_id, engineer_id, limit, offset)
     deliveries: dict[str, list[DeliveryPublic]] = {}

@@ -101,7 +101,9 @@ async def top_up(deps: SchedulerDeps, site_id: str, now: datetime, tx: Tx) -> in
     planned = sum(v["status"] == PmStatus.planned.value for v in kept)
     last = max((v["due_at"] for v in kept), default=None)
     dues = pm.schedule(terms, last, terms.ahead - planned, not_before=now)
-    await deps.visits.add_all([pm.visit(site_id, plan["engineer_id"], terms, due, now) for due in dues], tx.session)
+    revision = plan.get("revision", 0)
+    await deps.visits.add_all([pm.visit(site_id, plan["engineer_id"], terms, due, now, revision) for due in dues],
+                              tx.session)  # fmt: skip
     return len(dues)
 
 

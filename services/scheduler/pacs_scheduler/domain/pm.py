@@ -8,6 +8,7 @@ before a visit, `pm.overdue` `grace` after it when it has not been completed.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, time
 from typing import Any
 
@@ -43,9 +44,17 @@ def schedule(terms: PmPlanTerms, after: datetime | None, count: int, not_before:
     return dues
 
 
-def visit(site_id: str, engineer_id: str, terms: PmPlanTerms, due_at: datetime, now: datetime) -> dict[str, Any]:
+def visit_id(site_id: str, revision: int, due_at: datetime) -> str:
+    """The same for every scheduler planning this visit (so two never plan it twice), new with each revision of
+    the plan (so re-planning never meets the visits it cancelled), and short whatever the site's id."""
+    key = hashlib.sha256(f"{site_id}|{revision}".encode()).hexdigest()[:12]
+    return f"PM-{due_at:%Y%m%d%H%M%S}-{key}"
+
+
+def visit(site_id: str, engineer_id: str, terms: PmPlanTerms, due_at: datetime, now: datetime,
+          revision: int = 0) -> dict[str, Any]:  # fmt: skip
     return {
-        "_id": f"PM-{site_id}-{due_at:%Y%m%d%H%M%S}",
+        "_id": visit_id(site_id, revision, due_at),
         "site_id": site_id, "engineer_id": engineer_id, "due_at": due_at,
         **timing(terms, due_at), "status": PmStatus.planned.value, "rescheduled": [], "created_at": now,
     }  # fmt: skip

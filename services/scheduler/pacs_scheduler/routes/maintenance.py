@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from pacs_contracts.api import MaintenanceWindowCreate, MaintenanceWindowPublic, Page
 from pacs_contracts.common import Identifier, Role
 from pacs_kit.auth import Principal, require
-from pacs_kit.deps import KitDep, Staff
+from pacs_kit.deps import KitDep, Offset, Staff
 from pacs_kit.problems import Problem
 from pacs_kit.uow import Tx
 from pacs_scheduler.adapters.maintenance import move
@@ -44,7 +44,7 @@ async def list_windows(
     site_id: Identifier | None = None,
     state: Annotated[str | None, Query(pattern=f"^({'|'.join(STATES)})$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[MaintenanceWindowPublic]:
     filters: dict[str, Any] = {k: v for k, v in {"site_id": site_id, "state": state}.items() if v is not None}
     items, total = await deps.windows.search(filters, limit, offset)

@@ -19,7 +19,7 @@ from pacs_contracts.api import (
 from pacs_contracts.common import Identifier, Role
 from pacs_contracts.events import FaultReported
 from pacs_kit.auth import Principal, require
-from pacs_kit.deps import KitDep, Staff, StaffOrSite
+from pacs_kit.deps import KitDep, Offset, Staff, StaffOrSite
 from pacs_kit.problems import Problem
 from pacs_kit.uow import Tx
 from pacs_scheduler.adapters.pm import top_up
@@ -61,6 +61,8 @@ async def put_plan(site_id: Identifier, terms: PmPlanTerms, actor: Planner, deps
             "updated_by": actor.subject}  # fmt: skip
 
     async def work(tx: Tx) -> None:
+        before = await deps.plans.get(site_id, tx.session)
+        plan["revision"] = (before or {}).get("revision", 0) + 1
         await deps.plans.put(plan, tx.session)
         await deps.visits.cancel_planned(site_id, now, tx.session)
         await top_up(deps, site_id, now, tx)
@@ -82,7 +84,7 @@ async def list_visits(
     site_id: Identifier | None = None,
     status: PmStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Page[PmVisitPublic]:
     filters = {k: v for k, v in {"site_id": site_id, "status": status and status.value}.items() if v is not None}
     items, total = await deps.visits.search(filters, limit, offset)
