@@ -14,7 +14,7 @@ import httpx
 from pacs_contracts import Envelope
 from pacs_escalation.main import create_app as escalation_app
 from pacs_escalation.settings import EscalationSettings
-from pacs_kit.cli import _report_audit, verify_audit
+from pacs_kit.cli import report_audit, verify_audit
 from tests.factories import make_fault_event
 from tests.integration.conftest import running
 from tests.support import bearer, eventually, publish
@@ -102,7 +102,7 @@ async def test_an_edited_a_removed_and_an_inserted_record_are_each_found(
             assert (await client.post("/api/v1/engineers", json=body)).status_code == 201
         result = await chained(client, 6)
         assert result["intact"] and result["first_seq"] == 1 and result["checked"] >= 6
-        assert _report_audit(await verify_audit(["escalation"], mongodb_url=mongodb_url, namespace=namespace)) == 0
+        assert report_audit(await verify_audit(["escalation"], mongodb_url=mongodb_url, namespace=namespace)) == 0
 
         records, blocks = kit.audit.collection, kit.audit.blocks
 
@@ -116,7 +116,7 @@ async def test_an_edited_a_removed_and_an_inserted_record_are_each_found(
         await records.update_one({"_id": one["_id"]}, {"$set": {"request": edited}})
         assert await verdict() == (False, f"record {one['_id']} of block {(await block_of(blocks, one))} "
                                           "was changed after it was chained")  # fmt: skip
-        assert _report_audit(await verify_audit(["escalation"], mongodb_url=mongodb_url, namespace=namespace)) == 1
+        assert report_audit(await verify_audit(["escalation"], mongodb_url=mongodb_url, namespace=namespace)) == 1
         await records.replace_one({"_id": one["_id"]}, one)
         assert (await verdict())[0], "put back as it was, the chain holds again"
 

@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"revoked {args.key_id} in {count} service(s)")
     elif args.command == "verify-audit":
-        return _report_audit(asyncio.run(verify_audit(args.service or list(SERVICES))))
+        return report_audit(asyncio.run(verify_audit(args.service or list(SERVICES))))
     elif args.command in ("dlq-list", "dlq-replay"):
         return _dead_letters(args.command, args.service, args.limit)
     else:
@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _report_audit(results: dict[str, Verification]) -> int:
+def report_audit(results: dict[str, Verification]) -> int:
     for service, r in results.items():
         span = f"records {r.first_seq}..{r.last_seq}" if r.checked else "no chained records"
         verdict = "intact" if r.intact else f"BROKEN at {r.broken_at}: {r.problem}"
