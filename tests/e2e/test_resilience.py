@@ -15,6 +15,8 @@ import pytest
 from pacs_contracts import Envelope
 from pacs_contracts.events import FaultReported
 from pacs_devstack.stack import SERVICES
+from pacs_kit.dlq import inspect as dlq_inspect
+from pacs_kit.topology import Topology
 from tests.e2e.conftest import Platform
 from tests.support import eventually, make_fault, queue_stats
 
@@ -104,6 +106,10 @@ async def test_poison_messages_end_in_the_dlq_and_the_service_keeps_consuming(
         return depth >= before + 2
 
     await eventually(dead_lettered, timeout=30, what="both poison messages in the escalation DLQ")
+    letters = await dlq_inspect(amqp_url, Topology(platform.namespace, "escalation"), limit=200)
+    reasons = {letter.message_id: letter.reason for letter in letters}
+    assert any(r.startswith("not a valid Envelope: body: Invalid JSON") for r in reasons.values()), reasons
+    assert reasons[str(envelope.event_id)] == "delivery_limit", "a failing handler is dead-lettered by the broker"
 
     response = await his.post("/api/v1/faults", json=make_fault(platform.site_id))
     fault_id = response.json()["fault_id"]

@@ -16,12 +16,15 @@ from aio_pika.abc import (
     AbstractQueue,
     AbstractRobustConnection,
 )
+from aio_pika.exceptions import AMQPError
 
 from pacs_contracts import Envelope, Event
 from pacs_kit.topology import Topology
 
 log = logging.getLogger(__name__)
 MessageCallback = Callable[[AbstractIncomingMessage], Awaitable[None]]
+
+DEAD_LETTER_REASON = "x-pacs-dead-letter-reason"
 
 
 class Bus:
@@ -74,6 +77,27 @@ class Bus:
             app_id=envelope.producer,
         )
         await self._exchange.publish(message, routing_key=envelope.type)
+
+    async def dead_letter(self, message: AbstractIncomingMessage, reason: str) -> None:
+        """Put a message the service cannot decode into its `.dlq` with the reason, then take it off the queue.
+
+        The broker's own dead-lettering only says "rejected"; the copy says why. Should the copy not be
+        confirmed, the message is rejected into the `.dlq` all the same, without the reason."""
+        if self._publish_channel is None:
+            raise RuntimeError("bus not connected")
+        copy = aio_pika.Message(
+            message.body, message_id=message.message_id, type=message.type, content_type=message.content_type,
+            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            headers={**(message.headers or {}), DEAD_LETTER_REASON: reason[:1000],
+                     "x-pacs-routing-key": message.routing_key or ""},
+        )  # fmt: skip
+        try:
+            dlx = await self._publish_channel.get_exchange(self.topology.dead_letter_exchange)
+            await dlx.publish(copy, routing_key=self.topology.queue)
+        except AMQPError:
+            await message.reject(requeue=False)
+            raise
+        await message.ack()
 
     async def declare_queue(self, channel: AbstractChannel, events: Iterable[type[Event]]) -> AbstractQueue:
         """The service's quorum queue, bound to what it consumes, dead-lettering into its `.dlq`."""

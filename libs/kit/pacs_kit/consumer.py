@@ -40,6 +40,17 @@ class Delivery:
     received: float
 
 
+def undecodable(exc: Exception) -> str:
+    """Why a message is no event of ours, for the dead letter: field and complaint, never the values."""
+    if isinstance(exc, ValidationError):
+        return f"not a valid {exc.title}: " + "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors(include_input=False)
+        )
+    if isinstance(exc, KeyError):
+        return f"no handler here for event type {exc}"
+    return str(exc)
+
+
 class Consumer:
     """Runs a service's handler table against incoming messages."""
 
@@ -50,6 +61,7 @@ class Consumer:
         uow: UnitOfWork,
         inbox: Inbox,
         metrics: ServiceMetrics,
+        dead_letter: Callable[[AbstractIncomingMessage, str], Awaitable[None]],
         max_batch: int = 50,
     ):
         self.handlers = {event.type: handler for event, handler in handlers.items()}
@@ -60,6 +72,7 @@ class Consumer:
         self.max_batch = max_batch
         self._waiting: asyncio.Queue[Delivery] = asyncio.Queue()
         self._tracer = tracer(__name__)
+        self.dead_letter = dead_letter
 
     async def on_message(self, message: AbstractIncomingMessage) -> None:
         """The broker's callback: decode and queue for the batcher; poison is dead-lettered at once."""
@@ -69,9 +82,10 @@ class Consumer:
             event = parse_event(envelope)
         except (ValidationError, UnknownEvent, KeyError) as exc:
             # Retrying cannot make an undecodable message valid.
-            log.error("dead-lettering undecodable message %s: %s", message.message_id, exc)
+            reason = undecodable(exc)
+            log.error("dead-lettering undecodable message %s: %s", message.message_id, reason)
             self.metrics.messages.labels(message.type or "unknown", "dead_lettered").inc()
-            await message.reject(requeue=False)
+            await self.dead_letter(message, reason)
             return
         await self._waiting.put(Delivery(message, envelope, event, handler, time.perf_counter()))
 

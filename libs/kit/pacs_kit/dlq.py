@@ -9,6 +9,7 @@ from typing import Any
 import aio_pika
 from aio_pika.abc import AbstractIncomingMessage
 
+from pacs_kit.bus import DEAD_LETTER_REASON
 from pacs_kit.topology import Topology
 
 
@@ -23,7 +24,9 @@ class DeadLetter:
 
 def _describe(message: AbstractIncomingMessage) -> DeadLetter:
     deaths: list[dict[str, Any]] = list(message.headers.get("x-death") or [])  # type: ignore[arg-type]
-    reason = str(deaths[0].get("reason", "unknown")) if deaths else "unknown"
+    reason = str(
+        message.headers.get(DEAD_LETTER_REASON) or (deaths[0].get("reason", "unknown") if deaths else "unknown")
+    )
     delivery_count = message.headers.get("x-delivery-count") or 0
     try:
         event_type = json.loads(message.body).get("type")

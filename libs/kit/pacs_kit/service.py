@@ -102,7 +102,7 @@ def build_service(spec: ServiceSpec) -> FastAPI:
         tasks = [asyncio.create_task(kit.relay.run(), name="outbox-relay"),
                  asyncio.create_task(chain_audit(kit), name="audit-chain")]  # fmt: skip
         if spec.handlers:
-            consumer = Consumer(spec.handlers, deps, kit.uow, kit.inbox, kit.metrics)
+            consumer = Consumer(spec.handlers, deps, kit.uow, kit.inbox, kit.metrics, kit.bus.dead_letter)
             tasks.append(asyncio.create_task(consumer.run(), name="consumer"))
             await kit.bus.consume(spec.handlers.keys(), consumer.on_message)
         tasks += [asyncio.create_task(job(kit, deps), name=job.__name__) for job in spec.background]
