@@ -7,10 +7,14 @@ import inspect
 import time
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
+
+from pacs_contracts import Envelope
+from pacs_contracts.common import Tier
+from pacs_contracts.events import EngineerRegistered, FaultReported
 
 
 async def eventually(check: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.1) -> Any:
@@ -78,3 +82,30 @@ async def publish(amqp_url: str, namespace: str, envelope: Any) -> None:
 def bearer(kit: Any, subject: str, *roles: str) -> dict[str, str]:
     """An Authorization header signed with an app's own token settings."""
     return {"Authorization": "Bearer " + kit.auth.tokens.mint(subject, list(roles), timedelta(minutes=5))}
+
+
+async def register_engineer(amqp_url: str, namespace: str, notify: Any, engineer_id: str, contacts: dict[str, Any],
+                            headers: dict[str, str] | None = None) -> None:  # fmt: skip
+    """An engineer announced to notify as escalation would, with their contacts saved once notify knows them."""
+    event = EngineerRegistered(engineer_id=engineer_id, name=engineer_id, region="east", tier=Tier.L1, locale="en")
+    await publish(amqp_url, namespace, Envelope.wrap(event, producer="escalation"))
+
+    async def saved() -> bool:
+        r = await notify.put(f"/api/v1/engineers/{engineer_id}/contacts", json=contacts, headers=headers)
+        return bool(r.status_code == 200)
+
+    await eventually(saved, timeout=10, what=f"{engineer_id}'s contacts saved")
+
+
+async def incident_for_fault(escalation: Any, amqp_url: str, namespace: str, site_id: str) -> str:
+    """The id of the incident escalation opens for a fault reported on a site (as intake would report it)."""
+    fault = FaultReported(fault_id=f"F-{uuid.uuid4().hex[:12]}", site_id=site_id, source="his", code="ARCHIVE-DOWN",
+                          severity="critical", description="Archive down", reported_at=datetime.now(UTC))  # fmt: skip
+    await publish(amqp_url, namespace, Envelope.wrap(fault, producer="intake"))
+
+    async def opened() -> str | None:
+        items = (await escalation.get("/api/v1/incidents", params={"fault_id": fault.fault_id})).json()["items"]
+        return str(items[0]["incident_id"]) if items else None
+
+    found: str = await eventually(opened, timeout=15, what=f"the incident of a fault on {site_id}")
+    return found

@@ -5,19 +5,16 @@ record is found by the verification (the API and `pacs-admin verify-audit`)."""
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 
-from pacs_contracts import Envelope
 from pacs_escalation.main import create_app as escalation_app
 from pacs_escalation.settings import EscalationSettings
 from pacs_kit.cli import report_audit, verify_audit
-from tests.factories import make_fault_event
 from tests.integration.conftest import running
-from tests.support import bearer, eventually, publish
+from tests.support import bearer, eventually, incident_for_fault
 
 AUDIT = "/api/v1/audit/escalation"
 
@@ -72,19 +69,7 @@ async def test_an_incident_action_keeps_the_state_before_and_after(
         assert (await client.post("/api/v1/engineers", json=engineer)).status_code == 201
         site = {"site_id": "SITE-AB", "name": "B Hospital", "region": "east", "account_engineer_id": "ENG-AB"}
         assert (await client.post("/api/v1/sites", json=site)).status_code == 201
-        await publish(
-            amqp_url,
-            namespace,
-            Envelope.wrap(
-                make_fault_event(site_id="SITE-AB", fault_id=f"F-{uuid.uuid4().hex[:12]}"), producer="intake"
-            ),
-        )
-
-        async def opened() -> str | None:
-            items = (await client.get("/api/v1/incidents", params={"site_id": "SITE-AB"})).json()["items"]
-            return items[0]["incident_id"] if items else None
-
-        incident_id = await eventually(opened, timeout=15, what="the fault's incident opened")
+        incident_id = await incident_for_fault(client, amqp_url, namespace, "SITE-AB")
         assert (await client.post(f"/api/v1/incidents/{incident_id}/acknowledge")).status_code == 200
         wanted = {"object_id": incident_id, "action": "POST /api/v1/incidents/{incident_id}/acknowledge"}
         [record] = (await client.get(AUDIT, params=wanted)).json()

@@ -13,7 +13,7 @@ from typing import Any
 
 from pacs_contracts import Envelope
 from pacs_contracts.common import Severity, Tier
-from pacs_contracts.events import EngineerRegistered, IncidentOpened
+from pacs_contracts.events import IncidentOpened
 from pacs_escalation.main import create_app as escalation_app
 from pacs_escalation.settings import EscalationSettings
 from pacs_notify.adapters.providers import ProviderSettings
@@ -23,7 +23,7 @@ from pacs_notify.settings import NotifySettings
 from tests.factories import make_fault_event
 from tests.integration.conftest import running
 from tests.integration.test_notify_providers import FakeApi, Seen, serving
-from tests.support import bearer, eventually, publish
+from tests.support import bearer, eventually, publish, register_engineer
 
 PHONE = "+8613800138000"
 
@@ -128,14 +128,9 @@ async def test_an_sms_every_provider_refuses_for_now_goes_again_later(
                                          public_url="https://pso.example", retry_later_seconds=[1.0]))  # fmt: skip
         admin = bearer(notify.state.kit, "ops", "admin")
         async with running(notify, admin) as ntf:
-            engineer = EngineerRegistered(engineer_id="ENG-B", name="B", region="east", tier=Tier.L1)
-            await publish(amqp_url, namespace, Envelope.wrap(engineer, producer="escalation"))
-            contacts = {"phones": [PHONE], "rules": [{"channel": "sms"}]}
-
-            async def saved() -> bool:
-                return (await ntf.put("/api/v1/engineers/ENG-B/contacts", json=contacts)).status_code == 200
-
-            await eventually(saved, timeout=10, what="ENG-B's contacts saved")
+            await register_engineer(
+                amqp_url, namespace, ntf, "ENG-B", {"phones": [PHONE], "rules": [{"channel": "sms"}]}
+            )
             opened = IncidentOpened(incident_id="INC-B1", site_id="SITE-E", fault_id=None, tier=Tier.L1,
                                     assignee_id="ENG-B", severity=Severity.major, summary="PACS-STORE-FAIL",
                                     opened_at=datetime.now(UTC))  # fmt: skip

@@ -16,13 +16,13 @@ import pytest
 
 from pacs_contracts import Envelope
 from pacs_contracts.common import Severity, Tier
-from pacs_contracts.events import EngineerRegistered, IncidentOpened
+from pacs_contracts.events import IncidentOpened
 from pacs_notify.adapters.providers import ProviderSettings
 from pacs_notify.main import create_app as notify_app
 from pacs_notify.settings import NotifySettings
 from tests.integration.conftest import running
 from tests.integration.test_notify_providers import ALIBABA_SECRET, FakeApi, Seen, alibaba_signature, serving
-from tests.support import bearer, eventually, publish
+from tests.support import bearer, eventually, publish, register_engineer
 
 PHONE = "+8613800138000"
 INCIDENT = "INC-R1"
@@ -64,14 +64,9 @@ async def sms_sent(
         notify = notify_app(settings_for(NotifySettings, log_path=str(tmp_path / "log"), providers=providers,
                                          public_url="https://pso.example"))  # fmt: skip
         async with running(notify, bearer(notify.state.kit, "ops", "admin")) as ntf:
-            engineer = EngineerRegistered(engineer_id="ENG-R", name="R", region="east", tier=Tier.L1)
-            await publish(amqp_url, namespace, Envelope.wrap(engineer, producer="escalation"))
-            contacts = {"phones": [PHONE], "rules": [{"channel": "sms"}]}
-
-            async def saved() -> bool:
-                return (await ntf.put("/api/v1/engineers/ENG-R/contacts", json=contacts)).status_code == 200
-
-            await eventually(saved, timeout=10, what="ENG-R's contacts saved")
+            await register_engineer(
+                amqp_url, namespace, ntf, "ENG-R", {"phones": [PHONE], "rules": [{"channel": "sms"}]}
+            )
             opened = IncidentOpened(incident_id=INCIDENT, site_id="SITE-R", fault_id=None, tier=Tier.L1,
                                     assignee_id="ENG-R", severity=Severity.critical, summary="PACS-ARCHIVE-DOWN",
                                     opened_at=datetime.now(UTC))  # fmt: skip

@@ -13,13 +13,13 @@ from typing import Any
 
 from pacs_contracts import Envelope
 from pacs_contracts.common import Severity, Tier
-from pacs_contracts.events import EngineerRegistered, IncidentOpened, NotificationAcknowledged, PmDue
+from pacs_contracts.events import IncidentOpened, NotificationAcknowledged, PmDue
 from pacs_notify.adapters.providers import ProviderSettings
 from pacs_notify.domain.ack import twilio_signature
 from pacs_notify.main import create_app
 from pacs_notify.settings import NotifySettings
 from tests.integration.conftest import running
-from tests.support import bearer, eventually, publish
+from tests.support import bearer, eventually, publish, register_engineer
 
 PHONE = "+8613800138000"
 
@@ -43,28 +43,21 @@ class Phone:
         return [m for m in found if channel is None or m["channel"] == channel]
 
 
-async def register(amqp_url: str, namespace: str, client: Any, engineer_id: str, contacts: dict[str, Any]) -> None:
-    event = EngineerRegistered(engineer_id=engineer_id, name=engineer_id, region="east", tier=Tier.L1, locale="en")
-    await publish(amqp_url, namespace, Envelope.wrap(event, producer="escalation"))
-    own = bearer(client.app_kit, engineer_id, "engineer")
-
-    async def saved() -> bool:
-        r = await client.put(f"/api/v1/engineers/{engineer_id}/contacts", json=contacts, headers=own)
-        return r.status_code == 200
-
-    await eventually(saved, timeout=10, what=f"{engineer_id}'s contacts saved")
-
-
 async def test_sms_follows_an_unacknowledged_push_and_repeats_until_the_link_is_used(
     amqp_url: str, namespace: str, settings_for: Callable[..., Any], tmp_path: Path
 ) -> None:
     phone = Phone(tmp_path / "phone.log")
     app = create_app(settings_for(NotifySettings, log_path=str(phone.path), public_url="https://pso.example"))
     async with running(app) as client:
-        client.app_kit = app.state.kit  # type: ignore[attr-defined]
         rules = [{"channel": "push", "after": "PT0S"}, {"channel": "sms", "after": "PT2S", "repeat": "PT2S"}]
-        await register(amqp_url, namespace, client, "ENG-R", {"phones": [PHONE], "rules": rules,
-                       "push": [{"provider": "ntfy", "address": "pso-eng-r"}]})  # fmt: skip
+        await register_engineer(
+            amqp_url,
+            namespace,
+            client,
+            "ENG-R",
+            {"phones": [PHONE], "rules": rules, "push": [{"provider": "ntfy", "address": "pso-eng-r"}]},
+            bearer(app.state.kit, "ENG-R", "engineer"),
+        )
         raised = datetime.now(UTC)
         await publish(amqp_url, namespace, Envelope.wrap(opened("INC-R1", "ENG-R"), producer="escalation"))
 
@@ -105,8 +98,14 @@ async def test_a_burst_is_held_to_the_rate_limit_and_bundled(
     settings = settings_for(NotifySettings, log_path=str(phone.path), rate_limit=5, rate_window_seconds=4.0)
     app = create_app(settings)
     async with running(app) as client:
-        client.app_kit = app.state.kit  # type: ignore[attr-defined]
-        await register(amqp_url, namespace, client, "ENG-S", {"phones": [PHONE], "rules": [{"channel": "sms"}]})
+        await register_engineer(
+            amqp_url,
+            namespace,
+            client,
+            "ENG-S",
+            {"phones": [PHONE], "rules": [{"channel": "sms"}]},
+            bearer(app.state.kit, "ENG-S", "engineer"),
+        )
         incidents = {f"INC-S{i:03d}" for i in range(100)}
         for incident_id in sorted(incidents):
             await publish(amqp_url, namespace, Envelope.wrap(opened(incident_id, "ENG-S"), producer="escalation"))
@@ -131,14 +130,19 @@ async def test_information_waits_for_office_hours(
     phone = Phone(tmp_path / "phone.log")
     app = create_app(settings_for(NotifySettings, log_path=str(phone.path)))
     async with running(app) as client:
-        client.app_kit = app.state.kit  # type: ignore[attr-defined]
         now = datetime.now(UTC)
         start, end = (now + timedelta(hours=2)).strftime("%H:%M"), (now + timedelta(hours=3)).strftime("%H:%M")
         if end <= start:  # near midnight UTC: office hours in the early morning instead
             start, end = "02:00", "03:00"
         closed = {"start": start, "end": end, "days": [1, 2, 3, 4, 5, 6, 7]}
-        await register(amqp_url, namespace, client, "ENG-P", {"phones": [PHONE], "time_zone": "UTC",
-                       "working_hours": closed, "rules": [{"channel": "sms"}]})  # fmt: skip
+        await register_engineer(
+            amqp_url,
+            namespace,
+            client,
+            "ENG-P",
+            {"phones": [PHONE], "time_zone": "UTC", "working_hours": closed, "rules": [{"channel": "sms"}]},
+            bearer(app.state.kit, "ENG-P", "engineer"),
+        )
         due = PmDue(visit_id="PM-SITE-R-1", site_id="SITE-R", engineer_id="ENG-P", due_at=now + timedelta(days=14))
         await publish(amqp_url, namespace, Envelope.wrap(due, producer="scheduler"))
         await publish(amqp_url, namespace, Envelope.wrap(opened("INC-P1", "ENG-P"), producer="escalation"))
@@ -170,8 +174,14 @@ async def test_an_sms_reply_acknowledges_when_the_provider_signed_it(
     app = create_app(settings_for(NotifySettings, log_path=str(phone.path), public_url="https://pso.example",
                                   providers=providers))  # fmt: skip
     async with running(app) as client:
-        client.app_kit = app.state.kit  # type: ignore[attr-defined]
-        await register(amqp_url, namespace, client, "ENG-T", {"phones": [PHONE], "rules": [{"channel": "sms"}]})
+        await register_engineer(
+            amqp_url,
+            namespace,
+            client,
+            "ENG-T",
+            {"phones": [PHONE], "rules": [{"channel": "sms"}]},
+            bearer(app.state.kit, "ENG-T", "engineer"),
+        )
         await publish(amqp_url, namespace, Envelope.wrap(opened("INC-T1", "ENG-T"), producer="escalation"))
         [sms] = await eventually(lambda: phone.lines("sms") or None, timeout=10, what="the SMS")
         code = re.search(r"reply ACK (\d{4})", sms["text"]).group(1)  # type: ignore[union-attr]

@@ -5,21 +5,18 @@ tokens are theirs and the admins'."""
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from pacs_contracts import Envelope
 from pacs_escalation.main import create_app as escalation_app
 from pacs_escalation.settings import EscalationSettings
 from pacs_notify.main import create_app as notify_app
 from pacs_notify.settings import NotifySettings
-from tests.factories import make_fault_event
 from tests.integration.conftest import running
-from tests.support import bearer, eventually, publish
+from tests.support import bearer, eventually, incident_for_fault
 
 REGIONS = {"east": ("SITE-OA-E", "ENG-OA-E"), "north": ("SITE-OA-N", "ENG-OA-N")}
 
@@ -36,15 +33,9 @@ async def test_an_engineer_sees_the_regions_they_serve_and_what_they_own(
             assert (await admin.post("/api/v1/engineers", json=body)).status_code == 201
             body = {"site_id": site, "name": site, "region": region, "account_engineer_id": engineer}
             assert (await admin.post("/api/v1/sites", json=body)).status_code == 201
-            event = make_fault_event(site_id=site, fault_id=f"F-{uuid.uuid4().hex[:12]}")
-            await publish(amqp_url, namespace, Envelope.wrap(event, producer="intake"))
 
-        async def opened(site: str) -> str | None:
-            items = (await admin.get("/api/v1/incidents", params={"site_id": site})).json()["items"]
-            return items[0]["incident_id"] if items else None
-
-        east = await eventually(lambda: opened("SITE-OA-E"), timeout=15, what="the east incident")
-        north = await eventually(lambda: opened("SITE-OA-N"), timeout=15, what="the north incident")
+        east = await incident_for_fault(admin, amqp_url, namespace, "SITE-OA-E")
+        north = await incident_for_fault(admin, amqp_url, namespace, "SITE-OA-N")
 
         async def as_(subject: str, *roles: str, regions: list[str] | None = None) -> httpx.AsyncClient:
             token = kit.auth.tokens.mint(subject, list(roles), timedelta(minutes=5), regions)

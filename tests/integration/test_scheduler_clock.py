@@ -16,7 +16,6 @@ from tests.support import eventually
 
 
 def _supervisor(settings: SchedulerSettings) -> dict[str, str]:
-    assert settings.jwt_secret is not None
     issuer = TokenIssuer.of(settings)
     return {"Authorization": f"Bearer {issuer.mint('ops', ['supervisor'], timedelta(minutes=5))}"}
 

@@ -42,7 +42,6 @@ class DemoCredentials:
 
 
 def tokens(settings: ServiceSettings) -> tuple[str, str]:
-    assert settings.jwt_secret is not None
     issuer = TokenIssuer.of(settings)
     ttl = timedelta(days=7)
     return (

@@ -123,11 +123,7 @@ class Stack:
         self.processes[name] = process
 
     def ready(self, name: str) -> bool:
-        try:
-            with urllib.request.urlopen(self.service_url(name) + "/readyz", timeout=2) as response:
-                return bool(response.status == 200)
-        except (urllib.error.URLError, OSError):
-            return False
+        return _answers(self.service_url(name) + "/readyz")
 
     def wait_ready(self, names: tuple[str, ...] | list[str], timeout: float = 60.0) -> None:
         for name in names:

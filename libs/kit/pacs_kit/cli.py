@@ -81,7 +81,6 @@ async def verify_audit(services: list[str], *, mongodb_url: str | None = None,
 
 def mint_token(subject: str, roles: list[str], ttl_hours: float, regions: list[str]) -> str:
     settings = _settings("cli")
-    assert settings.jwt_secret is not None
     issuer = TokenIssuer.of(settings)
     return issuer.mint(subject, roles, timedelta(hours=ttl_hours), regions)
 

@@ -77,7 +77,6 @@ class Kit:
         self.audit = AuditLog(self.mongo)
         self.audit_retention = timedelta(days=settings.audit_retention_days)
         self.uow = UnitOfWork(self.mongo, self.outbox, self.relay, name, self.audit, self.audit_retention)
-        assert settings.jwt_secret is not None
         self.auth = Auth(
             api_keys=ApiKeys(self.mongo),
             tokens=TokenIssuer.of(settings),
