@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test unit integration e2e lint format bench install os-deps broker clean
+.PHONY: run test unit integration e2e chaos lint format bench install os-deps broker clean
 
 run: install os-deps
 	$(BIN)/python -m pacs_devstack
@@ -21,6 +21,11 @@ integration: install os-deps broker
 
 e2e: install os-deps broker
 	$(BIN)/pytest tests/e2e
+
+# The fault tests alone (also part of `make test`), RUNS times in a row; each run prints its seed and figures.
+RUNS ?= 1
+chaos: install os-deps broker
+	@for i in $$(seq $(RUNS)); do echo "chaos run $$i of $(RUNS)"; $(BIN)/pytest tests/chaos -rP || exit 1; done
 
 lint: install
 	$(BIN)/ruff check .

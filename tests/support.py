@@ -30,6 +30,16 @@ async def eventually(check: Callable[[], Any], *, timeout: float, what: str, int
     raise AssertionError(f"{what} did not happen within {timeout:.0f}s (last seen: {last!r})")
 
 
+async def every_item(client: Any, path: str, **params: Any) -> list[dict[str, Any]]:
+    """All items of a paged listing."""
+    items: list[dict[str, Any]] = []
+    while True:
+        page = (await client.get(path, params={**params, "limit": 500, "offset": len(items)})).json()
+        items += page["items"]
+        if len(items) >= page["total"] or not page["items"]:
+            return items
+
+
 def make_fault(site_id: str, **overrides: Any) -> dict[str, Any]:
     fault = {
         "site_id": site_id,

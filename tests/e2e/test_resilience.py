@@ -18,19 +18,9 @@ from pacs_devstack.stack import SERVICES
 from pacs_kit.dlq import inspect as dlq_inspect
 from pacs_kit.topology import Topology
 from tests.e2e.conftest import Platform
-from tests.support import eventually, make_fault, queue_stats
+from tests.support import eventually, every_item, make_fault, queue_stats
 
 CONSUMING = ("intake", "escalation", "notify")
-
-
-async def _every(admin: httpx.AsyncClient, path: str) -> list[dict]:
-    """All items of a paged listing."""
-    items: list[dict] = []
-    while True:
-        page = (await admin.get(path, params={"limit": 500, "offset": len(items)})).json()
-        items += page["items"]
-        if len(items) >= page["total"]:
-            return items
 
 
 async def test_escalation_killed_mid_load_loses_nothing_and_doubles_nothing(
@@ -55,7 +45,7 @@ async def test_escalation_killed_mid_load_loses_nothing_and_doubles_nothing(
     wanted = set(accepted)
 
     async def incidents_for_all() -> list[dict]:
-        mine = [i for i in await _every(admin, "/api/v1/incidents") if i["fault_id"] in wanted]
+        mine = [i for i in await every_item(admin, "/api/v1/incidents") if i["fault_id"] in wanted]
         return mine if {i["fault_id"] for i in mine} == wanted else []
 
     # Up to a batch of faults may wait for the database to expire the killed process's open transaction
@@ -68,7 +58,9 @@ async def test_escalation_killed_mid_load_loses_nothing_and_doubles_nothing(
 
     async def all_notified() -> list[dict]:
         sent = [
-            n for n in await _every(admin, "/api/v1/notifications") if n["incident_id"] in incident_ids and n["sent_at"]
+            n
+            for n in await every_item(admin, "/api/v1/notifications")
+            if n["incident_id"] in incident_ids and n["sent_at"]
         ]
         return sent if {n["incident_id"] for n in sent} == incident_ids else []
 

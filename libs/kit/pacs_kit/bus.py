@@ -17,6 +17,7 @@ from aio_pika.abc import (
     AbstractRobustConnection,
 )
 from aio_pika.exceptions import AMQPError
+from aiormq.exceptions import ChannelInvalidStateError
 
 from pacs_contracts import Envelope, Event
 from pacs_kit.topology import Topology
@@ -25,6 +26,10 @@ log = logging.getLogger(__name__)
 MessageCallback = Callable[[AbstractIncomingMessage], Awaitable[None]]
 
 DEAD_LETTER_REASON = "x-pacs-dead-letter-reason"
+
+# What a broker operation raises when the connection or channel went away under it. aiormq reports a channel
+# that closed meanwhile as ChannelInvalidStateError, a RuntimeError rather than an AMQPError.
+BROKER_ERRORS: tuple[type[Exception], ...] = (AMQPError, ChannelInvalidStateError)
 
 
 class Bus:
@@ -94,7 +99,7 @@ class Bus:
         try:
             dlx = await self._publish_channel.get_exchange(self.topology.dead_letter_exchange)
             await dlx.publish(copy, routing_key=self.topology.queue)
-        except AMQPError:
+        except BROKER_ERRORS:
             await message.reject(requeue=False)
             raise
         await message.ack()

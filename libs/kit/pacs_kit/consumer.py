@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
-from aio_pika.exceptions import AMQPError
 from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure
 
 from pacs_contracts import Envelope, Event, UnknownEvent, parse_event
+from pacs_kit.bus import BROKER_ERRORS
 from pacs_kit.inbox import Inbox
 from pacs_kit.metrics import ServiceMetrics
 from pacs_kit.tracing import extract_context, tracer
@@ -71,6 +71,7 @@ class Consumer:
         self.metrics = metrics
         self.max_batch = max_batch
         self._waiting: asyncio.Queue[Delivery] = asyncio.Queue()
+        self._alone: set[asyncio.Task[None]] = set()
         self._tracer = tracer(__name__)
         self.dead_letter = dead_letter
 
@@ -94,9 +95,9 @@ class Consumer:
 
         A redelivered message is handled alone and concurrently: it may be locked by the open
         transaction of a process that died, until the database's transaction lifetime ends, and
-        must not hold back the messages behind it.
+        must not hold back the messages behind it. Those keep running should this loop fail and be started
+        again (service.py supervises it); they end with the service.
         """
-        alone: set[asyncio.Task[None]] = set()
         try:
             while True:
                 batch: list[Delivery] = []
@@ -104,14 +105,15 @@ class Consumer:
                     delivery = await self._waiting.get()
                     if delivery.message.redelivered:
                         task = asyncio.create_task(self._process([delivery]))
-                        alone.add(task)
-                        task.add_done_callback(alone.discard)
+                        self._alone.add(task)
+                        task.add_done_callback(self._alone.discard)
                     else:
                         batch.append(delivery)
                 await self._process(batch)
-        finally:
-            for task in alone:
+        except asyncio.CancelledError:
+            for task in self._alone:
                 task.cancel()
+            raise
 
     async def _process(self, batch: list[Delivery]) -> None:
         try:
@@ -160,7 +162,7 @@ class Consumer:
     async def _settle(self, delivery: Delivery, outcome: str) -> None:
         try:
             await delivery.message.ack()
-        except AMQPError as exc:
+        except BROKER_ERRORS as exc:
             # The channel died after the commit: the broker redelivers, and the inbox answers "duplicate".
             log.warning("ack of %s lost (%s); its redelivery will be deduplicated", delivery.envelope.event_id, exc)
         self.metrics.messages.labels(delivery.envelope.type, outcome).inc()
@@ -178,5 +180,5 @@ class Consumer:
         await asyncio.sleep(0.2)  # a short pause so a failing message does not spin
         try:
             await delivery.message.nack(requeue=True)
-        except AMQPError as exc:
+        except BROKER_ERRORS as exc:
             log.warning("nack of %s lost (%s); the broker redelivers it anyway", delivery.envelope.event_id, exc)

@@ -56,5 +56,11 @@ class ServiceMetrics:
         self.consumers = Gauge(
             "pacs_queue_consumers", "Consumers attached to the service's queue", registry=self.registry
         )
+        self.task_restarts = Counter(
+            "pacs_task_restarts_total",
+            "Long-lived tasks started again after an unexpected failure",
+            ["task"],
+            registry=self.registry,
+        )
         self.info = Gauge("pacs_service_info", "Service identity", ["service"], registry=self.registry)
         self.info.labels(**labels).set(1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
@@ -98,14 +99,15 @@ def build_service(spec: ServiceSpec) -> FastAPI:
         for repo in [kit.outbox, kit.inbox, kit.audit, kit.auth.api_keys, *deps.repositories()]:
             await repo.ensure_indexes()
         await kit.bus.connect()
-        tasks = [asyncio.create_task(kit.relay.run(), name="outbox-relay"),
-                 asyncio.create_task(chain_audit(kit), name="audit-chain")]  # fmt: skip
+        work: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = [
+            ("outbox-relay", kit.relay.run), ("audit-chain", lambda: chain_audit(kit))]  # fmt: skip
         if spec.handlers:
             consumer = Consumer(spec.handlers, deps, kit.uow, kit.inbox, kit.metrics, kit.bus.dead_letter)
-            tasks.append(asyncio.create_task(consumer.run(), name="consumer"))
+            work.append(("consumer", consumer.run))
             await kit.bus.consume(spec.handlers.keys(), consumer.on_message)
-        tasks += [asyncio.create_task(job(kit, deps), name=job.__name__) for job in spec.background]
-        tasks.append(asyncio.create_task(refresh_queue_gauges(kit), name="queue-gauges"))
+        work += [(job.__name__, functools.partial(job, kit, deps)) for job in spec.background]
+        work.append(("queue-gauges", lambda: refresh_queue_gauges(kit)))
+        tasks = [asyncio.create_task(supervised(name, run, kit.metrics), name=name) for name, run in work]
         log.info("%s ready", spec.name)
         try:
             yield
@@ -147,6 +149,22 @@ async def _shut_down(name: str, tasks: list[asyncio.Task[Any]], kit: Kit) -> Non
         else:
             if time.monotonic() - started > 2:
                 log.warning("%s: closing %s took %.1f s", name, what, time.monotonic() - started)
+
+
+async def supervised(name: str, run: Callable[[], Coroutine[Any, Any, None]], metrics: ServiceMetrics) -> None:
+    """Run one of the service's long-lived tasks, and start it again should it ever fail. A consumer loop that
+    died unseen would leave the service looking ready while its queue filled; now the failure is logged with its
+    traceback, counted (`pacs_task_restarts_total`) and the work goes on."""
+    delay = 0.5
+    while True:
+        try:
+            await run()
+            return
+        except Exception:
+            log.exception("%s stopped unexpectedly; starting it again in %.1f s", name, delay)
+            metrics.task_restarts.labels(name).inc()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 async def chain_audit(kit: Kit) -> None:

@@ -1,0 +1,332 @@
+"""Faults under load: 2,000 faults reported through the gateway while every service is SIGKILLed in turn and
+restarted, the broker is restarted once and the database once, each at a random moment of the load.
+
+Afterwards nothing accepted is lost or doubled: every fault that got a 2xx has exactly one incident, every
+incident reached its L1 engineer (at least once at the provider, one message as the engineer sees it), the
+only 5xx were 503s with Retry-After while something was down, the dead-letter queues are empty and the audit
+trail of every service verifies. The client behaves as a HIS should: on a 503 it waits Retry-After and sends
+the same report again (same external_ref), which intake answers idempotently.
+
+`CHAOS_SEED` replays a schedule; `CHAOS_FAULTS` changes the load (the acceptance figure is 2,000)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import time
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aio_pika
+import httpx
+import pytest
+
+from pacs_devstack.stack import SERVICES
+from pacs_kit.cli import report_audit, verify_audit
+from tests.e2e.conftest import Platform, started_platform
+from tests.support import eventually, every_item, make_fault, queue_stats
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+FAULTS = int(os.environ.get("CHAOS_FAULTS", "2000"))
+RATE = 40.0  # faults offered per second, about half of what the pipeline drains on one small machine
+CLIENTS = 32
+CONSUMING = ("intake", "escalation", "notify", "scheduler")
+GRACE = 10.0  # seconds after a part is back within which a 503 still counts as "while it was down"
+
+
+@dataclass
+class Window:
+    """One disruption: what, at which point of the load, and from when until everything answered again."""
+
+    what: str
+    at_fault: int
+    began: float = 0.0
+    ended: float = 0.0
+
+
+@dataclass
+class Load:
+    faults: list[dict[str, str]]
+    accepted: dict[str, str] = field(default_factory=dict)  # external_ref -> fault_id
+    answers: list[tuple[float, int, str | None]] = field(default_factory=list)  # (at, status, Retry-After)
+    transport_errors: list[str] = field(default_factory=list)
+    retried: int = 0
+    sent: int = 0
+
+
+def _rabbitmqctl(command: str) -> None:
+    subprocess.run(["rabbitmqctl", command], check=True, capture_output=True, timeout=120)
+
+
+async def _all_ready(platform: Platform) -> bool:
+    async with httpx.AsyncClient(timeout=5) as client:
+        for service in SERVICES:
+            try:
+                if (await client.get(platform.stack.service_url(service) + "/readyz")).status_code != 200:
+                    return False
+            except httpx.TransportError:
+                return False
+    return True
+
+
+async def _consumers_back(platform: Platform) -> bool:
+    try:
+        stats = [await queue_stats(platform.stack.config.amqp_url, f"{platform.namespace}.{s}") for s in CONSUMING]
+    except (aio_pika.exceptions.AMQPError, OSError):
+        return False
+    return all(consumers >= 1 for _, consumers in stats)
+
+
+async def _report(his: httpx.AsyncClient, load: Load, fault: dict[str, str]) -> None:
+    """Send one fault until it is accepted, as a HIS would: a 503 means wait Retry-After and send it again."""
+    while True:
+        try:
+            response = await his.post("/api/v1/faults", json=fault)
+        except httpx.TransportError as exc:  # the gateway itself is never disrupted: it must always answer
+            load.transport_errors.append(f"{type(exc).__name__}: {exc}")
+            await asyncio.sleep(1)
+            load.retried += 1
+            continue
+        retry_after = response.headers.get("Retry-After")
+        load.answers.append((time.monotonic(), response.status_code, retry_after))
+        if response.is_success:
+            load.accepted[fault["external_ref"]] = response.json()["fault_id"]
+            return
+        if response.status_code != 503 or retry_after is None:
+            return  # an answer the test fails on below; sending again would not change it
+        load.retried += 1
+        await asyncio.sleep(float(retry_after))
+
+
+async def _offer(his: httpx.AsyncClient, load: Load, chaos_done: asyncio.Event) -> None:
+    """FAULTS faults at RATE per second from CLIENTS concurrent clients. The last 5 % wait for the last
+    disruption to end, so that every disruption falls within the load."""
+    started = time.monotonic()
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(len(load.faults)):
+        queue.put_nowait(index)
+    held_from = int(len(load.faults) * 0.95)
+
+    async def client() -> None:
+        while not queue.empty():
+            index = queue.get_nowait()
+            if index >= held_from:
+                await chaos_done.wait()
+            else:
+                await asyncio.sleep(max(0.0, started + index / RATE - time.monotonic()))
+            load.sent = max(load.sent, index + 1)
+            await _report(his, load, load.faults[index])
+
+    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+
+
+class Chaos:
+    def __init__(self, platform: Platform, load: Load, rng: random.Random) -> None:
+        self.platform, self.load, self.rng = platform, load, rng
+        kinds = [f"kill {s}" for s in SERVICES] + ["restart broker", "restart database"]
+        rng.shuffle(kinds)
+        # one disruption in each equal slice of 5 %..90 % of the load, at a random point of its slice
+        span = 0.85 * FAULTS / len(kinds)
+        self.windows = [Window(k, int(0.05 * FAULTS + i * span + rng.uniform(0, span))) for i, k in enumerate(kinds)]
+
+    async def run(self) -> None:
+        for window in self.windows:
+            await eventually(lambda w=window: self.load.sent >= w.at_fault, timeout=600, what=f"{window.at_fault} sent")
+            window.began = time.monotonic()
+            await self._disrupt(window.what)
+            await eventually(lambda: _all_ready(self.platform), timeout=90, what=f"all ready after {window.what}")
+            await eventually(lambda: _consumers_back(self.platform), timeout=90, what=f"consumers after {window.what}")
+            window.ended = time.monotonic()
+
+    async def _disrupt(self, what: str) -> None:
+        stack = self.platform.stack
+        down_for = self.rng.uniform(0.5, 3.0)
+        if what.startswith("kill "):
+            service = what.removeprefix("kill ")
+            await asyncio.to_thread(stack.kill, service)  # SIGKILL, mid-whatever it was doing
+            await asyncio.sleep(down_for)
+            await asyncio.to_thread(stack.restart, service)
+        elif what == "restart broker":
+            await asyncio.to_thread(_rabbitmqctl, "stop_app")
+            try:
+                await asyncio.sleep(down_for)
+            finally:
+                await asyncio.to_thread(_rabbitmqctl, "start_app")  # always: other suites share this broker
+        else:
+            await asyncio.to_thread(stack.stop_database)
+            try:
+                await asyncio.sleep(down_for)
+            finally:
+                await asyncio.to_thread(stack.start_database)
+
+    def covers(self, at: float) -> bool:
+        return any(w.began <= at <= w.ended + GRACE for w in self.windows if w.began)
+
+
+@contextlib.contextmanager
+def _broker_restored() -> Iterator[None]:
+    """Whatever happens in the test, the shared broker is left running."""
+    try:
+        yield
+    finally:
+        with contextlib.suppress(subprocess.SubprocessError, OSError):
+            _rabbitmqctl("start_app")
+
+
+@pytest.fixture(scope="module")
+def platform(amqp_url: str) -> Iterator[Platform]:
+    with _broker_restored(), started_platform(amqp_url) as started:
+        if not started.stack.owns_database:
+            pytest.skip("MONGODB_URL points at an external database, which this test cannot stop and start")
+        yield started
+
+
+async def _settled(what: str, check: Callable[[], Awaitable[object]], timeout: float,
+                   diagnose: Callable[[], Awaitable[str]]) -> float:  # fmt: skip
+    began = time.monotonic()
+    try:
+        await eventually(check, timeout=timeout, what=what, interval=2)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{await diagnose()}") from None
+    return time.monotonic() - began
+
+
+async def _where_things_are(platform: Platform, admin: httpx.AsyncClient, missing: set[str]) -> str:
+    """What a failing wait reports: the queues, the outboxes and a few of the faults or incidents it missed."""
+    amqp, ns = platform.stack.config.amqp_url, platform.namespace
+    lines = [f"{len(missing)} missing, e.g. {sorted(missing)[:5]}"]
+    for service in SERVICES:
+        depth, consumers = await queue_stats(amqp, f"{ns}.{service}")
+        dead, _ = await queue_stats(amqp, f"{ns}.{service}.dlq")
+        metrics = (await admin.get(f"{platform.stack.service_url(service)}/metrics")).text.splitlines()
+        handled = [m for m in metrics if m.startswith(("pacs_outbox_pending", "pacs_handler_messages_total"))]
+        lines.append(f"{service}: queue {depth} ({consumers} consumers), dlq {dead}; " + "; ".join(handled))
+    for fault_id in sorted(missing)[:3]:
+        fault = await admin.get(f"/api/v1/faults/{fault_id}")
+        lines.append(f"fault {fault_id}: {fault.status_code} {fault.text[:300]}")
+    return "\n".join(lines)
+
+
+@contextlib.asynccontextmanager
+async def _logs_kept_on_failure(platform: Platform, seed: int) -> AsyncIterator[None]:
+    """A failed run leaves the services' logs under .run/chaos-<seed>/ for whoever looks into it."""
+    try:
+        yield
+    except BaseException:
+        kept = Path(".run") / f"chaos-{seed}"
+        shutil.copytree(platform.stack.run_dir / "logs", kept, dirs_exist_ok=True)
+        print(f"the services' logs are kept in {kept}")
+        raise
+
+
+async def test_nothing_accepted_is_lost_or_doubled_under_kills_and_restarts(platform: Platform) -> None:
+    seed = int(os.environ.get("CHAOS_SEED") or random.SystemRandom().randrange(1_000_000))
+    rng = random.Random(seed)
+    load = Load([make_fault(platform.site_id) for _ in range(FAULTS)])
+    chaos = Chaos(platform, load, rng)
+    print(f"seed {seed}: {FAULTS} faults at {RATE:.0f}/s; " + ", ".join(f"{w.what} at fault {w.at_fault}"
+                                                                      for w in chaos.windows))  # fmt: skip
+    chaos_done = asyncio.Event()
+    headers = {"X-API-Key": platform.his_key}
+    began = time.monotonic()
+    async with (
+        _logs_kept_on_failure(platform, seed),
+        httpx.AsyncClient(base_url=platform.url, headers=headers, timeout=30) as his,
+        httpx.AsyncClient(base_url=platform.url, headers={"Authorization": f"Bearer {platform.admin_token}"},
+                          timeout=60) as admin,
+    ):  # fmt: skip
+        offered = asyncio.create_task(_offer(his, load, chaos_done))
+        try:
+            await chaos.run()
+        finally:
+            chaos_done.set()
+        await offered
+        load_seconds = time.monotonic() - began
+        context = f"(seed {seed}; replay with CHAOS_SEED={seed})"
+
+        # what the clients were answered
+        statuses = Counter(status for _, status, _ in load.answers)
+        assert not load.transport_errors, f"the gateway did not answer: {load.transport_errors[:3]} {context}"
+        unexpected = {s: n for s, n in statuses.items() if s not in (202, 503)}
+        assert not unexpected, f"answers other than 202 and 503: {unexpected} {context}"
+        assert all(retry_after for _, status, retry_after in load.answers if status == 503), "503 without Retry-After"
+        stray = [round(at - began, 1) for at, status, _ in load.answers if status == 503 and not chaos.covers(at)]
+        assert not stray, f"503s at {stray[:10]} s, when nothing was down {context}"
+        assert len(load.accepted) == FAULTS, f"{FAULTS - len(load.accepted)} faults never accepted {context}"
+        wanted = set(load.accepted.values())
+        assert len(wanted) == FAULTS, "two reports were given one fault id"
+
+        # every accepted fault: exactly one incident
+        incidents: list[dict] = []
+
+        async def all_opened() -> bool:
+            incidents[:] = [i for i in await every_item(admin, "/api/v1/incidents") if i["fault_id"] in wanted]
+            return {i["fault_id"] for i in incidents} == wanted
+
+        async def faults_without_incident() -> str:
+            return await _where_things_are(platform, admin, wanted - {i["fault_id"] for i in incidents})
+
+        opened_after = await _settled(f"an incident for each of the {FAULTS} faults {context}", all_opened, 300,
+                                      faults_without_incident)  # fmt: skip
+        doubled = [f for f, n in Counter(i["fault_id"] for i in incidents).items() if n > 1]
+        assert not doubled, f"faults with more than one incident: {doubled[:5]} {context}"
+        incident_ids = {i["incident_id"] for i in incidents}
+
+        # every incident: its L1 engineer told, once as the engineer sees it
+        told: list[dict] = []
+
+        async def all_told() -> bool:
+            told[:] = [n for n in await every_item(admin, "/api/v1/notifications")
+                       if n["incident_id"] in incident_ids and n["reason"] == "incident.opened"]  # fmt: skip
+            return {n["incident_id"] for n in told if n["status"] == "sent"} == incident_ids
+
+        async def incidents_untold() -> str:
+            sent = {n["incident_id"] for n in told if n["status"] == "sent"}
+            return await _where_things_are(platform, admin, incident_ids - sent)
+
+        told_after = await _settled(f"the L1 engineer told of each incident {context}", all_told, 180, incidents_untold)
+        per_incident = Counter(n["incident_id"] for n in told)
+        assert max(per_incident.values()) == 1, f"incidents with two L1 notifications {context}"
+        seen_by_engineer: dict[str, set[str]] = defaultdict(set)  # incident -> the message ids that carried it
+        provider_lines = 0
+        for line in platform.notification_lines():
+            message = json.loads(line)
+            for incident_id in message["incident_ids"]:
+                if incident_id in incident_ids:
+                    seen_by_engineer[incident_id].add(message["notification_id"])
+                    provider_lines += 1
+        missing = incident_ids - set(seen_by_engineer)
+        assert not missing, f"{len(missing)} incidents never reached the provider {context}"
+        twice = [i for i, ids in seen_by_engineer.items() if len(ids) > 1]
+        assert not twice, f"incidents the engineer was shown in two messages: {twice[:5]} {context}"
+
+        # nothing dead-lettered
+        for service in SERVICES:
+            depth, _ = await queue_stats(platform.stack.config.amqp_url, f"{platform.namespace}.{service}.dlq")
+            assert depth == 0, f"{depth} message(s) in {service}'s dead-letter queue {context}"
+
+    # the audit trail of every service is whole once the chainers caught up
+    async def chained() -> bool:
+        results = await verify_audit(list(SERVICES), mongodb_url=platform.stack.mongodb_url,
+                                     namespace=platform.namespace)  # fmt: skip
+        return all(r.pending == 0 for r in results.values()) or not all(r.intact for r in results.values())
+
+    await eventually(chained, timeout=60, what="every audit record chained", interval=1)
+    results = await verify_audit(list(SERVICES), mongodb_url=platform.stack.mongodb_url, namespace=platform.namespace)
+    assert report_audit(results) == 0, f"an audit chain does not verify {context}"
+    assert results["intake"].checked >= FAULTS, "every accepted fault left an audit record"
+
+    print(
+        f"{FAULTS} faults, load {load_seconds:.0f} s; answers {dict(statuses)}, {load.retried} resent; "
+        f"all incidents {opened_after:.0f} s and all messages {told_after:.0f} s after the load; "
+        f"{provider_lines} provider deliveries for {len(incident_ids)} incidents; disruptions: "
+        + ", ".join(f"{w.what} at fault {w.at_fault} ({w.ended - w.began:.1f} s)" for w in chaos.windows)
+    )
