@@ -74,14 +74,15 @@ class PushServer:
         self.thread.join(10)
 
 
-async def load(gateway: str, key: str, site: str, rate: float, seconds: float) -> dict[str, float]:
-    """Open-loop: one fault every 1/rate s, whatever the answers; the accepted time per code."""
+async def load(gateway: str, key: str, site: str, rate: float, seconds: float, first: int = 0) -> dict[str, float]:
+    """Open-loop: one fault every 1/rate s, whatever the answers; the accepted time per code (numbered from
+    `first`, so that two runs against one stack never share a code)."""
     accepted: dict[str, float] = {}
     limits = httpx.Limits(max_connections=128, max_keepalive_connections=128)
     async with httpx.AsyncClient(base_url=gateway, headers={"X-API-Key": key}, limits=limits, timeout=30) as client:
 
         async def one(n: int) -> None:
-            code = f"BENCH-{n:06d}"
+            code = f"BENCH-{first + n:06d}"
             body = {"site_id": site, "external_ref": f"B{uuid.uuid4().hex[:16]}", "code": code,
                     "description": "benchmark fault"}  # fmt: skip
             response = await client.post("/api/v1/faults", json=body)

@@ -172,13 +172,13 @@ class Deliveries(Repository):
         return won
 
     async def requeue(self, ids: list[str], due_at: datetime, from_status: str = "sending") -> None:
-        await self.collection.update_many({"_id": {"$in": ids}, "status": from_status},
-                                          {"$set": {"status": "queued", "due_at": due_at}})  # fmt: skip
+        await self.update_many_tx({"_id": {"$in": ids}, "status": from_status},
+                                  {"$set": {"status": "queued", "due_at": due_at}})  # fmt: skip
 
     async def retry_later(self, ids: list[str], due_at: datetime, attempts: list[Document]) -> None:
-        await self.collection.update_many({"_id": {"$in": ids}, "status": "sending"},
-                                          {"$set": {"status": "queued", "due_at": due_at},
-                                           "$push": {"attempts": {"$each": attempts}, "retries": due_at}})  # fmt: skip
+        await self.update_many_tx({"_id": {"$in": ids}, "status": "sending"},
+                                  {"$set": {"status": "queued", "due_at": due_at},
+                                   "$push": {"attempts": {"$each": attempts}, "retries": due_at}})  # fmt: skip
 
     async def finish(self, ids: list[str], fields: dict[str, Any], attempts: list[Document],
                      session: AsyncClientSession) -> None:  # fmt: skip
@@ -201,11 +201,11 @@ class Deliveries(Repository):
     async def receipt(self, provider: str, message_id: str, status: str, receipt: Document) -> bool:
         """A provider's delivery receipt: sent → delivered or undelivered, with what it said; False if none moved."""
         # only `sent` moves: a late or repeated receipt never takes a delivery back
-        result = await self.collection.update_many(
+        modified = await self.update_many_tx(
             {"provider": provider, "provider_message_id": message_id, "status": "sent"},
             {"$set": {"status": status}, "$push": {"receipts": receipt}},
         )
-        return result.modified_count > 0
+        return modified > 0
 
     async def carrying(self, provider: str, message_id: str) -> bool:
         """Whether any delivery went out as this provider message."""
