@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test unit integration e2e chaos lint format bench install os-deps broker clean
+.PHONY: run test unit integration e2e chaos lint format bench soak install os-deps broker clean
 
 run: install os-deps
 	$(BIN)/python -m pacs_devstack
@@ -42,6 +42,11 @@ bench: install os-deps broker
 	PYTHONPATH=. $(BIN)/python bench/knowledge.py
 	PYTHONPATH=. $(BIN)/python bench/monitoring.py
 	PYTHONPATH=. $(BIN)/python bench/notify.py
+	PYTHONPATH=. $(BIN)/python bench/mixed.py
+
+# Memory under ten compressed hours of a busy estate's traffic (ten minutes).
+soak: install os-deps broker
+	PYTHONPATH=. $(BIN)/python bench/soak.py
 
 install: $(STAMP)
 

@@ -44,12 +44,15 @@ class Platform:
 
 
 @contextlib.contextmanager
-def started_platform(amqp_url: str) -> Iterator[Platform]:
-    """The stack starts a database of its own (so a test may restart it), unless MONGODB_URL is set."""
+def started_platform(amqp_url: str, gauges_every_second: bool = True) -> Iterator[Platform]:
+    """The stack starts a database of its own (so a test may restart it), unless MONGODB_URL is set. Gauges
+    read back from the database are refreshed every second unless `gauges_every_second` is false (a load
+    test leaves the database to the load)."""
     namespace = f"e2e{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="pacs-e2e-") as run_dir:
         config = StackConfig.ephemeral(Path(run_dir), amqp_url, os.environ.get("MONGODB_URL"), namespace)
-        config.extra_env.update(GAUGES_EVERY_SECOND)
+        if gauges_every_second:
+            config.extra_env.update(GAUGES_EVERY_SECOND)
         stack = Stack(config)
         try:
             stack.start()
