@@ -4,7 +4,8 @@ service's resident memory sampled throughout.
 The reference hour, for an estate of 100 hospitals: 60 HIS faults, 12 logged calls, 1,200 monitoring
 batches (each site's agent every 5 minutes, 5 hosts x 20 watched metrics), 1,200 heartbeats, 1,200 staff
 reads (incident lists, one incident, the notification log) and the incidents of the hour acknowledged and
-resolved by their engineers. Ten such hours are sent within the run, each kind of request spread evenly.
+resolved by their engineers. Ten such hours are offered within the run, each kind of request spread evenly;
+what a saturated platform cannot take by the end is not sent, and the figures say how much was.
 
 Starts its own stack (SecantusDB, the five services, nginx); notifications go to the log channel.
 The baseline, in the same run: each service's memory after start and seeding, before any load. The
@@ -65,7 +66,8 @@ class Traffic:
         self.creds = creds
         self.site_keys = site_keys
         self.answers: Counter[tuple[str, int]] = Counter()
-        self.offered: Counter[str] = Counter()
+        self.planned: Counter[str] = Counter()
+        self.sent: Counter[str] = Counter()
         self.clients: list[httpx.AsyncClient] = []
 
     def client(self, headers: dict[str, str]) -> httpx.AsyncClient:
@@ -126,7 +128,9 @@ class Traffic:
 
     async def paced(self, kind: str, send: Callable[[], Awaitable[httpx.Response]], rate: float,
                     seconds: float) -> None:  # fmt: skip
-        """Open loop at `rate` per second: a slow answer does not slow the pace (up to 32 in flight)."""
+        """Open loop at `rate` per second for `seconds`: a slow answer does not slow the pace (up to 32 in
+        flight). What a saturated platform could not take by the end is not sent: `sent` against `planned`
+        says how much of the load it carried."""
         started = time.monotonic()
         in_flight = asyncio.Semaphore(32)
         tasks: set[asyncio.Task[None]] = set()
@@ -140,22 +144,34 @@ class Traffic:
             finally:
                 in_flight.release()
 
-        for n in range(int(rate * seconds)):
-            self.offered[kind] += 1
+        self.planned[kind] = int(rate * seconds)
+        for n in range(self.planned[kind]):
             await asyncio.sleep(max(0.0, started + n / rate - time.monotonic()))
             await in_flight.acquire()
+            if time.monotonic() > started + seconds:
+                break
+            self.sent[kind] += 1
             task = asyncio.create_task(one())
             tasks.add(task)
             task.add_done_callback(tasks.discard)
-        await asyncio.gather(*tasks)
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=60)
+            for task in late:
+                task.cancel()
 
 
-async def sample(stack: Stack, seconds: float, every: float) -> list[tuple[float, dict[str, int]]]:
+async def sample(stack: Stack, seconds: float, every: float,
+                 traffic: Traffic | None = None) -> list[tuple[float, dict[str, int]]]:  # fmt: skip
+    """Each service's RSS every `every` seconds; with `traffic`, a progress line each minute."""
     samples = []
     started = time.monotonic()
     while time.monotonic() - started < seconds:
         pids = {s: stack.processes[s].popen.pid for s in SERVICES if stack.processes[s].popen is not None}
-        samples.append((time.monotonic() - started, {s: rss(pid) for s, pid in pids.items()}))
+        at = time.monotonic() - started
+        samples.append((at, {s: rss(pid) for s, pid in pids.items()}))
+        if traffic is not None and len(samples) % max(1, round(60 / every)) == 1:
+            sizes = ", ".join(f"{s} {v / MB:.0f}" for s, v in samples[-1][1].items())
+            print(f"  {at / 60:4.1f} min: {sum(traffic.sent.values())} requests sent; MB {sizes}", flush=True)
         await asyncio.sleep(every)
     return samples
 
@@ -174,15 +190,14 @@ async def soak(stack: Stack, creds: DemoCredentials, args: argparse.Namespace) -
     rates = ", ".join(f"{k} {v * SCALE / seconds:.1f}/s" for k, v in HOUR.items())
     print(f"soak: {args.minutes:.0f} min carrying {SCALE} reference hours ({rates}); memory sampled every 15 s",
           flush=True)  # fmt: skip
-    samples, _ = await asyncio.gather(sample(stack, seconds, 15), traffic.run(seconds))
+    samples, _ = await asyncio.gather(sample(stack, seconds, 15, traffic), traffic.run(seconds))
     samples += await sample(stack, 1, 1)  # the state at the end
 
     answers = Counter({f"{kind} {status}": n for (kind, status), n in traffic.answers.items()})
     print("answers: " + ", ".join(f"{k}: {n}" for k, n in sorted(answers.items())))
-    print(
-        f"sent {sum(traffic.offered.values())} requests in {seconds / 60:.0f} min, "
-        f"{sum(traffic.offered.values()) / seconds:.0f}/s"
-    )
+    carried = ", ".join(f"{k} {traffic.sent[k]}/{traffic.planned[k]}" for k in HOUR)
+    print(f"sent {sum(traffic.sent.values())} of {sum(traffic.planned.values())} planned requests in "
+          f"{seconds / 60:.0f} min ({carried})")  # fmt: skip
     warm_at = args.warmup * 60
     warm = next(s for t, s in samples if t >= warm_at)
     end = samples[-1][1]
