@@ -72,26 +72,18 @@ class Repository:
         if self.indexes:
             await self.collection.create_indexes(self.indexes)
 
-    # A write to many documents made outside a transaction goes through these, in a transaction of its own.
-    # Outside one, SecantusDB retries a write conflict for as long as it lasts while holding the collection's
-    # lock. Against the open transaction of a process that was killed, it lasts until that transaction expires,
-    # and the lock held meanwhile keeps the expiry from running: the whole server wedges (found by the fault
-    # tests). Inside a transaction the conflict comes back at once and the driver retries the transaction.
-    # tests/unit/test_database_writes.py keeps every other updateMany and deleteMany inside a transaction.
-
     async def update_many_tx(self, query: Document, update: Document) -> int:
-        """`updateMany` in a transaction of its own: the number of documents modified."""
+        """`updateMany` in a transaction of its own, for an update made outside the caller's: the number modified.
+
+        Outside a transaction SecantusDB retries a write conflict for as long as it lasts while holding the
+        collection's lock. Against the open transaction of a process that was killed, it lasts until that
+        transaction expires, and the lock held meanwhile keeps the expiry from running: the whole server wedges
+        (found by the fault tests). Inside a transaction the conflict comes back at once and the driver retries.
+        tests/unit/test_database_writes.py keeps every other updateMany inside a transaction. (A deleteMany
+        outside one is kept for rows no transaction writes any more: published outbox rows, probe history.)"""
 
         async def work(session: AsyncClientSession) -> int:
             return (await self.collection.update_many(query, update, session=session)).modified_count
-
-        return await self.mongo.in_transaction(work, timeout=None)
-
-    async def delete_many_tx(self, query: Document) -> int:
-        """`deleteMany` in a transaction of its own: the number of documents deleted."""
-
-        async def work(session: AsyncClientSession) -> int:
-            return (await self.collection.delete_many(query, session=session)).deleted_count
 
         return await self.mongo.in_transaction(work, timeout=None)
 

@@ -70,7 +70,7 @@ class Outbox(Repository):
         return doc["created_at"] if doc else None
 
     async def remove_sent(self, ids: list[str]) -> None:
-        await self.delete_many_tx({"_id": {"$in": ids}})
+        await self.collection.delete_many({"_id": {"$in": ids}})  # published rows: no transaction writes them
 
     async def backlog(self) -> tuple[int, float]:
         """How many events wait, and the age in seconds of the oldest."""

@@ -128,7 +128,8 @@ class Filing(Repository):
 
     async def remove(self, entries: list[Document]) -> None:
         if entries:
-            await self.delete_many_tx({"_id": {"$in": [e["_id"] for e in entries]}})
+            # entries already indexed: no transaction writes them again
+            await self.collection.delete_many({"_id": {"$in": [e["_id"] for e in entries]}})
 
     async def backlog(self) -> int:
         return await self.collection.count_documents({})

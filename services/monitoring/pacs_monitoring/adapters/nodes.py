@@ -87,4 +87,4 @@ class DicomProbes(Repository):
             span = min(span * 8, kept)
 
     async def forget(self, node_id: str) -> None:
-        await self.delete_many_tx({"node_id": node_id})
+        await self.collection.delete_many({"node_id": node_id})  # probe history: no transaction writes it
