@@ -24,20 +24,17 @@ import os
 import platform
 import random
 import statistics
-import tempfile
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import httpx
 
 from bench.common import percentile
-from bench.notify import PushServer, load
-from pacs_devstack.seed import DemoCredentials, seed
-from pacs_devstack.stack import SERVICES, Stack, StackConfig
-from tests.support import delete_namespace, eventually, make_fault
+from bench.notify import PushServer, load, pushing_stack
+from pacs_devstack.seed import DemoCredentials
+from pacs_devstack.stack import Stack
+from tests.support import eventually, make_fault
 
 Op = Callable[[], Awaitable[httpx.Response]]
 
@@ -190,28 +187,11 @@ def main() -> None:
     parser.add_argument("--amqp-url", default=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"))
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="pacs-bench-") as run_dir, PushServer() as push:
-        namespace = f"bench{uuid.uuid4().hex[:6]}"
-        config = StackConfig.ephemeral(Path(run_dir), args.amqp_url, None, namespace)
-        config.gateway_rate, config.gateway_burst = 100_000, 100_000  # measure the services, not the limiter
-        config.extra_env |= {"NOTIFY_PUSH_PROVIDERS": '["ntfy"]', "NOTIFY_NTFY_BASE_URL": push.url,
-                             "NOTIFY_RATE_LIMIT": "1000000"}  # fmt: skip
-        stack = Stack(config)
-        try:
-            stack.start()
-            assert stack.mongodb_url is not None
-            creds = seed(stack.gateway_url, stack.mongodb_url, namespace)
-            contacts = {"push": [{"provider": "ntfy", "address": "bench-eng"}], "rules": [{"channel": "push"}]}
-            response = httpx.put(f"{stack.gateway_url}/api/v1/engineers/ENG-EAST-1/contacts", json=contacts,
-                                 headers={"Authorization": f"Bearer {creds.admin_token}"})  # fmt: skip
-            response.raise_for_status()
-            print(f"conditions: {os.cpu_count()} CPUs, Python {platform.python_version()}, one uvicorn worker per")
-            print("service, one SecantusDB process for all five databases, RabbitMQ, nginx (per-credential limit")
-            print("lifted); the load generator and the push server share the machine.\n")
-            asyncio.run(measure(stack, creds, push, args))
-        finally:
-            stack.stop()
-            asyncio.run(delete_namespace(args.amqp_url, namespace, list(SERVICES)))
+    with PushServer() as push, pushing_stack(args.amqp_url, push, unlimited_gateway=True) as (stack, creds):
+        print(f"conditions: {os.cpu_count()} CPUs, Python {platform.python_version()}, one uvicorn worker per")
+        print("service, one SecantusDB process for all five databases, RabbitMQ, nginx (per-credential limit")
+        print("lifted); the load generator and the push server share the machine.\n")
+        asyncio.run(measure(stack, creds, push, args))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import platform
 import re
@@ -22,6 +23,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -32,7 +34,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from bench.common import percentile
-from pacs_devstack.seed import seed
+from pacs_devstack.seed import DemoCredentials, seed
 from pacs_devstack.stack import SERVICES, Stack, StackConfig
 from tests.support import delete_namespace
 
@@ -98,6 +100,34 @@ async def load(gateway: str, key: str, site: str, rate: float, seconds: float, f
     return accepted
 
 
+@contextlib.contextmanager
+def pushing_stack(
+    amqp_url: str, push: PushServer, unlimited_gateway: bool = False
+) -> Iterator[tuple[Stack, DemoCredentials]]:
+    """A stack of its own with notify's push channel at `push` and the demo engineer's push target set; its
+    namespace is removed from the broker afterwards. `unlimited_gateway` lifts the per-credential limit."""
+    with tempfile.TemporaryDirectory(prefix="pacs-bench-") as run_dir:
+        namespace = f"bench{uuid.uuid4().hex[:6]}"
+        config = StackConfig.ephemeral(Path(run_dir), amqp_url, None, namespace)
+        if unlimited_gateway:
+            config.gateway_rate, config.gateway_burst = 100_000, 100_000
+        config.extra_env |= {"NOTIFY_PUSH_PROVIDERS": '["ntfy"]', "NOTIFY_NTFY_BASE_URL": push.url,
+                             "NOTIFY_RATE_LIMIT": "1000000"}  # fmt: skip
+        stack = Stack(config)
+        try:
+            stack.start()
+            assert stack.mongodb_url is not None
+            creds = seed(stack.gateway_url, stack.mongodb_url, namespace)
+            contacts = {"push": [{"provider": "ntfy", "address": "bench-eng"}], "rules": [{"channel": "push"}]}
+            response = httpx.put(f"{stack.gateway_url}/api/v1/engineers/ENG-EAST-1/contacts", json=contacts,
+                                 headers={"Authorization": f"Bearer {creds.admin_token}"})  # fmt: skip
+            response.raise_for_status()
+            yield stack, creds
+        finally:
+            stack.stop()
+            asyncio.run(delete_namespace(amqp_url, namespace, list(SERVICES)))
+
+
 async def baseline(url: str, count: int = 500) -> list[float]:
     async with httpx.AsyncClient() as client:
         times = []
@@ -115,33 +145,17 @@ def main() -> None:
     parser.add_argument("--amqp-url", default=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"))
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="pacs-bench-") as run_dir, PushServer() as push:
-        namespace = f"bench{uuid.uuid4().hex[:6]}"
-        config = StackConfig.ephemeral(Path(run_dir), args.amqp_url, None, namespace)
-        config.extra_env |= {"NOTIFY_PUSH_PROVIDERS": '["ntfy"]', "NOTIFY_NTFY_BASE_URL": push.url,
-                             "NOTIFY_RATE_LIMIT": "1000000"}  # fmt: skip
-        stack = Stack(config)
-        try:
-            stack.start()
-            assert stack.mongodb_url is not None
-            creds = seed(stack.gateway_url, stack.mongodb_url, namespace)
-            contacts = {"push": [{"provider": "ntfy", "address": "bench-eng"}], "rules": [{"channel": "push"}]}
-            response = httpx.put(f"{stack.gateway_url}/api/v1/engineers/ENG-EAST-1/contacts", json=contacts,
-                                 headers={"Authorization": f"Bearer {creds.admin_token}"})  # fmt: skip
-            response.raise_for_status()
-            print(f"conditions: {os.cpu_count()} CPUs, Python {platform.python_version()}, one uvicorn worker per")
-            print("service, one SecantusDB process for all five databases, RabbitMQ, nginx; the load generator and")
-            print("the push server share the machine. Every fault goes to one engineer (rate limit lifted).")
-            accepted = asyncio.run(load(stack.gateway_url, creds.his_api_key, creds.his_site_id, args.rate,
-                                        args.seconds))  # fmt: skip
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and not set(accepted) <= set(push.first_seen):
-                time.sleep(0.2)
-            requests = push.requests
-            floor = asyncio.run(baseline(push.url))
-        finally:
-            stack.stop()
-            asyncio.run(delete_namespace(args.amqp_url, namespace, list(SERVICES)))
+    with PushServer() as push, pushing_stack(args.amqp_url, push) as (stack, creds):
+        print(f"conditions: {os.cpu_count()} CPUs, Python {platform.python_version()}, one uvicorn worker per")
+        print("service, one SecantusDB process for all five databases, RabbitMQ, nginx; the load generator and")
+        print("the push server share the machine. Every fault goes to one engineer (rate limit lifted).")
+        accepted = asyncio.run(load(stack.gateway_url, creds.his_api_key, creds.his_site_id, args.rate,
+                                    args.seconds))  # fmt: skip
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not set(accepted) <= set(push.first_seen):
+            time.sleep(0.2)
+        requests = push.requests
+        floor = asyncio.run(baseline(push.url))
 
     latencies = [push.first_seen[c] - at for c, at in accepted.items() if c in push.first_seen]
     offered = int(args.rate * args.seconds)
