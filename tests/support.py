@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import subprocess
 import time
 import uuid
 from collections.abc import Callable
@@ -11,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aio_pika
+import httpx
 
 from pacs_contracts import Envelope
 from pacs_contracts.common import Tier
 from pacs_contracts.events import EngineerRegistered, FaultReported
+from pacs_devstack.stack import SERVICES
 
 
 async def eventually(check: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.1) -> Any:
@@ -38,6 +41,23 @@ async def every_item(client: Any, path: str, **params: Any) -> list[dict[str, An
         items += page["items"]
         if len(items) >= page["total"] or not page["items"]:
             return items
+
+
+def rabbitmqctl(command: str) -> None:
+    """`rabbitmqctl stop_app` / `start_app` on the shared local broker (a test that stops it starts it again)."""
+    subprocess.run(["rabbitmqctl", command], check=True, capture_output=True, timeout=120)
+
+
+async def all_ready(stack: Any) -> bool:
+    """Whether every service of a devstack answers its readiness probe with 200."""
+    async with httpx.AsyncClient(timeout=5) as client:
+        for service in SERVICES:
+            try:
+                if (await client.get(stack.service_url(service) + "/readyz")).status_code != 200:
+                    return False
+            except httpx.TransportError:
+                return False
+    return True
 
 
 def make_fault(site_id: str, **overrides: Any) -> dict[str, Any]:

@@ -31,7 +31,7 @@ import pytest
 from pacs_devstack.stack import SERVICES
 from pacs_kit.cli import report_audit, verify_audit
 from tests.e2e.conftest import Platform, started_platform
-from tests.support import eventually, every_item, make_fault, queue_stats
+from tests.support import all_ready, eventually, every_item, make_fault, queue_stats, rabbitmqctl
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -71,21 +71,6 @@ class Load:
     resumed: float = 0.0  # when the held faults went on, after the last disruption
     requests: list[float] = field(default_factory=list)  # when each request (first or again) was sent
     in_flight: set[str] = field(default_factory=set)  # external_refs sent and not yet answered
-
-
-def _rabbitmqctl(command: str) -> None:
-    subprocess.run(["rabbitmqctl", command], check=True, capture_output=True, timeout=120)
-
-
-async def _all_ready(platform: Platform) -> bool:
-    async with httpx.AsyncClient(timeout=5) as client:
-        for service in SERVICES:
-            try:
-                if (await client.get(platform.stack.service_url(service) + "/readyz")).status_code != 200:
-                    return False
-            except httpx.TransportError:
-                return False
-    return True
 
 
 async def _consumers_back(platform: Platform) -> bool:
@@ -161,7 +146,7 @@ class Chaos:
             await asyncio.sleep(max(0.0, self.load.started + window.due - time.monotonic()))
             window.began, window.at_fault, window.in_flight = time.monotonic(), self.load.sent, set(self.load.in_flight)
             await self._disrupt(window.what)
-            await eventually(lambda: _all_ready(self.platform), timeout=90, what=f"all ready after {window.what}")
+            await eventually(lambda: all_ready(self.platform.stack), timeout=90, what=f"all ready after {window.what}")
             await eventually(lambda: _consumers_back(self.platform), timeout=90, what=f"consumers after {window.what}")
             window.ended = time.monotonic()
             window.requests = sum(1 for at in self.load.requests if window.began <= at <= window.ended)
@@ -175,11 +160,11 @@ class Chaos:
             await asyncio.sleep(down_for)
             await asyncio.to_thread(stack.restart, service)
         elif what == "restart broker":
-            await asyncio.to_thread(_rabbitmqctl, "stop_app")
+            await asyncio.to_thread(rabbitmqctl, "stop_app")
             try:
                 await asyncio.sleep(down_for)
             finally:
-                await asyncio.to_thread(_rabbitmqctl, "start_app")  # always: other suites share this broker
+                await asyncio.to_thread(rabbitmqctl, "start_app")  # always: other suites share this broker
         else:
             await asyncio.to_thread(stack.stop_database)
             try:
@@ -205,7 +190,7 @@ def _broker_restored() -> Iterator[None]:
         yield
     finally:
         with contextlib.suppress(subprocess.SubprocessError, OSError):
-            _rabbitmqctl("start_app")
+            rabbitmqctl("start_app")
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
 import uuid
 from collections import Counter
 
@@ -14,11 +13,10 @@ import pytest
 
 from pacs_contracts import Envelope
 from pacs_contracts.events import FaultReported
-from pacs_devstack.stack import SERVICES
 from pacs_kit.dlq import inspect as dlq_inspect
 from pacs_kit.topology import Topology
 from tests.e2e.conftest import Platform
-from tests.support import eventually, every_item, make_fault, queue_stats
+from tests.support import all_ready, eventually, every_item, make_fault, queue_stats, rabbitmqctl
 
 CONSUMING = ("intake", "escalation", "notify")
 
@@ -113,24 +111,14 @@ async def test_poison_messages_end_in_the_dlq_and_the_service_keeps_consuming(
     await eventually(opened, timeout=10, what="a fault after the poison is still handled")
 
 
-async def _all_ready(platform: Platform) -> bool:
-    async with httpx.AsyncClient() as client:
-        codes = [(await client.get(platform.stack.service_url(s) + "/readyz")).status_code for s in SERVICES]
-    return all(c == 200 for c in codes)
-
-
-def _rabbitmqctl(command: str) -> None:
-    subprocess.run(["rabbitmqctl", command], check=True, capture_output=True, timeout=120)
-
-
 async def test_services_reconnect_after_a_broker_restart(
     platform: Platform, amqp_url: str, his: httpx.AsyncClient, admin: httpx.AsyncClient
 ) -> None:
-    await asyncio.to_thread(_rabbitmqctl, "stop_app")
+    await asyncio.to_thread(rabbitmqctl, "stop_app")
     try:
         accepted_while_down = await his.post("/api/v1/faults", json=make_fault(platform.site_id))
     finally:
-        await asyncio.to_thread(_rabbitmqctl, "start_app")  # always: other suites share this broker
+        await asyncio.to_thread(rabbitmqctl, "start_app")  # always: other suites share this broker
     # the outbox holds the fault until the broker is back: accepted, not lost
     assert accepted_while_down.status_code == 202
 
@@ -143,7 +131,7 @@ async def test_services_reconnect_after_a_broker_restart(
 
     await eventually(consumers_back, timeout=60, what="every service's consumer re-attached", interval=0.5)
 
-    await eventually(lambda: _all_ready(platform), timeout=30, what="every service ready again", interval=0.5)
+    await eventually(lambda: all_ready(platform.stack), timeout=30, what="every service ready again", interval=0.5)
 
     after = await his.post("/api/v1/faults", json=make_fault(platform.site_id))
     for fault_id in (accepted_while_down.json()["fault_id"], after.json()["fault_id"]):
@@ -169,7 +157,10 @@ async def test_services_recover_after_a_database_restart(
         await asyncio.to_thread(platform.stack.start_database)
 
     await eventually(
-        lambda: _all_ready(platform), timeout=30, what="every service ready after the database restart", interval=0.5
+        lambda: all_ready(platform.stack),
+        timeout=30,
+        what="every service ready after the database restart",
+        interval=0.5,
     )
     accepted = await his.post("/api/v1/faults", json=make_fault(platform.site_id))
     assert accepted.status_code == 202
