@@ -21,7 +21,7 @@ from asgi_lifespan import LifespanManager
 
 from pacs_contracts import Envelope
 from pacs_contracts.events import SlaTick
-from pacs_devstack.processes import secantus
+from pacs_devstack.processes import secantus_servers
 from pacs_kit.bus import Bus
 from pacs_kit.settings import ServiceSettings
 from pacs_kit.topology import Topology
@@ -116,13 +116,13 @@ def main() -> None:
     parser.add_argument("--prefetch", default="1,10,50,100,250")
     parser.add_argument("--amqp-url", default=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"))
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="pacs-bench-db-") as data, secantus(Path(data) / "wt") as url:
+    with tempfile.TemporaryDirectory(prefix="pacs-bench-db-") as data, secantus_servers(Path(data), ["bench"]) as urls:
         print(f"conditions: {os.cpu_count()} CPUs, {args.count} messages per run, quorum queues, SecantusDB;")
         print("kit consumer = decode, inbox check, handler with one insert and one emitted event, commit, ack\n")
         print(f"{'prefetch':>8} {'raw ack msg/s':>14} {'kit msg/s':>10} {'kit/raw':>8}")
         for prefetch in [int(p) for p in args.prefetch.split(",")]:
             raw = asyncio.run(raw_rate(args.amqp_url, prefetch, args.count))
-            kit = asyncio.run(kit_rate(args.amqp_url, url, prefetch, args.count))
+            kit = asyncio.run(kit_rate(args.amqp_url, urls["bench"], prefetch, args.count))
             print(f"{prefetch:>8} {raw:>14.0f} {kit:>10.0f} {kit / raw:>8.3f}")
 
 

@@ -74,8 +74,7 @@ def main() -> None:
         stack = Stack(StackConfig.ephemeral(Path(run_dir), args.amqp_url, None, namespace))
         try:
             stack.start()
-            assert stack.mongodb_url is not None
-            creds = seed(stack.gateway_url, stack.mongodb_url, namespace)
+            creds = seed(stack.gateway_url, stack.database_urls, namespace)
             print(f"conditions: {os.cpu_count()} CPUs, Python {platform.python_version()}, one uvicorn worker per")
             print("service, one SecantusDB process for all five databases (no fsync per commit), nginx gateway,")
             print("RabbitMQ quorum queues; the load generator shares the machine. Faults flow on to incidents and")

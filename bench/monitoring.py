@@ -121,7 +121,6 @@ def start_peers(run_dir: Path, count: int) -> tuple[list[subprocess.Popen[bytes]
 
 
 async def echo_round(stack: Stack, namespace: str, admin: str, site: str, ports: list[int], nodes: int) -> None:
-    assert stack.mongodb_url is not None
     url = stack.service_url("monitoring")
     headers = {"Authorization": f"Bearer {admin}"}
     started = time.perf_counter()
@@ -137,7 +136,7 @@ async def echo_round(stack: Stack, namespace: str, admin: str, site: str, ports:
 
         await asyncio.gather(*(register(i) for i in range(nodes)))
     print(f"registered {nodes} nodes in {time.perf_counter() - started:.1f} s")
-    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.mongodb_url)
+    mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(stack.database_urls["monitoring"])
     collection = mongo[f"{namespace}_monitoring"]["dicom_nodes"]
 
     async def probed_since(at: datetime) -> int:
@@ -179,8 +178,7 @@ def main() -> None:
         peers: list[subprocess.Popen[bytes]] = []
         try:
             stack.start()
-            assert stack.mongodb_url is not None
-            creds = seed(stack.gateway_url, stack.mongodb_url, namespace)
+            creds = seed(stack.gateway_url, stack.database_urls, namespace)
             print(f"conditions: {os.cpu_count()} CPUs, Python {platform.python_version()}, one uvicorn worker per")
             print("service, one SecantusDB process for all five databases, RabbitMQ; the load generator and the")
             print(f"DICOM peers share the machine. Each level runs {args.seconds:.0f} s.\n")

@@ -116,8 +116,7 @@ def pushing_stack(
         stack = Stack(config)
         try:
             stack.start()
-            assert stack.mongodb_url is not None
-            creds = seed(stack.gateway_url, stack.mongodb_url, namespace)
+            creds = seed(stack.gateway_url, stack.database_urls, namespace)
             contacts = {"push": [{"provider": "ntfy", "address": "bench-eng"}], "rules": [{"channel": "push"}]}
             response = httpx.put(f"{stack.gateway_url}/api/v1/engineers/ENG-EAST-1/contacts", json=contacts,
                                  headers={"Authorization": f"Bearer {creds.admin_token}"})  # fmt: skip

@@ -177,11 +177,10 @@ async def sample(stack: Stack, seconds: float, every: float,
 
 
 async def soak(stack: Stack, creds: DemoCredentials, args: argparse.Namespace) -> None:
-    assert stack.mongodb_url is not None
     site_keys = {creds.his_site_id: creds.his_api_key}
     for site in SITES[1:]:
         site_keys[site["site_id"]] = await create_api_key(
-            site["site_id"], ["intake", "monitoring"], "soak", None, mongodb_url=stack.mongodb_url,
+            site["site_id"], ["intake", "monitoring"], "soak", None, databases=stack.database_urls,
             namespace=stack.config.namespace,
         )  # fmt: skip
     idle = {s: rss(stack.processes[s].popen.pid) for s in SERVICES if stack.processes[s].popen is not None}
@@ -233,8 +232,7 @@ def main() -> None:
         stack = Stack(config)
         try:
             stack.start()
-            assert stack.mongodb_url is not None
-            creds = seed(stack.gateway_url, stack.mongodb_url, namespace)
+            creds = seed(stack.gateway_url, stack.database_urls, namespace)
             print(f"conditions: {os.cpu_count()} CPUs, Python {platform.python_version()}, one uvicorn worker per")
             print("service, one SecantusDB process for all five databases, RabbitMQ, nginx; the load generator")
             print(f"shares the machine. Reference hour x {SCALE}: {HOUR}\n")

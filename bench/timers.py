@@ -27,7 +27,7 @@ from typing import Any
 import aio_pika
 from asgi_lifespan import LifespanManager
 
-from pacs_devstack.processes import secantus
+from pacs_devstack.processes import secantus_servers
 from pacs_escalation.adapters.filer import FILING_BATCH, FILING_PAUSE
 from pacs_escalation.main import create_app as escalation_app
 from pacs_escalation.settings import EscalationSettings
@@ -149,10 +149,10 @@ def main() -> None:
     parser.add_argument("--spread", type=float, default=600.0, help="seconds over which deadlines fall")
     parser.add_argument("--amqp-url", default=os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"))
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="pacs-bench-db-") as data, secantus(Path(data) / "wt") as url:
+    with tempfile.TemporaryDirectory(prefix="pacs-bench-db-") as data, secantus_servers(Path(data), ["bench"]) as urls:
         print(f"conditions: {os.cpu_count()} CPUs, SecantusDB, one escalation instance, real 1 s ticks;")
         print(f"{args.incidents} incidents due over {args.spread:.0f}s, one L1→L2 step each\n")
-        asyncio.run(run(args.amqp_url, url, args.incidents, args.spread))
+        asyncio.run(run(args.amqp_url, urls["bench"], args.incidents, args.spread))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Real parts for every suite: the RabbitMQ at AMQP_URL and a SecantusDB started here (or MONGODB_URL)."""
+"""Real parts for every suite: the RabbitMQ at AMQP_URL and a SecantusDB per service started here (or MONGODB_URL)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pacs_devstack.processes import secantus
+from pacs_devstack.processes import secantus_servers
 from pacs_devstack.stack import SERVICES
 from tests.support import delete_namespace
 
@@ -21,13 +21,14 @@ def amqp_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def mongodb_url() -> Iterator[str]:
-    """A SecantusDB subprocess for the whole session, unless MONGODB_URL points elsewhere."""
+def mongodb_urls() -> Iterator[dict[str, str]]:
+    """Each service's database server for the whole session, as the platform runs: a SecantusDB process of its
+    own (one core each), unless MONGODB_URL points all of them at one server."""
     if url := os.environ.get("MONGODB_URL"):
-        yield url
+        yield dict.fromkeys(SERVICES, url)
         return
-    with tempfile.TemporaryDirectory(prefix="pacs-db-") as data, secantus(Path(data) / "wt", Path(data) / "log") as url:
-        yield url
+    with tempfile.TemporaryDirectory(prefix="pacs-db-") as data, secantus_servers(Path(data), SERVICES) as urls:
+        yield urls
 
 
 @pytest.fixture

@@ -347,12 +347,12 @@ async def test_nothing_accepted_is_lost_or_doubled_under_kills_and_restarts(plat
 
     # the audit trail of every service is whole once the chainers caught up
     async def chained() -> bool:
-        results = await verify_audit(list(SERVICES), mongodb_url=platform.stack.mongodb_url,
+        results = await verify_audit(list(SERVICES), databases=platform.stack.database_urls,
                                      namespace=platform.namespace)  # fmt: skip
         return all(r.pending == 0 for r in results.values()) or not all(r.intact for r in results.values())
 
     await eventually(chained, timeout=60, what="every audit record chained", interval=1)
-    results = await verify_audit(list(SERVICES), mongodb_url=platform.stack.mongodb_url, namespace=platform.namespace)
+    results = await verify_audit(list(SERVICES), databases=platform.stack.database_urls, namespace=platform.namespace)
     assert report_audit(results) == 0, f"an audit chain does not verify {context}"
     assert results["intake"].checked >= FAULTS, "every accepted fault left an audit record"
 

@@ -56,12 +56,12 @@ def started_platform(amqp_url: str, gauges_every_second: bool = True) -> Iterato
         stack = Stack(config)
         try:
             stack.start()
-            assert stack.mongodb_url is not None
-            mongodb_url = stack.mongodb_url
-            creds = seed(stack.gateway_url, mongodb_url, namespace)
+            creds = seed(stack.gateway_url, stack.database_urls, namespace)
             other_site = SITES[1]["site_id"]
             other_key = asyncio.run(
-                create_api_key(other_site, ["intake"], "other HIS", None, mongodb_url=mongodb_url, namespace=namespace)
+                create_api_key(
+                    other_site, ["intake"], "other HIS", None, databases=stack.database_urls, namespace=namespace
+                )
             )
             yield Platform(
                 stack, namespace, creds.his_api_key, creds.his_site_id, other_key, other_site,

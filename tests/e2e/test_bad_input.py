@@ -56,7 +56,7 @@ async def test_bad_faults_are_refused_with_problems_and_nothing_is_published(
     platform: Platform, fault_tap: aio_pika.abc.AbstractQueue
 ) -> None:
     unknown_site_key = await create_api_key(
-        "SITE-NOWHERE", ["intake"], "unregistered", None, mongodb_url=platform.stack.mongodb_url,
+        "SITE-NOWHERE", ["intake"], "unregistered", None, databases=platform.stack.database_urls,
         namespace=platform.namespace,
     )  # fmt: skip
     async with httpx.AsyncClient(base_url=platform.url, timeout=30) as client:

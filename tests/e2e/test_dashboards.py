@@ -112,7 +112,7 @@ async def scenario(platform: Platform, admin: httpx.AsyncClient, tmp: Path) -> N
 
     await eventually(saved, timeout=15, what="the engineer known to notify, contacts saved")
     key = await create_api_key(SITE, ["intake", "monitoring"], "dash HIS", None,
-                               mongodb_url=platform.stack.mongodb_url, namespace=platform.namespace)  # fmt: skip
+                               databases=platform.stack.database_urls, namespace=platform.namespace)  # fmt: skip
     async with httpx.AsyncClient(base_url=platform.url, headers={"X-API-Key": key}, timeout=30) as his:
 
         async def fault(equipment: str) -> str | None:

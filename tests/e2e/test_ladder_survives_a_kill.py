@@ -21,7 +21,7 @@ async def test_a_kill_mid_ladder_loses_no_step_and_repeats_none(platform: Platfo
             "account_engineer_id": "ENG-EAST-1", "contract": {"response": "PT3S", "ladder": LADDER}}  # fmt: skip
     assert (await admin.post("/api/v1/sites", json=site)).status_code == 201
     key = await create_api_key(
-        "SITE-LADDER", ["intake"], "ladder HIS", None, mongodb_url=platform.stack.mongodb_url,
+        "SITE-LADDER", ["intake"], "ladder HIS", None, databases=platform.stack.database_urls,
         namespace=platform.namespace,
     )  # fmt: skip
 

@@ -51,7 +51,7 @@ async def test_push_then_sms_through_the_gateway_until_the_link_is_used(
             return (await admin.put("/api/v1/engineers/ENG-CHAN/contacts", json=contacts)).status_code == 200
 
         await eventually(saved, timeout=15, what="ENG-CHAN known to notify, contacts saved")
-        key = await create_api_key("SITE-CHAN", ["intake"], "chan HIS", None, mongodb_url=platform.stack.mongodb_url,
+        key = await create_api_key("SITE-CHAN", ["intake"], "chan HIS", None, databases=platform.stack.database_urls,
                                    namespace=platform.namespace)  # fmt: skip
 
         async def accepted() -> dict[str, Any] | None:

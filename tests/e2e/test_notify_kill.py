@@ -50,7 +50,7 @@ async def test_a_kill_mid_send_resends_once_as_a_new_attempt(platform: Platform,
             return (await admin.put("/api/v1/engineers/ENG-KILL/contacts", json=contacts)).status_code == 200
 
         await eventually(saved, timeout=15, what="ENG-KILL known to notify, contacts saved")
-        key = await create_api_key("SITE-KILL", ["intake"], "kill HIS", None, mongodb_url=platform.stack.mongodb_url,
+        key = await create_api_key("SITE-KILL", ["intake"], "kill HIS", None, databases=platform.stack.database_urls,
                                    namespace=platform.namespace)  # fmt: skip
 
         async def accepted() -> bool:

@@ -66,8 +66,12 @@ async def tap(amqp_url: str, namespace: str) -> AsyncIterator[Callable[..., Any]
 
 
 @pytest.fixture
-def settings_for(amqp_url: str, mongodb_url: str, namespace: str) -> Callable[..., Any]:
+def settings_for(amqp_url: str, mongodb_urls: dict[str, str], namespace: str) -> Callable[..., Any]:
+    """A service's settings on the test's namespace and that service's own database server."""
+
     def build(cls: type, **overrides: Any) -> Any:
-        return cls(amqp_url=amqp_url, mongodb_url=mongodb_url, bus_namespace=namespace, environment="test", **overrides)
+        service = overrides.get("service_name") or cls.model_fields["service_name"].default  # type: ignore[attr-defined]
+        url = mongodb_urls.get(service, mongodb_urls["intake"])  # a test's own probe service shares intake's
+        return cls(amqp_url=amqp_url, mongodb_url=url, bus_namespace=namespace, environment="test", **overrides)
 
     return build

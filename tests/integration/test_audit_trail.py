@@ -79,7 +79,7 @@ async def test_an_incident_action_keeps_the_state_before_and_after(
 
 
 async def test_an_edited_a_removed_and_an_inserted_record_are_each_found(
-    settings_for: Callable[..., Any], mongodb_url: str, namespace: str
+    settings_for: Callable[..., Any], mongodb_urls: dict[str, str], namespace: str
 ) -> None:
     async with escalation(settings_for) as (client, kit):
         for n in range(6):
@@ -87,7 +87,7 @@ async def test_an_edited_a_removed_and_an_inserted_record_are_each_found(
             assert (await client.post("/api/v1/engineers", json=body)).status_code == 201
         result = await chained(client, 6)
         assert result["intact"] and result["first_seq"] == 1 and result["checked"] >= 6
-        assert report_audit(await verify_audit(["escalation"], mongodb_url=mongodb_url, namespace=namespace)) == 0
+        assert report_audit(await verify_audit(["escalation"], databases=mongodb_urls, namespace=namespace)) == 0
 
         records, blocks = kit.audit.collection, kit.audit.blocks
 
@@ -101,7 +101,7 @@ async def test_an_edited_a_removed_and_an_inserted_record_are_each_found(
         await records.update_one({"_id": one["_id"]}, {"$set": {"request": edited}})
         assert await verdict() == (False, f"record {one['_id']} of block {(await block_of(blocks, one))} "
                                           "was changed after it was chained")  # fmt: skip
-        assert report_audit(await verify_audit(["escalation"], mongodb_url=mongodb_url, namespace=namespace)) == 1
+        assert report_audit(await verify_audit(["escalation"], databases=mongodb_urls, namespace=namespace)) == 1
         await records.replace_one({"_id": one["_id"]}, one)
         assert (await verdict())[0], "put back as it was, the chain holds again"
 

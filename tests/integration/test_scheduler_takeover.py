@@ -19,20 +19,20 @@ TAKEOVER_SECONDS = 5.0  # the promise; the lease runs 3 s and is tried every tic
 
 
 async def test_a_killed_ticker_is_replaced_within_five_seconds(
-    amqp_url: str, mongodb_url: str, namespace: str, tap: Callable[..., Any], tmp_path: Path
+    amqp_url: str, mongodb_urls: dict[str, str], namespace: str, tap: Callable[..., Any], tmp_path: Path
 ) -> None:
     ticks = await tap(SlaTick.type)
     processes = {}
     for name in ("sched-1", "sched-2"):
         port = free_port()
-        env = {"AMQP_URL": amqp_url, "MONGODB_URL": mongodb_url, "BUS_NAMESPACE": namespace, "ENVIRONMENT": "test",
-               "SCHEDULER_INSTANCE_ID": name}  # fmt: skip
+        env = {"AMQP_URL": amqp_url, "SCHEDULER_MONGODB_URL": mongodb_urls["scheduler"], "BUS_NAMESPACE": namespace,
+               "ENVIRONMENT": "test", "SCHEDULER_INSTANCE_ID": name}  # fmt: skip
         argv = [sys.executable, "-m", "uvicorn", "--factory", "pacs_scheduler.main:create_app", "--port", str(port),
                 "--no-access-log"]  # fmt: skip
         processes[name] = Process(name, argv, tmp_path / f"{name}.log", env)
         processes[name].start()
         await eventually(functools.partial(port_open, port), timeout=30, what=f"{name} listening")
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_url)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_urls["scheduler"])
     try:
         await ticks.at_least(3, timeout=15, what="ticks from one of the two")
         lease = await client[f"{namespace}_scheduler"]["leases"].find_one({})

@@ -44,8 +44,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
         stack.start()
-        assert stack.mongodb_url is not None
-        creds = seed(stack.gateway_url, stack.mongodb_url, config.namespace)
+        creds = seed(stack.gateway_url, stack.database_urls, config.namespace)
         prometheus = "not installed (make os-deps installs it)"
         if shutil.which("prometheus"):
             prometheus = stack.start_prometheus(int(os.environ.get("PROMETHEUS_PORT", "9090")))

@@ -83,21 +83,39 @@ class Process:
             return ""
 
 
+# Each SecantusDB process is one core's worth of server (one global storage lock): a cache of this size holds a
+# test's or a demo's whole working set, and five of them fit beside everything else on a small machine.
+DATABASE_CACHE = "256M"
+
+
+def secantus_argv(port: int, storage: Path) -> list[str]:
+    """The command line of one SecantusDB server: standalone (no replica-set advertisement, cheaper writes)."""
+    return [sys.executable, "-m", "secantus", "--port", str(port), "--storage-path", str(storage),
+            "--standalone", "--cache-size", DATABASE_CACHE]  # fmt: skip
+
+
+def secantus_url(port: int) -> str:
+    return f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
+
+
 @contextlib.contextmanager
-def secantus(storage: Path, log: Path | None = None) -> Iterator[str]:
-    """A SecantusDB server on a free port for as long as the block runs; yields its URL."""
-    port = free_port()
-    out = log.open("wb") if log else subprocess.DEVNULL
-    server = subprocess.Popen(
-        [sys.executable, "-m", "secantus", "--port", str(port), "--storage-path", str(storage)],
-        stdout=out,
-        stderr=subprocess.STDOUT,
-    )
+def secantus_servers(root: Path, names: tuple[str, ...] | list[str]) -> Iterator[dict[str, str]]:
+    """One SecantusDB server per name on free ports, with data and log under `root`, for as long as the block
+    runs; yields each name's URL. They start together and are waited on together."""
+    servers: list[subprocess.Popen[bytes]] = []
+    ports = {name: free_port() for name in names}
     try:
-        wait_for(lambda: port_open(port), 30, "SecantusDB")
-        yield f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
+        for name, port in ports.items():
+            with (root / f"{name}.log").open("wb") as out:
+                servers.append(subprocess.Popen(secantus_argv(port, root / name), stdout=out, stderr=subprocess.STDOUT))
+        for name, port in ports.items():
+            wait_for(lambda p=port: port_open(p), 30, f"SecantusDB for {name}")
+        yield {name: secantus_url(port) for name, port in ports.items()}
     finally:
-        server.terminate()
-        server.wait(15)
-        if log:
-            out.close()  # type: ignore[union-attr]
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            try:
+                server.wait(15)
+            except subprocess.TimeoutExpired:
+                server.kill()

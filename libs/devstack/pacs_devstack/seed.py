@@ -56,8 +56,8 @@ def _post(client: httpx.Client, path: str, body: Mapping[str, object]) -> None:
         raise RuntimeError(f"seeding {path} failed: {response.status_code} {response.text}")
 
 
-def seed(gateway_url: str, mongodb_url: str, namespace: str, timeout: float = 30.0) -> DemoCredentials:
-    settings = ServiceSettings(service_name="devstack", mongodb_url=mongodb_url, bus_namespace=namespace)
+def seed(gateway_url: str, databases: Mapping[str, str], namespace: str, timeout: float = 30.0) -> DemoCredentials:
+    settings = ServiceSettings(service_name="devstack", bus_namespace=namespace)
     agent, admin = tokens(settings)
     with httpx.Client(base_url=gateway_url, headers={"Authorization": f"Bearer {admin}"}, timeout=10) as client:
         for engineer in ENGINEERS:
@@ -66,9 +66,9 @@ def seed(gateway_url: str, mongodb_url: str, namespace: str, timeout: float = 30
             _post(client, "/api/v1/sites", {**site, "contract": CONTRACT})
     site_id = SITES[0]["site_id"]
     key = asyncio.run(
-        create_api_key(site_id, list(SITE_KEY_SERVICES), "demo HIS", None, mongodb_url=mongodb_url, namespace=namespace)
+        create_api_key(site_id, list(SITE_KEY_SERVICES), "demo HIS", None, databases=databases, namespace=namespace)
     )
-    _wait_until_intake_knows(mongodb_url, namespace, [s["site_id"] for s in SITES], timeout)
+    _wait_until_intake_knows(databases["intake"], namespace, [s["site_id"] for s in SITES], timeout)
     return DemoCredentials(his_api_key=key, his_site_id=site_id, agent_token=agent, admin_token=admin)
 
 

@@ -1,5 +1,5 @@
-"""The platform as separate processes: SecantusDB, five services under uvicorn, nginx in front, and Prometheus
-scraping them with the platform's rules when it is installed."""
+"""The platform as separate processes: a SecantusDB per service, five services under uvicorn, nginx in front,
+and Prometheus scraping them with the platform's rules when it is installed."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pacs_devstack.processes import Process, free_port, port_open, wait_for
+from pacs_devstack.processes import Process, free_port, port_open, secantus_argv, secantus_url, wait_for
 
 SERVICES = ("intake", "escalation", "monitoring", "scheduler", "notify")
 DEFAULT_PORTS = {"intake": 8101, "escalation": 8102, "monitoring": 8103, "scheduler": 8104, "notify": 8105}
@@ -24,7 +24,7 @@ RULES = ROOT / "deploy" / "prometheus" / "rules"
 class StackConfig:
     run_dir: Path
     amqp_url: str
-    mongodb_url: str | None = None  # None: start SecantusDB with its data under run_dir
+    mongodb_url: str | None = None  # None: start a SecantusDB per service with its data under run_dir
     namespace: str = "pacs"
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8080
@@ -52,9 +52,10 @@ class Stack:
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.run_dir = config.run_dir.resolve()
-        self.mongodb_url = config.mongodb_url
+        # each service's database server: its own SecantusDB, or the one MONGODB_URL names for all
+        self.database_urls: dict[str, str] = dict.fromkeys(SERVICES, config.mongodb_url) if config.mongodb_url else {}
         self.processes: dict[str, Process] = {}
-        self._database_port: int | None = None
+        self._database_ports: dict[str, int] = {}
 
     @property
     def gateway_url(self) -> str:
@@ -77,33 +78,35 @@ class Stack:
 
     @property
     def owns_database(self) -> bool:
-        return "database" in self.processes
+        return self.config.mongodb_url is None
 
-    def start_database(self) -> None:
-        """Start SecantusDB with its data under the run directory, unless a MONGODB_URL was given."""
-        if self.mongodb_url is not None and not self.owns_database:
+    def start_database(self, *names: str) -> None:
+        """Start the SecantusDB of each service (or of those named), on the same port and data as before when
+        started again, unless a MONGODB_URL was given. They start together: each is one process and one core."""
+        if not self.owns_database:
             return
-        port = self._database_port or free_port()
-        db = Process(
-            "database",
-            [sys.executable, "-m", "secantus", "--port", str(port), "--storage-path", str(self.run_dir / "db")],
-            self.run_dir / "logs" / "database.log",
-        )
-        db.start()
-        self.processes["database"] = db
-        self._database_port = port
-        wait_for(lambda: port_open(port), 30, "SecantusDB")
-        self.mongodb_url = f"mongodb://127.0.0.1:{port}/?retryWrites=false&directConnection=true"
+        names = names or SERVICES
+        for name in names:
+            port = self._database_ports.setdefault(name, free_port())
+            argv = secantus_argv(port, self.run_dir / "databases" / name)
+            database = Process(f"database-{name}", argv, self.run_dir / "logs" / f"database-{name}.log")
+            database.start()
+            self.processes[database.name] = database
+            self.database_urls[name] = secantus_url(port)
+        for name in names:
+            wait_for(lambda p=self._database_ports[name]: port_open(p), 30, f"SecantusDB of {name}")
+        # where `pacs-admin` finds each service's database when run in this checkout
+        (self.run_dir / "databases.json").write_text(json.dumps(self.database_urls, indent=2))
 
-    def stop_database(self) -> None:
-        """Stop the database this stack started (same port and data when started again)."""
-        self.processes["database"].stop()
+    def stop_database(self, *names: str) -> None:
+        """Stop the databases this stack started (all, or those named)."""
+        for name in names or SERVICES:
+            self.processes[f"database-{name}"].stop()
 
     def service_env(self, name: str) -> dict[str, str]:
-        assert self.mongodb_url is not None
         return {
             "AMQP_URL": self.config.amqp_url,
-            "MONGODB_URL": self.mongodb_url,
+            f"{name.upper()}_MONGODB_URL": self.database_urls[name],
             "BUS_NAMESPACE": self.config.namespace,
             "ENVIRONMENT": self.config.environment,
             "NOTIFY_LOG_PATH": str(self.notify_log),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Mapping
 from datetime import timedelta
 
 from pacs_contracts.common import Role
@@ -13,7 +14,7 @@ from pacs_kit import dlq
 from pacs_kit.audit import AuditLog, Verification, verify
 from pacs_kit.auth import ApiKeys, TokenIssuer
 from pacs_kit.mongo import Mongo
-from pacs_kit.settings import ServiceSettings
+from pacs_kit.settings import ServiceSettings, database_of
 from pacs_kit.topology import Topology
 
 SITE_KEY_SERVICES = ("intake", "monitoring", "scheduler")  # where a hospital acts: faults, metrics, its PM reports
@@ -21,9 +22,12 @@ SERVICES = ("intake", "escalation", "monitoring", "scheduler", "notify")
 STAFF = sorted(r.value for r in Role if r is not Role.his)
 
 
-def _settings(service: str, **overrides: str | None) -> ServiceSettings:
-    given = {k: v for k, v in overrides.items() if v is not None}
-    return ServiceSettings(service_name=service, **given)
+def _settings(
+    service: str, databases: Mapping[str, str] | None = None, namespace: str | None = None
+) -> ServiceSettings:
+    """A service's settings as a tool beside it sees them; its database found by `database_of`."""
+    given = {"bus_namespace": namespace} if namespace else {}
+    return ServiceSettings(service_name=service, mongodb_url=database_of(service, databases), **given)
 
 
 async def create_api_key(
@@ -32,14 +36,14 @@ async def create_api_key(
     name: str,
     expires_days: int | None,
     *,
-    mongodb_url: str | None = None,
+    databases: Mapping[str, str] | None = None,
     namespace: str | None = None,
 ) -> str:
     """One key, stored hashed in each service that accepts site keys."""
     expires = timedelta(days=expires_days) if expires_days else None
     key: str | None = None
     for service in services:
-        settings = _settings(service, mongodb_url=mongodb_url, bus_namespace=namespace)
+        settings = _settings(service, databases, namespace)
         mongo = Mongo(settings.mongodb_url, settings.database)
         try:
             store = ApiKeys(mongo)
@@ -65,12 +69,12 @@ async def revoke_api_key(key_id: str, services: list[str]) -> int:
     return revoked
 
 
-async def verify_audit(services: list[str], *, mongodb_url: str | None = None,
+async def verify_audit(services: list[str], *, databases: Mapping[str, str] | None = None,
                        namespace: str | None = None) -> dict[str, Verification]:  # fmt: skip
     """Each service's audit chain checked from its oldest record to its head."""
     results = {}
     for service in services:
-        settings = _settings(service, mongodb_url=mongodb_url, bus_namespace=namespace)
+        settings = _settings(service, databases, namespace)
         mongo = Mongo(settings.mongodb_url, settings.database)
         try:
             results[service] = await verify(AuditLog(mongo))

@@ -2,17 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "development-only-secret-change-me-0123456789"
+DEFAULT_MONGODB_URL = "mongodb://127.0.0.1:27017/?retryWrites=false"
 
 
 def shared(name: str) -> AliasChoices:
     """Deployment-wide settings are read without the service prefix (AMQP_URL, not INTAKE_AMQP_URL)."""
     return AliasChoices(name)
+
+
+def database_url(prefix: str) -> Any:
+    """`<PREFIX>MONGODB_URL`, else the deployment-wide `MONGODB_URL`: each service may have a database server of
+    its own (one SecantusDB process each on one machine) or share one cluster."""
+    return Field(DEFAULT_MONGODB_URL, validation_alias=AliasChoices(f"{prefix}MONGODB_URL", "MONGODB_URL"))
+
+
+def database_of(service: str, given: Mapping[str, str] | None = None, run_dir: Path | None = None) -> str:
+    """Where a tool run beside the services finds one service's database: `given`, else `<SERVICE>_MONGODB_URL`,
+    else `MONGODB_URL`, else what `make run` wrote in `.run/databases.json`, else the default."""
+    if given and service in given:
+        return given[service]
+    for name in (f"{service.upper()}_MONGODB_URL", "MONGODB_URL"):
+        if url := os.environ.get(name):
+            return url
+    started = (run_dir or Path(os.environ.get("RUN_DIR", ".run"))) / "databases.json"
+    if started.is_file():
+        url = json.loads(started.read_text()).get(service)
+        if isinstance(url, str):
+            return url
+    return DEFAULT_MONGODB_URL
 
 
 class ServiceSettings(BaseSettings):
@@ -25,7 +52,7 @@ class ServiceSettings(BaseSettings):
         "development", validation_alias=shared("ENVIRONMENT")
     )
     amqp_url: str = Field("amqp://guest:guest@127.0.0.1:5672/", validation_alias=shared("AMQP_URL"))
-    mongodb_url: str = Field("mongodb://127.0.0.1:27017/?retryWrites=false", validation_alias=shared("MONGODB_URL"))
+    mongodb_url: str = Field(DEFAULT_MONGODB_URL, validation_alias=shared("MONGODB_URL"))
     bus_namespace: str = Field("pacs", validation_alias=shared("BUS_NAMESPACE"))
     jwt_secret: SecretStr | None = Field(None, validation_alias=shared("JWT_SECRET"))
     # keys still accepted for tokens signed before a rotation (JSON list), until those tokens expire

@@ -1,12 +1,13 @@
 from pydantic_settings import SettingsConfigDict
 
-from pacs_kit.settings import ServiceSettings
+from pacs_kit.settings import ServiceSettings, database_url
 
 
 class EscalationSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ESCALATION_", extra="ignore", populate_by_name=True)
 
     service_name: str = "escalation"
+    mongodb_url: str = database_url("ESCALATION_")
     port: int = 8102
     max_body_bytes: int = 8_388_608  # an import into the escalation database carries up to 1,000 records
     gauge_refresh_seconds: float = 30.0  # open incidents, SLA at risk and compliance, availability, from the database

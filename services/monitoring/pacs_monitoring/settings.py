@@ -3,7 +3,7 @@ from ipaddress import ip_network
 from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import SettingsConfigDict
 
-from pacs_kit.settings import ServiceSettings
+from pacs_kit.settings import ServiceSettings, database_url
 
 # Where a hospital's DICOM nodes live: the RFC 1918 ranges and loopback. A deployment names its own.
 PRIVATE_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "::1/128")
@@ -13,6 +13,7 @@ class MonitoringSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="MONITORING_", extra="ignore", populate_by_name=True)
 
     service_name: str = "monitoring"
+    mongodb_url: str = database_url("MONITORING_")
     port: int = 8103
     max_body_bytes: int = 8_388_608  # metric batches carry thousands of samples
     gauge_refresh_seconds: float = 15.0  # how often the per-site gauges are read back from the database

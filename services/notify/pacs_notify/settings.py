@@ -1,7 +1,7 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from pacs_kit.settings import ServiceSettings
+from pacs_kit.settings import ServiceSettings, database_url
 from pacs_notify.adapters.providers.config import ProviderSettings
 
 
@@ -9,6 +9,7 @@ class NotifySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFY_", extra="ignore", populate_by_name=True)
 
     service_name: str = "notify"
+    mongodb_url: str = database_url("NOTIFY_")
     port: int = 8105
     log_path: str = ".run/notifications.log"
     public_url: str = "http://127.0.0.1:8080"  # where engineers' phones reach the gateway, for ack links
