@@ -176,8 +176,13 @@ class AuditLog(Repository):
 
     async def add(self, record: Document, session: AsyncClientSession | None = None) -> None:
         """The record, and its place in the queue for the chain (after it, so a queued record always exists)."""
-        await self.collection.insert_one(record, session=session)
-        await self.pending.insert_one({"_id": record["_id"], "at": record["at"]}, session=session)
+        await self.add_all([record], session)
+
+    async def add_all(self, records: list[Document], session: AsyncClientSession | None = None) -> None:
+        """Many records and their places in the queue, in two round trips."""
+        if records:
+            await self.collection.insert_many(records, session=session)
+            await self.pending.insert_many([{"_id": r["_id"], "at": r["at"]} for r in records], session=session)
 
     async def search(self, filters: dict[str, Any], limit: int) -> list[Document]:
         return await self.collection.find(filters).sort("at", DESCENDING).limit(limit).to_list()

@@ -5,13 +5,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import pymongo
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
+
+if TYPE_CHECKING:
+    from pacs_kit.uow import Tx
 
 T = TypeVar("T")
 Document = dict[str, Any]
@@ -71,6 +74,10 @@ class Repository:
         """Create the declared indexes (idempotent; run at start-up)."""
         if self.indexes:
             await self.collection.create_indexes(self.indexes)
+
+    def add_on_commit(self, tx: Tx, doc: Document) -> None:
+        """Insert `doc` as the transaction commits, in one round trip with its other inserts into this collection."""
+        tx.insert(self.collection, doc)
 
     async def update_many_tx(self, query: Document, update: Document) -> int:
         """`updateMany` in a transaction of its own, for an update made outside the caller's: the number modified.

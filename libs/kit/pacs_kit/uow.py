@@ -1,21 +1,35 @@
-"""Unit of work: state changes and the events they cause commit together."""
+"""Unit of work: state changes and the events they cause commit together.
+
+Write requests arriving together at one instance may share a transaction (group commit, `UnitOfWork.grouped`):
+each keeps its own state change, events and audit record, all atomic with one another, and the database pays one
+commit and one insert per collection for the lot. A group that fails is run again member by member, so one
+request's conflict or refusal is its own.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
 from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from pacs_contracts import Envelope, Event
 from pacs_kit import audit
-from pacs_kit.audit import AuditLog, entry
+from pacs_kit.audit import AuditLog, RequestContext, entry
 from pacs_kit.mongo import Document, Mongo
 from pacs_kit.outbox import Outbox, OutboxRelay
 
 T = TypeVar("T")
 REQUEST_TIMEOUT_SECONDS = 10.0
+GROUP_MAX = 100  # requests in one group transaction
+DUPLICATE_KEY = 11000
+GROUP_WAIT_SECONDS = 0.002  # how long a group waits for company while requests are coming in together
 
 
 class Tx:
@@ -26,6 +40,7 @@ class Tx:
         self.producer = producer
         self.correlation_id = correlation_id
         self.emitted: list[Document] = []
+        self.staged: list[tuple[AsyncCollection[Document], Document]] = []
         self.after_commit: list[Callable[[], None]] = []
         self.change: dict[str, Any] = {}
 
@@ -33,11 +48,38 @@ class Tx:
         """What the object looked like before and after, for the audit record of this request."""
         self.change = {"before": before, "after": after}
 
+    def insert(self, collection: AsyncCollection[Document], doc: Document) -> None:
+        """Insert `doc` when the transaction commits, in one round trip with every other insert into that collection
+        (a duplicate key then fails the transaction, as an insert of its own would)."""
+        self.staged.append((collection, doc))
+
     async def emit(self, event: Event, *, correlation_id: str | None = None) -> Envelope:
         """Queue an event; it is saved with the transaction and published only if it commits."""
         envelope = Envelope.wrap(event, producer=self.producer, correlation_id=correlation_id or self.correlation_id)
         self.emitted.append(Outbox.record(envelope))
         return envelope
+
+
+@dataclass
+class Member:
+    """One caller's work in a transaction, with the request it serves (for its audit record)."""
+
+    work: Callable[[Tx], Awaitable[Any]]
+    correlation_id: str | None
+    request: RequestContext | None
+    done: asyncio.Future[Any] | None = None
+    context: contextvars.Context | None = None  # the caller's (its trace), when another task runs the work
+    tx: Tx | None = field(default=None, repr=False)
+
+    async def run(self, tx: Tx) -> Any:
+        self.tx = tx
+        if self.context is None:
+            return await self.work(tx)
+
+        async def work() -> Any:
+            return await self.work(tx)
+
+        return await asyncio.create_task(work(), context=self.context)
 
 
 class UnitOfWork:
@@ -49,6 +91,8 @@ class UnitOfWork:
         self.producer = producer
         self.audit = audit
         self.retention = retention
+        self._waiting: list[Member] = []
+        self._grouper: asyncio.Task[None] | None = None
 
     async def run(
         self,
@@ -61,23 +105,99 @@ class UnitOfWork:
 
         `timeout` bounds the whole attempt (retries included); None leaves it to the driver's two minutes.
         """
-        attempts: list[Tx] = []
-
-        async def body(session: AsyncClientSession) -> T:
-            tx = Tx(session, self.producer, correlation_id)
-            attempts.append(tx)
-            result = await work(tx)
-            await self.outbox.add_all(session, tx.emitted)
-            if request is not None and request.mutating and not request.recorded:
-                await self.audit.add(entry(self.producer, request, "committed", self.retention, **tx.change), session)
-            return result
-
-        request = audit.current.get()
-        result = await self.mongo.in_transaction(body, timeout)
-        if request is not None and request.mutating:
-            request.recorded = True
-        if attempts[-1].emitted:
-            self.relay.wake()
-        for hook in attempts[-1].after_commit:
-            hook()
+        result: T = (await self.commit([Member(work, correlation_id, audit.current.get())], timeout))[0]
         return result
+
+    async def grouped(self, work: Callable[[Tx], Awaitable[T]], *, correlation_id: str | None = None) -> T:
+        """As `run`, sharing the transaction with the requests that arrive at the same moment (group commit)."""
+        member = Member(
+            work,
+            correlation_id,
+            audit.current.get(),
+            asyncio.get_running_loop().create_future(),
+            contextvars.copy_context(),
+        )
+        self._waiting.append(member)
+        if self._grouper is None or self._grouper.done():
+            self._grouper = asyncio.create_task(self._group_while_waiting())
+        result: T = await member.done  # type: ignore[misc]
+        return result
+
+    async def _group_while_waiting(self) -> None:
+        crowded = False
+        while self._waiting:
+            if crowded:  # requests are arriving together: let the next few join this group
+                await asyncio.sleep(GROUP_WAIT_SECONDS)
+            group, self._waiting = self._waiting[:GROUP_MAX], self._waiting[GROUP_MAX:]
+            crowded = len(group) > 1 or bool(self._waiting)
+            try:
+                results = await self.commit(group, REQUEST_TIMEOUT_SECONDS)
+            except Exception as exc:
+                if len(group) == 1:
+                    _settle(group[0], exc=exc)
+                else:  # find the member that failed; the others go through
+                    await asyncio.gather(*(self._alone(m) for m in group))
+                continue
+            for member, result in zip(group, results, strict=True):
+                _settle(member, result=result)
+
+    async def _alone(self, member: Member) -> None:
+        try:
+            _settle(member, result=(await self.commit([member], REQUEST_TIMEOUT_SECONDS))[0])
+        except Exception as exc:
+            _settle(member, exc=exc)
+
+    async def commit(self, members: list[Member], timeout: float | None) -> list[Any]:
+        """Run each member's work in one transaction, then save their inserts, events and audit records together."""
+
+        async def body(session: AsyncClientSession) -> list[Any]:
+            results = []
+            for member in members:
+                results.append(await member.run(Tx(session, self.producer, member.correlation_id)))
+            txs = [m.tx for m in members if m.tx is not None]
+            await _insert_staged(session, [staged for tx in txs for staged in tx.staged])
+            await self.outbox.add_all(session, [record for tx in txs for record in tx.emitted])
+            await self.audit.add_all([self._record(m) for m in members if _unrecorded(m.request)], session)
+            return results
+
+        results = await self.mongo.in_transaction(body, timeout)
+        for member in members:
+            if member.request is not None and member.request.mutating:
+                member.request.recorded = True
+        if any(m.tx is not None and m.tx.emitted for m in members):
+            self.relay.wake()
+        for member in members:
+            for hook in member.tx.after_commit if member.tx is not None else ():
+                hook()
+        return results
+
+    def _record(self, member: Member) -> Document:
+        assert member.request is not None and member.tx is not None
+        return entry(self.producer, member.request, "committed", self.retention, **member.tx.change)
+
+
+def _unrecorded(request: RequestContext | None) -> bool:
+    return request is not None and request.mutating and not request.recorded
+
+
+async def _insert_staged(session: AsyncClientSession, staged: list[tuple[AsyncCollection[Document], Document]]) -> None:
+    by_collection: dict[str, tuple[AsyncCollection[Document], list[Document]]] = {}
+    for collection, doc in staged:
+        by_collection.setdefault(collection.full_name, (collection, []))[1].append(doc)
+    for collection, docs in by_collection.values():
+        try:
+            await collection.insert_many(docs, session=session)
+        except BulkWriteError as exc:  # as an insert of its own would say it: the callers catch DuplicateKeyError
+            first = exc.details["writeErrors"][0]
+            if first["code"] == DUPLICATE_KEY:
+                raise DuplicateKeyError(first["errmsg"], DUPLICATE_KEY, first) from exc
+            raise
+
+
+def _settle(member: Member, *, result: Any = None, exc: BaseException | None = None) -> None:
+    if member.done is None or member.done.done():  # the caller went away
+        return
+    if exc is not None:
+        member.done.set_exception(exc)
+    else:
+        member.done.set_result(result)

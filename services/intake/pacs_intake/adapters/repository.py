@@ -17,9 +17,6 @@ class Faults(Repository):
         IndexModel([("incident_id", ASCENDING)]),
     ]
 
-    async def add(self, fault: Document, session: AsyncClientSession) -> None:
-        await self.collection.insert_one(fault, session=session)
-
     async def get(self, fault_id: str) -> Document | None:
         return await self.collection.find_one({"_id": fault_id})
 
@@ -41,9 +38,6 @@ class Faults(Repository):
 class Calls(Repository):
     collection_name = "calls"
     indexes = [IndexModel([("site_id", ASCENDING), ("received_at", ASCENDING)])]
-
-    async def add(self, call: Document, session: AsyncClientSession) -> None:
-        await self.collection.insert_one(call, session=session)
 
 
 class Sites(Repository):

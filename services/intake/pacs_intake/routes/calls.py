@@ -38,11 +38,11 @@ async def log_call(body: CallCreate, principal: CallAgent, deps: DepsDep, kit: K
     }
 
     async def save(tx: Tx) -> None:
-        await deps.calls.add(call, tx.session)
-        await deps.faults.add(fault, tx.session)
+        deps.calls.add_on_commit(tx, call)
+        deps.faults.add_on_commit(tx, fault)
         await tx.emit(faults.reported_event(fault))
 
-    await kit.uow.run(save, correlation_id=fault["_id"])
+    await kit.uow.grouped(save, correlation_id=fault["_id"])
     return CallPublic(
         call_id=call_id, fault_id=fault["_id"], site_id=body.site_id, logged_by=principal.subject, received_at=now
     )

@@ -41,11 +41,11 @@ async def report_fault(
     fault = faults.from_his(body, datetime.now(UTC))
 
     async def save(tx: Tx) -> None:
-        await deps.faults.add(fault, tx.session)
+        deps.faults.add_on_commit(tx, fault)
         await tx.emit(faults.reported_event(fault))
 
     try:
-        await kit.uow.run(save, correlation_id=fault["_id"])
+        await kit.uow.grouped(save, correlation_id=fault["_id"])
     except DuplicateKeyError:
         # a retry: the HIS's external_ref was seen before (unique per site)
         existing = await deps.faults.by_external_ref(body.site_id, body.external_ref)
