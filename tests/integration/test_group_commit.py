@@ -34,7 +34,9 @@ async def test_faults_posted_together_each_get_their_own_fault_event_and_audit_r
         first = make_fault("SITE-GC", external_ref="HIS-GC-SAME")
         assert (await client.post("/api/v1/faults", json=first, headers=his)).status_code == 202
 
-        bodies = [make_fault("SITE-GC", description=f"Archive rejects studies from modality {n}") for n in range(FAULTS)]
+        bodies = [
+            make_fault("SITE-GC", description=f"Archive rejects studies from modality {n}") for n in range(FAULTS)
+        ]
         conflicting = {**first, "description": "A different fault under a used external_ref"}
         answers = await asyncio.gather(
             *(client.post("/api/v1/faults", json=b, headers=his) for b in [*bodies, conflicting, first])

@@ -22,7 +22,7 @@ from pymongo.errors import ConnectionFailure
 from pacs_contracts import Envelope, Event, UnknownEvent, parse_event
 from pacs_kit.bus import BROKER_ERRORS
 from pacs_kit.inbox import Inbox
-from pacs_kit.metrics import ServiceMetrics
+from pacs_kit.metrics import ServiceMetrics, origin
 from pacs_kit.tracing import extract_context, tracer
 from pacs_kit.uow import Tx, UnitOfWork
 
@@ -98,6 +98,7 @@ class Consumer:
         must not hold back the messages behind it. Those keep running should this loop fail and be started
         again (service.py supervises it); they end with the service.
         """
+        origin.set("event")  # the database commands of this task, and of the tasks it starts, are the events'
         try:
             while True:
                 batch: list[Delivery] = []

@@ -1,8 +1,11 @@
-"""Prometheus metrics: RED for HTTP and handlers, outbox lag, DLQ depth, consumers."""
+"""Prometheus metrics: RED for HTTP and handlers, outbox lag, DLQ depth, consumers, database commands."""
 
 from __future__ import annotations
 
+import contextvars
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from pymongo import monitoring
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -62,5 +65,32 @@ class ServiceMetrics:
             ["task"],
             registry=self.registry,
         )
+        self.db_commands = Counter(
+            "pacs_db_commands_total",
+            "Database commands sent, by command and by what caused them (request, event, background)",
+            ["command", "origin"],
+            registry=self.registry,
+        )
         self.info = Gauge("pacs_service_info", "Service identity", ["service"], registry=self.registry)
         self.info.labels(**labels).set(1)
+
+
+# What the work in hand serves, for the database command counter: the HTTP middleware sets "request", the consumer
+# "event"; everything else (relays, sweeps, pollers) is "background".
+origin: contextvars.ContextVar[str] = contextvars.ContextVar("db_origin", default="background")
+
+
+class CommandCounter(monitoring.CommandListener):
+    """Counts every command the service's database client sends: the cost of a request or event in round trips."""
+
+    def __init__(self, metrics: ServiceMetrics) -> None:
+        self.metrics = metrics
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.metrics.db_commands.labels(event.command_name, origin.get()).inc()
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass

@@ -8,7 +8,7 @@ import time
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from pacs_kit.metrics import ServiceMetrics
+from pacs_kit.metrics import ServiceMetrics, origin
 from pacs_kit.problems import PROBLEM_JSON, TYPE_BASE
 
 
@@ -83,6 +83,7 @@ class HttpMetrics:
             return
         started = time.perf_counter()
         status = 500
+        token = origin.set("request")  # the database commands made while serving it count as the request's
 
         async def recording_send(message: Message) -> None:
             nonlocal status
@@ -98,3 +99,4 @@ class HttpMetrics:
             method = scope["method"]
             self.metrics.http_requests.labels(method, template, str(status)).inc()
             self.metrics.http_duration.labels(method, template).observe(time.perf_counter() - started)
+            origin.reset(token)

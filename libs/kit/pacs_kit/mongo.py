@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import pymongo
-from pymongo import AsyncMongoClient, IndexModel
+from pymongo import AsyncMongoClient, IndexModel, monitoring
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
@@ -23,9 +23,9 @@ Document = dict[str, Any]
 class Mongo:
     """One client and the service's own database."""
 
-    def __init__(self, url: str, database: str) -> None:
+    def __init__(self, url: str, database: str, listeners: list[monitoring.CommandListener] | None = None) -> None:
         self.client: AsyncMongoClient[Document] = AsyncMongoClient(
-            url, tz_aware=True, serverSelectionTimeoutMS=3000, connectTimeoutMS=3000
+            url, tz_aware=True, serverSelectionTimeoutMS=3000, connectTimeoutMS=3000, event_listeners=listeners or []
         )
         self.db = self.client[database]
 

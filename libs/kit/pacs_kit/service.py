@@ -25,7 +25,7 @@ from pacs_kit.health import health_router, refresh_queue_gauges
 from pacs_kit.inbox import Inbox
 from pacs_kit.logs import configure_logging
 from pacs_kit.loop import WorkLoop
-from pacs_kit.metrics import ServiceMetrics
+from pacs_kit.metrics import CommandCounter, ServiceMetrics
 from pacs_kit.middleware import BodyLimit, HttpMetrics
 from pacs_kit.mongo import Mongo, Repository
 from pacs_kit.outbox import Outbox, OutboxRelay
@@ -67,7 +67,7 @@ class Kit:
         self.name = name
         self.settings = settings
         self.metrics = ServiceMetrics(name)
-        self.mongo = Mongo(settings.mongodb_url, settings.database)
+        self.mongo = Mongo(settings.mongodb_url, settings.database, [CommandCounter(self.metrics)])
         self.topology = Topology(settings.bus_namespace, name)
         self.bus = Bus(
             settings.amqp_url, self.topology, prefetch=settings.prefetch, delivery_limit=settings.delivery_limit
