@@ -49,7 +49,7 @@ def publish_app() -> FastAPI:
 
     ceiling = FastAPI(lifespan=lifespan)
 
-    @ceiling.post("/faults", status_code=202)
+    @ceiling.post("/api/v1/faults", status_code=202)
     async def fault(body: FaultCreate) -> dict[str, str]:
         message = aio_pika.Message(body.model_dump_json().encode(), delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
         await state["exchange"].publish(message, routing_key=state["queue"])

@@ -11,5 +11,5 @@ async def handle(event: FaultReported, *, tx: Tx, deps: EscalationDeps) -> None:
     if site is None:
         raise LookupError(f"fault {event.fault_id} names unknown site {event.site_id}")
     incident = incidents.open_from_fault(event, site, datetime.now(UTC))
-    await deps.incidents.add(incident, tx.session)
+    deps.incidents.add_on_commit(tx, incident)  # with the batch's other incidents, in one round trip
     await tx.emit(incidents.opened_event(incident))

@@ -101,9 +101,6 @@ class AckTokens(Repository):
         query = {"engineer_id": {"$in": engineer_ids}, "code": code, "used_at": None, "expires_at": {"$gt": now}}
         return await self.collection.find(query).to_list()
 
-    async def add(self, token: Document, session: AsyncClientSession) -> None:
-        await self.collection.insert_one(token, session=session)
-
     async def get(self, token: str) -> Document | None:
         return await self.collection.find_one({"_id": token})
 

@@ -50,13 +50,24 @@ async def tell(
             tx.after_commit.append(deps.metrics.refused.labels(found).inc)
         return
     expires = now + timedelta(seconds=deps.settings.ack_ttl_seconds)
-    await deps.acks.add({"_id": token, "notification_id": notification["_id"], "incident_id": incident_id,
-                         "engineer_id": engineer_id, "code": code, "expires_at": expires, "used_at": None},
-                        tx.session)  # fmt: skip
-    await deps.deliveries.add_all([{
+    # inserted with the batch's others as it commits: one round trip each for every message of the batch
+    deps.acks.add_on_commit(
+        tx,
+        {
+            "_id": token,
+            "notification_id": notification["_id"],
+            "incident_id": incident_id,
+            "engineer_id": engineer_id,
+            "code": code,
+            "expires_at": expires,
+            "used_at": None,
+        },
+    )
+    for delivery in [{
         "_id": f"{notification['_id']}:{step.index}:0", "notification_id": notification["_id"],
         "incident_id": incident_id, "engineer_id": engineer_id, "channel": step.channel, "step": step.index,
         "repeat": 0, "repeat_seconds": step.repeat.total_seconds() if step.repeat else None, "due_at": step.due_at,
         "status": "queued", "attempts": [], "created_at": now, "sent_at": None,
-    } for step in steps(contacts, kind, now)], tx.session)  # fmt: skip
+    } for step in steps(contacts, kind, now)]:  # fmt: skip
+        deps.deliveries.add_on_commit(tx, delivery)
     tx.after_commit.append(deps.dispatcher.wake)
