@@ -14,6 +14,16 @@ from pacs_devstack.processes import secantus_servers
 from pacs_devstack.stack import SERVICES
 from tests.support import delete_namespace
 
+TIERS = ("unit", "integration", "e2e", "chaos")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Each test carries its tier's marker, from its folder: `pytest -m "not chaos"`, `-m unit`."""
+    for item in items:
+        tier = Path(item.path).relative_to(Path(__file__).parent).parts[0]
+        if tier in TIERS:
+            item.add_marker(getattr(pytest.mark, tier))
+
 
 @pytest.fixture(scope="session")
 def amqp_url() -> str:

@@ -34,13 +34,14 @@ async def eventually(check: Callable[[], Any], *, timeout: float, what: str, int
 
 
 async def every_item(client: Any, path: str, **params: Any) -> list[dict[str, Any]]:
-    """All items of a paged listing."""
+    """All items of a paged listing, following its `next` links."""
     items: list[dict[str, Any]] = []
+    page = (await client.get(path, params={**params, "limit": 500})).json()
     while True:
-        page = (await client.get(path, params={**params, "limit": 500, "offset": len(items)})).json()
         items += page["items"]
-        if len(items) >= page["total"] or not page["items"]:
+        if not page.get("next"):
             return items
+        page = (await client.get(page["next"])).json()
 
 
 def rabbitmqctl(command: str) -> None:

@@ -50,6 +50,8 @@ async def test_a_fault_for_a_site_registered_late_is_replayed_from_the_dlq(
     assert replayed.startswith("replayed ")
 
     async def opened() -> bool:
-        return (await admin.get("/api/v1/incidents", params={"fault_id": "F-LATE-1"})).json()["total"] == 1
+        return (await admin.get("/api/v1/incidents", params={"fault_id": "F-LATE-1", "total": "true"})).json()[
+            "total"
+        ] == 1
 
     await eventually(opened, timeout=15, what="the replayed fault opening its incident")

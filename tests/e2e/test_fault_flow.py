@@ -54,8 +54,8 @@ async def test_same_external_ref_twice_gives_one_fault_and_one_incident(
 
     fault_id = first.json()["fault_id"]
     await eventually(lambda: _incident_for(admin, fault_id), timeout=5, what="incident opened")
-    page = (await admin.get("/api/v1/incidents", params={"fault_id": fault_id})).json()
-    assert page["total"] == 1
+    page = (await admin.get("/api/v1/incidents", params={"fault_id": fault_id, "total": "true"})).json()
+    assert page["total"] == 1 and len(page["items"]) == 1
 
 
 async def test_reusing_an_external_ref_for_a_different_fault_is_a_conflict(

@@ -87,6 +87,8 @@ async def test_a_kill_mid_send_resends_once_as_a_new_attempt(platform: Platform,
         before = count()
         await publish(platform.stack.config.amqp_url, platform.namespace, Envelope.wrap(again, producer="escalation"))
         await eventually(lambda: count() > before or None, timeout=15, what="the repeated event handled by notify")
-        everything = (await admin.get("/api/v1/notifications", params={"incident_id": incident_id})).json()
+        everything = (
+            await admin.get("/api/v1/notifications", params={"incident_id": incident_id, "total": "true"})
+        ).json()
         assert everything["total"] == 1, "one message for the incident, however often its event came"
         assert len(push.requests) == 2, "nothing more reached the provider"

@@ -105,7 +105,7 @@ async def test_poison_messages_end_in_the_dlq_and_the_service_keeps_consuming(
     fault_id = response.json()["fault_id"]
 
     async def opened() -> bool:
-        page = (await admin.get("/api/v1/incidents", params={"fault_id": fault_id})).json()
+        page = (await admin.get("/api/v1/incidents", params={"fault_id": fault_id, "total": "true"})).json()
         return page["total"] == 1
 
     await eventually(opened, timeout=10, what="a fault after the poison is still handled")
@@ -137,7 +137,9 @@ async def test_services_reconnect_after_a_broker_restart(
     for fault_id in (accepted_while_down.json()["fault_id"], after.json()["fault_id"]):
 
         async def opened(fid: str = fault_id) -> bool:
-            return (await admin.get("/api/v1/incidents", params={"fault_id": fid})).json()["total"] == 1
+            return (await admin.get("/api/v1/incidents", params={"fault_id": fid, "total": "true"})).json()[
+                "total"
+            ] == 1
 
         await eventually(opened, timeout=30, what=f"incident for {fault_id} after the restart")
 

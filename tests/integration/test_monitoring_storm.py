@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import yaml
 
 from pacs_escalation.main import create_app as escalation_app
@@ -39,6 +40,7 @@ def breaching(site_id: str, rules: list[dict[str, Any]]) -> dict[str, Any]:
     return {"site_id": site_id, "samples": samples}
 
 
+@pytest.mark.slow
 async def test_a_storm_of_500_sites_is_recorded_whole_and_opens_one_incident_per_site_and_problem(
     settings_for: Callable[..., Any],
 ) -> None:

@@ -55,5 +55,5 @@ async def test_a_storm_of_breaches_opens_one_incident_that_counts_them(settings_
             return doc is not None and any(e["what"] == "metric_recovered" for e in doc["timeline"])
 
         await eventually(recovery_recorded, timeout=10, what="the recovery on the incident's timeline")
-        listed = (await esc.get("/api/v1/incidents", params={"site_id": "SITE-M"})).json()
+        listed = (await esc.get("/api/v1/incidents", params={"site_id": "SITE-M", "total": "true"})).json()
         assert listed["total"] == 1, "still one incident for the one problem"

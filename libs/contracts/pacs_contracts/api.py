@@ -401,7 +401,10 @@ T = TypeVar("T")
 
 class Page(Contract, Generic[T]):
     items: list[T]
-    total: int
+    total: int | None = Field(
+        None, description="how many match: on listings paged by cursor only when asked (`total=true`), up to 10,000"
+    )
+    next: str | None = Field(None, description="the link to the next page (with its `cursor`), when there is one")
 
 
 class MaintenanceKind(StrEnum):

@@ -29,3 +29,7 @@ Admin = Annotated[Principal, require(Role.admin)]
 SiteKey = Annotated[Principal, require(Role.his)]
 # beyond this a page is better found by a filter; larger numbers overflow the database's 64-bit skip
 Offset = Annotated[int, Query(ge=0, le=1_000_000, description="items to skip, up to 1,000,000")]
+PageCursor = Annotated[
+    str | None, Query(max_length=512, description="where to go on from: the `cursor` of the page before's `next`")
+]
+WantTotal = Annotated[bool, Query(description="also count the matches (up to 10,000); costs a read of them all")]

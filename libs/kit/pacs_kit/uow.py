@@ -30,6 +30,8 @@ REQUEST_TIMEOUT_SECONDS = 10.0
 GROUP_MAX = 100  # requests in one group transaction
 DUPLICATE_KEY = 11000
 GROUP_WAIT_SECONDS = 0.002  # how long a group waits for company while requests are coming in together
+GROUP_TIMEOUT_SECONDS = 3.0  # a group that cannot commit by then is committed member by member
+GROUPS_IN_FLIGHT = 4
 
 
 class Tx:
@@ -93,6 +95,8 @@ class UnitOfWork:
         self.retention = retention
         self._waiting: list[Member] = []
         self._grouper: asyncio.Task[None] | None = None
+        self._groups: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(GROUPS_IN_FLIGHT)
 
     async def run(
         self,
@@ -128,18 +132,30 @@ class UnitOfWork:
         while self._waiting:
             if crowded:  # requests are arriving together: let the next few join this group
                 await asyncio.sleep(GROUP_WAIT_SECONDS)
+            await self._slots.acquire()  # a few groups at once: one held up by a lock never stops the rest
             group, self._waiting = self._waiting[:GROUP_MAX], self._waiting[GROUP_MAX:]
             crowded = len(group) > 1 or bool(self._waiting)
-            try:
-                results = await self.commit(group, REQUEST_TIMEOUT_SECONDS)
-            except Exception as exc:
-                if len(group) == 1:
-                    _settle(group[0], exc=exc)
-                else:  # find the member that failed; the others go through
-                    await asyncio.gather(*(self._alone(m) for m in group))
-                continue
-            for member, result in zip(group, results, strict=True):
-                _settle(member, result=result)
+            task = asyncio.create_task(self._commit_group(group))
+            self._groups.add(task)
+            task.add_done_callback(self._group_done)
+
+    def _group_done(self, task: asyncio.Task[None]) -> None:
+        self._groups.discard(task)
+        self._slots.release()
+
+    async def _commit_group(self, group: list[Member]) -> None:
+        # A group gives up early: one member locked by a dead process's transaction (until it expires) must not
+        # hold the others for the whole request timeout. Alone, each then has the full timeout.
+        try:
+            results = await self.commit(group, GROUP_TIMEOUT_SECONDS if len(group) > 1 else REQUEST_TIMEOUT_SECONDS)
+        except Exception as exc:
+            if len(group) == 1:
+                _settle(group[0], exc=exc)
+            else:  # find the member that failed; the others go through
+                await asyncio.gather(*(self._alone(m) for m in group))
+            return
+        for member, result in zip(group, results, strict=True):
+            _settle(member, result=result)
 
     async def _alone(self, member: Member) -> None:
         try:

@@ -9,6 +9,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from pacs_kit.mongo import Document, Repository
+from pacs_kit.paging import Cursor, keyset_page
 
 
 class Sites(Repository):
@@ -68,8 +69,11 @@ class Incidents(Repository):
     collection_name = "incidents"
     indexes = [
         IndexModel([("fault_id", ASCENDING)], unique=True, partialFilterExpression={"fault_id": {"$type": "string"}}),
+        # listings read a window of opening times, alone or within one site, state or owner
+        IndexModel([("opened_at", DESCENDING)]),
         IndexModel([("site_id", ASCENDING), ("opened_at", DESCENDING)]),
-        IndexModel([("assignee_id", ASCENDING)]),
+        IndexModel([("state", ASCENDING), ("opened_at", DESCENDING)]),
+        IndexModel([("assignee_id", ASCENDING), ("opened_at", DESCENDING)]),
         IndexModel([("next_check_at", ASCENDING)]),
         IndexModel(
             [("open_problem_key", ASCENDING)],
@@ -160,9 +164,13 @@ class Incidents(Repository):
         projection = {"timeline": 0, "terms": 0}
         return await self.collection.find({"opened_at": {"$gte": start, "$lt": end}}, projection).to_list()
 
-    async def search(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[Document], int]:
-        cursor = self.collection.find(filters).sort("opened_at", DESCENDING).skip(offset).limit(limit)
-        return await cursor.to_list(), await self.collection.count_documents(filters)
+    async def search(
+        self, filters: dict[str, Any], limit: int, after: Cursor | None
+    ) -> tuple[list[Document], Cursor | None]:
+        """A page of incidents, newest first: one fault's at once, the others by time windows (kit paging)."""
+        if "fault_id" in filters:  # at most one: the unique index answers
+            return await self.collection.find(filters).limit(limit).to_list(), None
+        return await keyset_page(self.collection, filters, "opened_at", limit, after)
 
 
 class Downtime(Repository):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 
 from pacs_contracts.api import IncidentPublic, Page
@@ -13,7 +13,8 @@ from pacs_escalation.deps import DepsDep, EscalationDeps
 from pacs_escalation.domain import incident as incidents
 from pacs_escalation.domain.access import incident_filter
 from pacs_kit.auth import Principal
-from pacs_kit.deps import Offset, Staff
+from pacs_kit.deps import PageCursor, Staff, WantTotal
+from pacs_kit.paging import bounded_count, cursor_of, next_link
 from pacs_kit.problems import Problem
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -41,8 +42,9 @@ async def get_incident(incident_id: str, principal: Staff, deps: DepsDep) -> Inc
     return incidents.public(await visible(incident_id, principal, deps))
 
 
-@router.get("", response_model=Page[IncidentPublic], summary="Incidents, newest first, filtered")
+@router.get("", response_model=Page[IncidentPublic], summary="Incidents, newest first, filtered, a page at a time")
 async def list_incidents(
+    request: Request,
     principal: Staff,
     deps: DepsDep,
     site_id: Identifier | None = None,
@@ -51,15 +53,20 @@ async def list_incidents(
     tier: Tier | None = None,
     assignee_id: Identifier | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Offset = 0,
+    cursor: PageCursor = None,
+    total: WantTotal = False,
 ) -> Page[IncidentPublic]:
     wanted = {"site_id": site_id, "fault_id": fault_id, "state": state, "assignee_id": assignee_id}
     filters: dict[str, Any] = {k: v for k, v in wanted.items() if v is not None}
     if tier is not None:
         filters["tier"] = tier.value
     filters |= await scope_of(principal, deps)
-    items, total = await deps.incidents.search(filters, limit, offset)
-    return Page[IncidentPublic](items=[incidents.public(d) for d in items], total=total)
+    items, after = await deps.incidents.search(filters, limit, cursor_of(cursor))
+    return Page[IncidentPublic](
+        items=[incidents.public(d) for d in items],
+        total=await bounded_count(deps.incidents.collection, filters) if total else None,
+        next=next_link(request, after),
+    )
 
 
 @router.get("/{incident_id}/timeline", summary="Everything that happened to an incident, oldest first")

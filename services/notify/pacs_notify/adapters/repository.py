@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, IndexModel, UpdateOne
+from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from pacs_kit.mongo import Document, ReadModel, Repository
+from pacs_kit.paging import Cursor, keyset_page
 
 
 class Engineers(Repository):
@@ -37,6 +38,8 @@ class Notifications(Repository):
     indexes = [
         IndexModel([("status", ASCENDING), ("created_at", ASCENDING)]),
         IndexModel([("incident_id", ASCENDING), ("created_at", ASCENDING)]),
+        IndexModel([("engineer_id", ASCENDING), ("created_at", DESCENDING)]),
+        IndexModel([("created_at", DESCENDING)]),
     ]
 
     async def add(self, notification: Document, session: AsyncClientSession) -> bool:
@@ -81,11 +84,16 @@ class Notifications(Repository):
         await self.collection.update_many({"_id": {"$in": ids}, "status": "queued"}, {"$set": fields},
                                           session=session)  # fmt: skip
 
-    async def search(self, incident_id: str | None, engineer_id: str | None, limit: int,
-                     offset: int) -> tuple[list[Document], int]:  # fmt: skip
-        filters = {k: v for k, v in {"incident_id": incident_id, "engineer_id": engineer_id}.items() if v}
-        cursor = self.collection.find(filters).sort("created_at", ASCENDING).skip(offset).limit(limit)
-        return await cursor.to_list(), await self.collection.count_documents(filters)
+    async def search(
+        self, filters: dict[str, Any], limit: int, after: Cursor | None
+    ) -> tuple[list[Document], Cursor | None]:
+        """A page of messages, newest first, by time windows (kit paging); one incident's few at once."""
+        if "incident_id" in filters and after is None:
+            few = self.collection.find(filters).sort([("created_at", DESCENDING), ("_id", DESCENDING)])
+            found = await few.limit(limit + 1).to_list()
+            if len(found) <= limit:
+                return found, None
+        return await keyset_page(self.collection, filters, "created_at", limit, after)
 
 
 class AckTokens(Repository):

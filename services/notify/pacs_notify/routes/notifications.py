@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from pacs_contracts.api import DeliveryPublic, NotificationPublic, Page
 from pacs_contracts.common import Identifier
-from pacs_kit.deps import Offset, Staff
+from pacs_kit.deps import PageCursor, Staff, WantTotal
+from pacs_kit.paging import bounded_count, cursor_of, next_link
 from pacs_notify.deps import DepsDep
 from pacs_notify.domain.plan import mask
 
@@ -31,16 +32,23 @@ def _receipt(d: dict[str, Any], receipt: dict[str, Any]) -> dict[str, Any]:
             "at": receipt["at"]}  # fmt: skip
 
 
-@router.get("", response_model=Page[NotificationPublic], summary="Notifications with their deliveries, oldest first")
+@router.get(
+    "",
+    response_model=Page[NotificationPublic],
+    summary="Notifications with their deliveries, newest first, a page at a time",
+)
 async def list_notifications(
+    request: Request,
     _: Staff,
     deps: DepsDep,
     incident_id: Identifier | None = None,
     engineer_id: Identifier | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Offset = 0,
+    cursor: PageCursor = None,
+    total: WantTotal = False,
 ) -> Page[NotificationPublic]:
-    items, total = await deps.notifications.search(incident_id, engineer_id, limit, offset)
+    filters = {k: v for k, v in {"incident_id": incident_id, "engineer_id": engineer_id}.items() if v}
+    items, after = await deps.notifications.search(filters, limit, cursor_of(cursor))
     deliveries: dict[str, list[DeliveryPublic]] = {}
     for d in await deps.deliveries.of_notifications([n["_id"] for n in items]):
         deliveries.setdefault(d["notification_id"], []).append(_delivery(d))
@@ -51,5 +59,6 @@ async def list_notifications(
             sent_at=n["sent_at"], kind=n.get("kind", "oncall"), acknowledged_at=n.get("acknowledged_at"),
             deliveries=deliveries.get(n["_id"], []),
         ) for n in items],
-        total=total,
+        total=await bounded_count(deps.notifications.collection, filters) if total else None,
+        next=next_link(request, after),
     )  # fmt: skip

@@ -1,0 +1,115 @@
+"""Keyset pages of a growing collection, by time, each read as a few bounded time windows.
+
+A page after a cursor (the time and id of the last item seen) never skips or repeats an item, however many arrive
+meanwhile, and costs the same on the first page as on the thousandth. It is read window by window away from
+the cursor: a window that held few items makes the next one wider, so a sparse stretch (last year's incidents)
+takes a handful of reads, and a page reads about what it returns plus at most one burst that came after a quiet
+spell (a storm's hour), never the collection. The same queries are what a MongoDB index serves directly; on a
+server that reads every match of a query before its limit, the windows are what keep a read bounded.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from starlette.requests import Request
+
+from pacs_kit.mongo import Document
+from pacs_kit.problems import Problem
+
+FIRST_WINDOW = timedelta(seconds=30)
+MAX_GROWTH = 4  # a window at most this many times wider than the one before
+HORIZON = timedelta(days=3660)  # nothing is looked for further back than this before the cursor
+COUNT_LIMIT = 10_000  # a total asked for is counted up to this
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page ended: the last item's time and id."""
+
+    at: datetime
+    id: str
+
+    def encode(self) -> str:
+        raw = json.dumps({"at": self.at.isoformat(), "id": self.id}, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        """The cursor a `next` link carries; a 400 problem for anything else."""
+        try:
+            raw = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            at = datetime.fromisoformat(raw["at"])
+            if at.tzinfo is None or not isinstance(raw["id"], str):
+                raise ValueError("cursor without a zone or an id")
+            return cls(at.astimezone(UTC), raw["id"])
+        except (ValueError, TypeError, KeyError, binascii.Error) as exc:
+            raise Problem(400, "Bad cursor", "the cursor is not one this listing gave out", slug="bad-cursor") from exc
+
+
+def cursor_of(text: str | None) -> Cursor | None:
+    return Cursor.decode(text) if text else None
+
+
+def next_link(request: Request, cursor: Cursor | None) -> str | None:
+    """The same listing's link with the next page's cursor, or None on the last page."""
+    if cursor is None:
+        return None
+    query = [(k, v) for k, v in request.query_params.multi_items() if k not in ("cursor", "total")]
+    return f"{request.url.path}?{urlencode([*query, ('cursor', cursor.encode())])}"
+
+
+async def keyset_page(
+    collection: AsyncCollection[Document],
+    filters: dict[str, Any],
+    field: str,
+    limit: int,
+    after: Cursor | None,
+    *,
+    newest_first: bool = True,
+    projection: dict[str, Any] | None = None,
+) -> tuple[list[Document], Cursor | None]:
+    """Up to `limit` documents matching `filters`, ordered by `field` (a time) then id, newest or oldest first,
+    after `after`; with the cursor of the next page, or None when nothing is left."""
+    now = datetime.now(UTC)
+    ahead, behind = now + timedelta(minutes=1), now - HORIZON  # a minute ahead: instances' clocks differ
+    edge = after.at if after else (ahead if newest_first else behind)
+    stop = edge - HORIZON if newest_first else ahead
+    order = DESCENDING if newest_first else ASCENDING
+    items: list[Document] = []
+    if after is not None:  # the rest of the items that share the cursor's time: a few at most, compared here
+        # (with the id in the query one server's planner chose a collection scan over the time index)
+        ties = collection.find({**filters, field: {"$gte": after.at, "$lte": after.at}}, projection)
+        beyond = (lambda i: i < after.id) if newest_first else (lambda i: i > after.id)
+        items = [d for d in await ties.sort([(field, order), ("_id", order)]).to_list() if beyond(d["_id"])]
+    window = FIRST_WINDOW
+    while len(items) <= limit and (edge > stop if newest_first else edge < stop):
+        if newest_first:  # [lower, edge)
+            lower = max(edge - window, stop)
+            span, edge = {"$gte": lower, "$lt": edge}, lower
+        else:  # (edge, upper]
+            upper = min(edge + window, stop)
+            span, edge = {"$gt": edge, "$lte": upper}, upper
+        wanted = limit + 1 - len(items)
+        found = collection.find({**filters, field: span}, projection).sort([(field, order), ("_id", order)])
+        batch = await found.limit(wanted).to_list()
+        items += batch
+        # widen in proportion to what was missing, so the next window is expected to hold about the rest
+        window *= MAX_GROWTH if not batch else min(MAX_GROWTH, max(1, wanted // len(batch)))
+    if len(items) > limit:
+        last = items[limit - 1]
+        return items[:limit], Cursor(last[field], last["_id"])
+    return items, None
+
+
+async def bounded_count(collection: AsyncCollection[Document], filters: dict[str, Any]) -> int:
+    """How many documents match, counted up to COUNT_LIMIT (a total of that size means "at least")."""
+    return await collection.count_documents(filters, limit=COUNT_LIMIT)
