@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
+import signal
+import threading
 import uuid
 from collections import Counter
 
@@ -176,3 +180,40 @@ async def test_services_recover_after_a_database_restart(
         return [n["status"] for n in notes.json()["items"]] == ["sent"]
 
     await eventually(notified, timeout=30, what="a fault after the database restart reaching its engineer")
+
+
+async def test_a_wedged_database_is_restarted_by_the_supervisor_and_faults_flow_again(
+    platform: Platform, his: httpx.AsyncClient, admin: httpx.AsyncClient
+) -> None:
+    if not platform.stack.owns_database:
+        pytest.skip("MONGODB_URL points at an external database, which this test cannot wedge")
+    database = platform.stack.processes["database-intake"]
+    assert database.popen is not None
+    stopping = threading.Event()
+    supervisor = threading.Thread(target=platform.stack.supervise_databases, args=(stopping, 1.0, 3), daemon=True)
+    supervisor.start()
+    try:
+        os.kill(database.popen.pid, signal.SIGSTOP)  # alive, holding its port, answering nothing: wedged
+        refused = await his.post("/api/v1/faults", json=make_fault(platform.site_id))
+        assert refused.status_code == 503 and int(refused.headers["Retry-After"]) > 0, refused.text
+
+        async def replaced() -> bool:
+            popen = platform.stack.processes["database-intake"].popen
+            return popen is not None and popen.pid != database.popen.pid
+
+        await eventually(replaced, timeout=30, what="the wedged database killed and started again")
+        await eventually(lambda: all_ready(platform.stack), timeout=30, what="every service ready again")
+        accepted = await his.post("/api/v1/faults", json=make_fault(platform.site_id))
+        assert accepted.status_code == 202, accepted.text
+        fault_id = accepted.json()["fault_id"]
+
+        async def opened() -> bool:
+            page = (await admin.get("/api/v1/incidents", params={"fault_id": fault_id})).json()
+            return len(page["items"]) == 1
+
+        await eventually(opened, timeout=30, what="an incident for the fault after the restart")
+    finally:
+        stopping.set()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(database.popen.pid, signal.SIGCONT)
+        supervisor.join(10)

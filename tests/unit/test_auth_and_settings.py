@@ -1,4 +1,6 @@
+import json
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import jwt
 import pytest
@@ -7,7 +9,7 @@ from pydantic import ValidationError
 from pacs_contracts.common import Role
 from pacs_kit.auth import Principal, TokenIssuer
 from pacs_kit.problems import Problem
-from pacs_kit.settings import DEV_JWT_SECRET, ServiceSettings
+from pacs_kit.settings import DEFAULT_MONGODB_URL, DEV_JWT_SECRET, ServiceSettings, database_of
 
 SECRET = "x" * 40
 
@@ -94,3 +96,24 @@ def test_shared_settings_come_without_the_service_prefix(monkeypatch: pytest.Mon
     monkeypatch.setenv("INTAKE_PORT", "9101")
     settings = IntakeSettings()
     assert settings.amqp_url == "amqp://u:p@broker:5672/" and settings.port == 9101
+
+
+def test_each_service_finds_its_own_database_before_the_shared_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pacs_intake.settings import IntakeSettings
+    from pacs_notify.settings import NotifySettings
+
+    monkeypatch.setenv("MONGODB_URL", "mongodb://shared:27017/")
+    monkeypatch.setenv("INTAKE_MONGODB_URL", "mongodb://intake-own:27017/")
+    assert IntakeSettings().mongodb_url == "mongodb://intake-own:27017/"
+    assert NotifySettings().mongodb_url == "mongodb://shared:27017/", "no NOTIFY_MONGODB_URL: the shared one"
+
+
+def test_pacs_admin_finds_each_database_that_make_run_started(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("MONGODB_URL", raising=False)
+    monkeypatch.delenv("SCHEDULER_MONGODB_URL", raising=False)
+    (tmp_path / "databases.json").write_text(json.dumps({"scheduler": "mongodb://127.0.0.1:40404/"}))
+    assert database_of("scheduler", run_dir=tmp_path) == "mongodb://127.0.0.1:40404/"
+    assert database_of("scheduler", {"scheduler": "mongodb://given/"}, run_dir=tmp_path) == "mongodb://given/"
+    monkeypatch.setenv("SCHEDULER_MONGODB_URL", "mongodb://from-env/")
+    assert database_of("scheduler", run_dir=tmp_path) == "mongodb://from-env/", "the environment wins over the file"
+    assert database_of("intake", run_dir=tmp_path / "none") == DEFAULT_MONGODB_URL

@@ -68,7 +68,7 @@ Report a fault as the hospital's HIS would:
 Ctrl-C stops everything this started.""",
             flush=True,
         )
-        stopping.wait()
+        stack.supervise_databases(stopping)
     except (RuntimeError, TimeoutError) as exc:
         print(f"make run failed: {exc}", file=sys.stderr)
         return 1

@@ -6,10 +6,14 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
 
 from pacs_devstack.processes import Process, free_port, port_open, secantus_argv, secantus_url, wait_for
 
@@ -97,6 +101,37 @@ class Stack:
             wait_for(lambda p=self._database_ports[name]: port_open(p), 30, f"SecantusDB of {name}")
         # where `pacs-admin` finds each service's database when run in this checkout
         (self.run_dir / "databases.json").write_text(json.dumps(self.database_urls, indent=2))
+
+    def database_answers(self, name: str, timeout: float = 5.0) -> bool:
+        """Whether a service's database process is running and answers a ping within `timeout`."""
+        process = self.processes.get(f"database-{name}")
+        if process is None or not process.running:
+            return False
+        client: MongoClient[dict[str, object]] = MongoClient(
+            self.database_urls[name], serverSelectionTimeoutMS=int(timeout * 1000), socketTimeoutMS=int(timeout * 1000)
+        )
+        try:
+            client.admin.command("ping")
+        except PyMongoError:
+            return False
+        finally:
+            client.close()
+        return True
+
+    def supervise_databases(self, stopping: threading.Event, every: float = 5.0, misses: int = 3) -> None:
+        """Until stopped: a service's database that has died, or has not answered a ping for `misses` checks in a
+        row (a wedged server), is killed and started again on the same port and data. The services ride it out as
+        they do any database outage: readiness says so, writes answer 503 with Retry-After, nothing accepted is
+        lost."""
+        silent = dict.fromkeys(self.database_urls, 0)
+        while self.owns_database and not stopping.wait(every):
+            for name in silent:
+                silent[name] = 0 if self.database_answers(name) else silent[name] + 1
+                if silent[name] >= misses or not self.processes[f"database-{name}"].running:
+                    print(f"database of {name} not answering; restarting it", file=sys.stderr, flush=True)
+                    self.processes[f"database-{name}"].kill()  # a wedged server may not heed a SIGTERM
+                    self.start_database(name)
+                    silent[name] = 0
 
     def stop_database(self, *names: str) -> None:
         """Stop the databases this stack started (all, or those named)."""
