@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -92,3 +95,27 @@ def print_commands_per(what: str, count: int, before: dict[str, dict[str, float]
             f"{service:>12} {cells['request']:>8.2f} {cells['event']:>8.2f} {cells['background']:>11.2f} {total:>8.2f}"
         )
     print(f"{'all':>12} {'':>8} {'':>8} {'':>11} {grand:>8.2f}")
+
+
+def cpu_seconds(processes: dict[str, Any]) -> dict[str, float]:
+    """CPU time (user and system) each running process of a devstack has used so far, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for name, process in processes.items():
+        if process.popen is None or not process.running:
+            continue
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{process.popen.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used[name] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14 and 15)
+    return used
+
+
+def print_cpu_per(what: str, count: int, before: dict[str, float], after: dict[str, float]) -> None:
+    """CPU milliseconds each process spent per `what`: where a fault's cost goes on a machine of few cores."""
+    costs = {name: 1000 * (after[name] - before.get(name, 0.0)) / count for name in after}
+    print(f"\nCPU per {what} ({count}), by process, in ms (the load generator and push server not counted):")
+    print("  " + ", ".join(f"{name} {ms:.1f}" for name, ms in sorted(costs.items(), key=lambda kv: -kv[1])))
+    print(
+        f"  all: {sum(costs.values()):.1f} ms, so {os.cpu_count()} cores carry about "
+        f"{1000 * (os.cpu_count() or 1) / max(sum(costs.values()), 1e-9):.0f} {what}s/s at most"
+    )

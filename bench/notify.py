@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from bench.common import percentile
+from bench.common import cpu_seconds, percentile, print_cpu_per
 from pacs_devstack.seed import DemoCredentials, seed
 from pacs_devstack.stack import SERVICES, Stack, StackConfig
 from tests.support import delete_namespace
@@ -146,13 +146,15 @@ def main() -> None:
 
     with PushServer() as push, pushing_stack(args.amqp_url, push) as (stack, creds):
         print(f"conditions: {os.cpu_count()} CPUs, Python {platform.python_version()}, one uvicorn worker per")
-        print("service, one SecantusDB process for all five databases, RabbitMQ, nginx; the load generator and")
-        print("the push server share the machine. Every fault goes to one engineer (rate limit lifted).")
+        print("service, a SecantusDB process per service, RabbitMQ, nginx; the load generator and the push server")
+        print("share the machine. Every fault goes to one engineer (rate limit lifted).")
+        cpu_before = cpu_seconds(stack.processes)
         accepted = asyncio.run(load(stack.gateway_url, creds.his_api_key, creds.his_site_id, args.rate,
                                     args.seconds))  # fmt: skip
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and not set(accepted) <= set(push.first_seen):
             time.sleep(0.2)
+        cpu_after = cpu_seconds(stack.processes)
         requests = push.requests
         floor = asyncio.run(baseline(push.url))
 
@@ -166,6 +168,8 @@ def main() -> None:
               "(goal: p99 under 250 ms)")  # fmt: skip
     print(f"baseline, a bare POST to the same server: p50 {statistics.median(floor) * 1000:.1f} ms, "
           f"p99 {percentile(floor, 0.99) * 1000:.1f} ms")  # fmt: skip
+    if accepted:
+        print_cpu_per("fault", len(accepted), cpu_before, cpu_after)
 
 
 if __name__ == "__main__":

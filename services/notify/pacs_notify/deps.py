@@ -13,7 +13,7 @@ from pacs_notify.adapters.dispatcher import Dispatcher
 from pacs_notify.adapters.metrics import NotifyMetrics
 from pacs_notify.adapters.outbound import LogSender, Outbound, ProviderSender, Sender
 from pacs_notify.adapters.providers import build_providers, http_client
-from pacs_notify.adapters.repository import AckTokens, Deliveries, Engineers, Notifications, Sites
+from pacs_notify.adapters.repository import AckTokens, Deliveries, Engineers, Notifications, SendLog, Sites
 from pacs_notify.adapters.repository import Contacts as ContactsRepository
 from pacs_notify.domain.ack import ack_key
 from pacs_notify.settings import NotifySettings
@@ -39,6 +39,7 @@ class NotifyDeps:
     contacts: ContactsRepository
     sites: Sites
     acks: AckTokens
+    send_log: SendLog
     outbound: Outbound
     dispatcher: Dispatcher
     settings: NotifySettings
@@ -57,6 +58,7 @@ class NotifyDeps:
             ContactsRepository(mongo),
             Sites(mongo),
             AckTokens(mongo),
+            SendLog(mongo),
             outbound(settings),
             Dispatcher(),
             settings,
@@ -65,7 +67,8 @@ class NotifyDeps:
         )
 
     def repositories(self) -> list[Repository]:
-        return [self.engineers, self.notifications, self.deliveries, self.contacts, self.sites, self.acks]
+        return [self.engineers, self.notifications, self.deliveries, self.contacts, self.sites, self.acks,
+                self.send_log]  # fmt: skip
 
     @staticmethod
     def channel_of(contacts: Contacts | None) -> str:

@@ -84,8 +84,7 @@ class Dispatcher:
         address = address_of(contacts, channel)
         if address is not None:
             window = timedelta(seconds=deps.settings.rate_window_seconds)
-            sent_before = await deps.deliveries.sent_to(address, now - window)
-            free_at = rate_free_at(sent_before, now, deps.settings.rate_limit, window)
+            free_at = rate_free_at(await deps.send_log.recent(address), now, deps.settings.rate_limit, window)
             if free_at > now:  # the number had its share: these wait, and go out bundled then
                 await deps.deliveries.requeue([d["_id"] for d in group], free_at, from_status="queued")
                 return
@@ -173,6 +172,8 @@ def _recorder(deps: NotifyDeps, deliveries: list[dict[str, Any]], ids: tuple[str
         if sent.ok:
             await deps.notifications.mark(list(ids), {"status": "sent", "sent_at": at, "channel": message.channel},
                                           tx.session)  # fmt: skip
+            if message.address is not None:
+                await deps.send_log.record(message.address, at, deps.settings.rate_limit, tx.session)
         acknowledged = set(await deps.notifications.acknowledged_among(list(ids), tx.session))
         repeats = [_repeat(d, at) for d in deliveries
                    if d.get("repeat_seconds") and d["notification_id"] not in acknowledged]  # fmt: skip

@@ -142,6 +142,25 @@ class Sites(ReadModel):
     collection_name = "sites"
 
 
+class SendLog(Repository):
+    """When each address got its last messages (a bundle is one), the newest few only: the rate limit's memory.
+
+    One small document per address, read by its id, instead of every delivery sent to it in the window: a busy
+    number costs the same read as a quiet one."""
+
+    collection_name = "send_log"
+    KEEP = 1000  # a limit above this many messages per window is as good as none
+
+    async def recent(self, address: str) -> list[datetime]:
+        doc = await self.collection.find_one({"_id": address})
+        return list(doc["sent"]) if doc else []
+
+    async def record(self, address: str, at: datetime, limit: int, session: AsyncClientSession) -> None:
+        keep = min(limit, self.KEEP)
+        await self.collection.update_one({"_id": address}, {"$push": {"sent": {"$each": [at], "$slice": -keep}}},
+                                         upsert=True, session=session)  # fmt: skip
+
+
 class Deliveries(Repository):
     """Each message on each channel at its time: queued → sending → sent (→ delivered) | failed | skipped."""
 
@@ -195,10 +214,6 @@ class Deliveries(Repository):
         """An acknowledged message needs no more steps or repeats."""
         await self.collection.update_many({"notification_id": {"$in": notification_ids}, "status": "queued"},
                                           {"$set": {"status": "skipped"}}, session=session)  # fmt: skip
-
-    async def sent_to(self, address: str, since: datetime) -> list[datetime]:
-        docs = await self.collection.find({"address": address, "sent_at": {"$gte": since}}, {"sent_at": 1}).to_list()
-        return [d["sent_at"] for d in docs]
 
     async def of_notifications(self, ids: list[str]) -> list[Document]:
         return await self.collection.find({"notification_id": {"$in": ids}}).sort("due_at", ASCENDING).to_list()
