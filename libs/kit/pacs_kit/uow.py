@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
+from pymongo import InsertOne, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -26,6 +27,7 @@ from pacs_kit.mongo import Document, Mongo
 from pacs_kit.outbox import Outbox, OutboxRelay
 
 T = TypeVar("T")
+Write = InsertOne[Document] | UpdateOne
 REQUEST_TIMEOUT_SECONDS = 10.0
 GROUP_MAX = 100  # requests in one group transaction
 DUPLICATE_KEY = 11000
@@ -42,7 +44,8 @@ class Tx:
         self.producer = producer
         self.correlation_id = correlation_id
         self.emitted: list[Document] = []
-        self.staged: list[tuple[AsyncCollection[Document], Document]] = []
+        self.staged: list[tuple[AsyncCollection[Document], Write]] = []
+        self.memo: dict[Hashable, Any] = {}
         self.after_commit: list[Callable[[], None]] = []
         self.change: dict[str, Any] = {}
 
@@ -51,9 +54,22 @@ class Tx:
         self.change = {"before": before, "after": after}
 
     def insert(self, collection: AsyncCollection[Document], doc: Document) -> None:
-        """Insert `doc` when the transaction commits, in one round trip with every other insert into that collection
-        (a duplicate key then fails the transaction, as an insert of its own would)."""
-        self.staged.append((collection, doc))
+        """Insert `doc` as the transaction commits, in one round trip with every other write staged for that
+        collection (a duplicate key then fails the transaction, as an insert of its own would)."""
+        self.staged.append((collection, InsertOne(doc)))
+
+    def update(self, collection: AsyncCollection[Document], query: Document, update: Document) -> None:
+        """Update one document as the transaction commits, with the other writes staged for that collection; for
+        a write whose outcome the caller does not need to know."""
+        self.staged.append((collection, UpdateOne(query, update)))
+
+    async def read_once(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
+        """`read()`, once per transaction for `key`: events handled together that need the same site or engineer
+        read it once. For what the transaction's own handlers do not change."""
+        if key not in self.memo:
+            self.memo[key] = await read()
+        found: T = self.memo[key]
+        return found
 
     async def emit(self, event: Event, *, correlation_id: str | None = None) -> Envelope:
         """Queue an event; it is saved with the transaction and published only if it commits."""
@@ -171,7 +187,7 @@ class UnitOfWork:
             for member in members:
                 results.append(await member.run(Tx(session, self.producer, member.correlation_id)))
             txs = [m.tx for m in members if m.tx is not None]
-            await _insert_staged(session, [staged for tx in txs for staged in tx.staged])
+            await _write_staged(session, [staged for tx in txs for staged in tx.staged])
             await self.outbox.add_all(session, [record for tx in txs for record in tx.emitted])
             await self.audit.add_all([self._record(m) for m in members if _unrecorded(m.request)], session)
             return results
@@ -196,14 +212,14 @@ def _unrecorded(request: RequestContext | None) -> bool:
     return request is not None and request.mutating and not request.recorded
 
 
-async def _insert_staged(session: AsyncClientSession, staged: list[tuple[AsyncCollection[Document], Document]]) -> None:
-    by_collection: dict[str, tuple[AsyncCollection[Document], list[Document]]] = {}
-    for collection, doc in staged:
-        by_collection.setdefault(collection.full_name, (collection, []))[1].append(doc)
-    for collection, docs in by_collection.values():
+async def _write_staged(session: AsyncClientSession, staged: list[tuple[AsyncCollection[Document], Write]]) -> None:
+    by_collection: dict[str, tuple[AsyncCollection[Document], list[Write]]] = {}
+    for collection, write in staged:
+        by_collection.setdefault(collection.full_name, (collection, []))[1].append(write)
+    for collection, writes in by_collection.values():
         try:
-            await collection.insert_many(docs, session=session)
-        except BulkWriteError as exc:  # as an insert of its own would say it: the callers catch DuplicateKeyError
+            await collection.bulk_write(writes, session=session)  # in order: what a caller wrote first, first
+        except BulkWriteError as exc:  # as a write of its own would say it: the callers catch DuplicateKeyError
             first = exc.details["writeErrors"][0]
             if first["code"] == DUPLICATE_KEY:
                 raise DuplicateKeyError(first["errmsg"], DUPLICATE_KEY, first) from exc

@@ -7,7 +7,7 @@ from pacs_kit.uow import Tx
 
 
 async def handle(event: FaultReported, *, tx: Tx, deps: EscalationDeps) -> None:
-    site = await deps.sites.get(event.site_id, tx.session)
+    site = await tx.read_once(("site", event.site_id), lambda: deps.sites.get(event.site_id, tx.session))
     if site is None:
         raise LookupError(f"fault {event.fault_id} names unknown site {event.site_id}")
     incident = incidents.open_from_fault(event, site, datetime.now(UTC))

@@ -15,7 +15,7 @@ async def handle(event: MetricBreached, *, tx: Tx, deps: EscalationDeps) -> None
     if existing is not None:
         await deps.incidents.record_occurrence(existing["_id"], incidents.breach_entry(event, now), tx.session)
         return
-    site = await deps.sites.get(event.site_id, tx.session)
+    site = await tx.read_once(("site", event.site_id), lambda: deps.sites.get(event.site_id, tx.session))
     if site is None:
         raise LookupError(f"breach {event.rule} names unknown site {event.site_id}")
     incident = incidents.open_from_breach(event, site, now)

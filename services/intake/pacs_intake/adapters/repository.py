@@ -8,6 +8,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from pacs_kit.mongo import Document, Mongo, Repository
+from pacs_kit.uow import Tx
 
 
 class Faults(Repository):
@@ -23,16 +24,11 @@ class Faults(Repository):
     async def by_external_ref(self, site_id: str, external_ref: str) -> Document | None:
         return await self.collection.find_one({"site_id": site_id, "external_ref": external_ref})
 
-    async def link_incident(
-        self, fault_id: str, incident_id: str, from_status: str, to_status: str, session: AsyncClientSession
-    ) -> bool:
-        """Move the fault from `from_status` to `to_status`; False when it was not in `from_status`."""
-        result = await self.collection.update_one(
-            {"_id": fault_id, "status": from_status},
-            {"$set": {"incident_id": incident_id, "status": to_status}},
-            session=session,
-        )
-        return result.matched_count == 1
+    def link_incident_on_commit(self, tx: Tx, fault_id: str, incident_id: str, from_status: str,
+                                to_status: str) -> None:  # fmt: skip
+        """Move the fault from `from_status` to `to_status` as the transaction commits, if it is still there."""
+        tx.update(self.collection, {"_id": fault_id, "status": from_status},
+                  {"$set": {"incident_id": incident_id, "status": to_status}})  # fmt: skip
 
 
 class Calls(Repository):

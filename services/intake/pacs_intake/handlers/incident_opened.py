@@ -7,7 +7,8 @@ from pacs_kit.uow import Tx
 async def handle(event: IncidentOpened, *, tx: Tx, deps: IntakeDeps) -> None:
     if event.fault_id is None:
         return  # a proactive incident: no fault of ours to link
-    status = next_status(RECEIVED, event.type)
-    if await deps.faults.link_incident(event.fault_id, event.incident_id, RECEIVED, status, tx.session):
-        return
-    # Not found: a fault reported by another service (a PM visit's follow-up), nothing of intake's to link.
+    # With the batch's other links, in one round trip. A fault intake never received (a PM visit's follow-up,
+    # reported by the scheduler) matches nothing: there is nothing of intake's to link.
+    deps.faults.link_incident_on_commit(
+        tx, event.fault_id, event.incident_id, RECEIVED, next_status(RECEIVED, event.type)
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -186,14 +187,18 @@ class Deliveries(Repository):
         return await self.collection.find(query).limit(limit).to_list()
 
     async def claim(self, ids: list[str], now: datetime) -> list[str]:
-        """queued → sending, one by one with a guard, so two dispatchers never send the same delivery."""
-        won: list[str] = []
-        for delivery_id in ids:
-            result = await self.collection.update_one({"_id": delivery_id, "status": "queued"},
-                                                      {"$set": {"status": "sending", "claimed_at": now}})  # fmt: skip
-            if result.modified_count:
-                won.append(delivery_id)
-        return won
+        """queued → sending, all at once in a transaction and marked with this claim's own token, so two
+        dispatchers never send the same delivery: each sends what carries its token."""
+        token = uuid.uuid4().hex
+
+        async def work(session: AsyncClientSession) -> list[str]:
+            await self.collection.update_many({"_id": {"$in": ids}, "status": "queued"},
+                                              {"$set": {"status": "sending", "claimed_at": now, "claim": token}},
+                                              session=session)  # fmt: skip
+            won = self.collection.find({"_id": {"$in": ids}, "claim": token}, {"_id": 1}, session=session)
+            return [d["_id"] for d in await won.to_list()]
+
+        return await self.mongo.in_transaction(work, timeout=None)
 
     async def requeue(self, ids: list[str], due_at: datetime, from_status: str = "sending") -> None:
         await self.update_many_tx({"_id": {"$in": ids}, "status": from_status},

@@ -13,3 +13,4 @@ async def handle(event: EngineerRegistered, *, tx: Tx, deps: NotifyDeps) -> None
         "locale": event.locale,
     }
     await deps.engineers.upsert(engineer, tx.session)
+    tx.memo.pop(("engineer", event.engineer_id), None)  # a message later in the batch reads the new record

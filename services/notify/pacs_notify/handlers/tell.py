@@ -26,8 +26,9 @@ async def tell(
     text: Callable[[str], str], kind: str = ONCALL, site_id: str = "", caused_at: datetime | None = None,
 ) -> None:  # fmt: skip
     """`text` renders the message in the engineer's language; `caused_at` times its first message."""
-    engineer = await deps.engineers.get(engineer_id, tx.session)
-    stored = await deps.contacts.get(engineer_id, tx.session)
+    # read once for all the messages of a batch to this engineer (a storm's are many)
+    engineer = await tx.read_once(("engineer", engineer_id), lambda: deps.engineers.get(engineer_id, tx.session))
+    stored = await tx.read_once(("contacts", engineer_id), lambda: deps.contacts.get(engineer_id, tx.session))
     contacts = Contacts.model_validate({k: v for k, v in stored.items() if k != "_id"}) if stored else None
     locale = (contacts and contacts.locale) or (engineer["locale"] if engineer else "en")
     token, code = new_token(deps.ack_key), reply_code()
