@@ -27,6 +27,7 @@ from pymongo.errors import PyMongoError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pacs_kit.mongo import Document, Mongo, Repository
+from pacs_kit.paging import keyset_page
 from pacs_kit.tracing import current_trace_id
 
 log = logging.getLogger(__name__)
@@ -156,9 +157,11 @@ class AuditLog(Repository):
     holding its records' hashes and the previous block's hash."""
 
     collection_name = "audit"
-    indexes = [
+    indexes = [  # the listing reads windows of time, alone or within one object, actor or action
         IndexModel([("at", DESCENDING)]),
-        IndexModel([("object_ids", ASCENDING)]),
+        IndexModel([("object_ids", ASCENDING), ("at", DESCENDING)]),
+        IndexModel([("actor.subject", ASCENDING), ("at", DESCENDING)]),
+        IndexModel([("action", ASCENDING), ("at", DESCENDING)]),
         IndexModel([("expire_at", ASCENDING)], expireAfterSeconds=0),
     ]
 
@@ -184,8 +187,11 @@ class AuditLog(Repository):
             await self.collection.insert_many(records, session=session)
             await self.pending.insert_many([{"_id": r["_id"], "at": r["at"]} for r in records], session=session)
 
-    async def search(self, filters: dict[str, Any], limit: int) -> list[Document]:
-        return await self.collection.find(filters).sort("at", DESCENDING).limit(limit).to_list()
+    async def search(self, filters: dict[str, Any], limit: int, since: datetime | None = None,
+                     until: datetime | None = None) -> list[Document]:  # fmt: skip
+        """The newest records matching `filters` within [since, until), read in bounded windows (kit paging)."""
+        found, _ = await keyset_page(self.collection, filters, "at", limit, None, since=since, until=until)
+        return found
 
     async def waiting(self) -> bool:
         return await self.pending.find_one({}, {"_id": 1}) is not None

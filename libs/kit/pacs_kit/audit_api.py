@@ -34,9 +34,7 @@ def audit_router(service: str) -> APIRouter:
             filters["action"] = action
         if object_id:
             filters["object_ids"] = object_id
-        if since or until:
-            filters["at"] = {k: v for k, v in (("$gte", since), ("$lt", until)) if v is not None}
-        found = await kit.audit.search(filters, limit)
+        found = await kit.audit.search(filters, limit, since, until)
         fields = AuditRecordPublic.model_fields
         return [AuditRecordPublic.model_validate({"id": r["_id"]} | {k: v for k, v in r.items() if k in fields}
                                                  | {"request": _parsed(r.get("request"))})

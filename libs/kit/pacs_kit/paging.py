@@ -76,13 +76,23 @@ async def keyset_page(
     *,
     newest_first: bool = True,
     projection: dict[str, Any] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> tuple[list[Document], Cursor | None]:
     """Up to `limit` documents matching `filters`, ordered by `field` (a time) then id, newest or oldest first,
-    after `after`; with the cursor of the next page, or None when nothing is left."""
+    after `after`, with `field` in [since, until) when given; with the cursor of the next page, or None when
+    nothing is left."""
+    since, until = _aware(since), _aware(until)
     now = datetime.now(UTC)
-    ahead, behind = now + timedelta(minutes=1), now - HORIZON  # a minute ahead: instances' clocks differ
-    edge = after.at if after else (ahead if newest_first else behind)
-    stop = edge - HORIZON if newest_first else ahead
+    tick = timedelta(milliseconds=1)  # what the database keeps: bounds below are exclusive, so one tick over
+    ahead = min(now + timedelta(minutes=1), until or now + timedelta(minutes=1))  # a minute: clocks differ
+    behind = since or now - HORIZON
+    if newest_first:  # windows [lower, edge)
+        edge = after.at if after else ahead
+        stop = max(edge - HORIZON, behind)
+    else:  # windows (edge, upper]
+        edge = after.at if after else behind - tick
+        stop = ahead - tick if until else ahead
     order = DESCENDING if newest_first else ASCENDING
     items: list[Document] = []
     if after is not None:  # the rest of the items that share the cursor's time: a few at most, compared here
@@ -108,6 +118,11 @@ async def keyset_page(
         last = items[limit - 1]
         return items[:limit], Cursor(last[field], last["_id"])
     return items, None
+
+
+def _aware(at: datetime | None) -> datetime | None:
+    """A time given without a zone is UTC, as the database reads it."""
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
 
 
 async def bounded_count(collection: AsyncCollection[Document], filters: dict[str, Any]) -> int:
