@@ -1,6 +1,6 @@
 """Mixed read/write API traffic through the gateway, and fault-to-notification latency under that load.
 
-Starts its own stack (SecantusDB, the five services, nginx) with notify's push channel pointed at an
+Starts its own stack (a SecantusDB per service, the five services, nginx) with notify's push channel pointed at an
 ntfy-shaped server in this process, then measures, in one run:
 
 1. the baseline: the gateway answering `/healthz` itself, closed loop at the same concurrency (what this
@@ -189,7 +189,7 @@ def main() -> None:
 
     with PushServer() as push, pushing_stack(args.amqp_url, push, unlimited_gateway=True) as (stack, creds):
         print(f"conditions: {os.cpu_count()} CPUs, Python {platform.python_version()}, one uvicorn worker per")
-        print("service, one SecantusDB process for all five databases, RabbitMQ, nginx (per-credential limit")
+        print("service, a SecantusDB process per service, RabbitMQ, nginx (per-credential limit")
         print("lifted); the load generator and the push server share the machine.\n")
         asyncio.run(measure(stack, creds, push, args))
 

@@ -1,7 +1,7 @@
 """Monitoring throughput: samples ingested and evaluated per second next to the raw HTTP ceiling of the
 same server stack, and the time to C-ECHO 1,000 registered DICOM nodes.
 
-Starts its own stack (SecantusDB, the five services, nginx) on free ports and a namespace of its own.
+Starts its own stack (a SecantusDB per service, the five services, nginx) on free ports and a namespace of its own.
 Ingest: clients post pre-encoded batches straight to the monitoring service (uvicorn, one worker);
 each batch is one site's agent report: `--hosts` hosts x 100 metrics, 20 of which the shipped
 rules watch (calm values, so the rules are evaluated but nothing fires). The ceilings, measured
@@ -180,7 +180,7 @@ def main() -> None:
             stack.start()
             creds = seed(stack.gateway_url, stack.database_urls, namespace)
             print(f"conditions: {os.cpu_count()} CPUs, Python {platform.python_version()}, one uvicorn worker per")
-            print("service, one SecantusDB process for all five databases, RabbitMQ; the load generator and the")
+            print("service, a SecantusDB process per service, RabbitMQ; the load generator and the")
             print(f"DICOM peers share the machine. Each level runs {args.seconds:.0f} s.\n")
             ingest_rows(stack, Path(run_dir), creds.his_api_key, creds.his_site_id, levels, args.seconds, args.hosts)
             peers, ports = start_peers(Path(run_dir), args.peers)

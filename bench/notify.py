@@ -1,6 +1,6 @@
 """Notify latency: from a fault accepted at the gateway to the push provider's HTTP request, at a set rate.
 
-Starts its own stack (SecantusDB, the five services, nginx) on free ports with notify's push channel
+Starts its own stack (a SecantusDB per service, the five services, nginx) on free ports with notify's push channel
 pointed at an ntfy-shaped HTTP server in this process, gives the demo site's account engineer an
 ntfy push target, then posts faults through the gateway at `--rate` per second for `--seconds`.
 Each fault carries a unique code, which the incident's summary and so the message carry; the

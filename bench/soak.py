@@ -7,7 +7,7 @@ reads (incident lists, one incident, the notification log) and the incidents of 
 resolved by their engineers. Ten such hours are offered within the run, each kind of request spread evenly;
 what a saturated platform cannot take by the end is not sent, and the figures say how much was.
 
-Starts its own stack (SecantusDB, the five services, nginx); notifications go to the log channel.
+Starts its own stack (a SecantusDB per service, the five services, nginx); notifications go to the log channel.
 The baseline, in the same run: each service's memory after start and seeding, before any load. The
 bound: after the first `--warmup` minutes (caches, connection pools and metric series fill), a service
 may grow by at most 10 % of its warm size, 16 MB at least (allocator slack); more is reported as growth.
@@ -234,7 +234,7 @@ def main() -> None:
             stack.start()
             creds = seed(stack.gateway_url, stack.database_urls, namespace)
             print(f"conditions: {os.cpu_count()} CPUs, Python {platform.python_version()}, one uvicorn worker per")
-            print("service, one SecantusDB process for all five databases, RabbitMQ, nginx; the load generator")
+            print("service, a SecantusDB process per service, RabbitMQ, nginx; the load generator")
             print(f"shares the machine. Reference hour x {SCALE}: {HOUR}\n")
             asyncio.run(soak(stack, creds, args))
         finally:

@@ -1,5 +1,6 @@
-"""Faults posted at the same moment share transactions (group commit), and each still gets its own answer: its own
-fault, its own event, its own audit record; a conflicting retry among them is refused alone."""
+"""Requests made at the same moment share transactions (group commit), and each still gets its own answer: its own
+fault or action, its own event, its own audit record; a conflicting retry or a lost race among them is refused
+alone."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from collections.abc import Callable
 from typing import Any
 
 from pacs_contracts import Envelope
-from pacs_contracts.events import FaultReported, SiteRegistered
+from pacs_contracts.events import FaultReported, IncidentAcknowledged, SiteRegistered
+from pacs_escalation.main import create_app as escalation_app
+from pacs_escalation.settings import EscalationSettings
 from pacs_intake.main import create_app as intake_app
 from pacs_intake.settings import IntakeSettings
 from pacs_kit.service import Kit
 from tests.integration.conftest import running
-from tests.support import bearer, eventually, make_fault, publish
+from tests.support import bearer, eventually, incident_for_fault, make_fault, publish
 
 FAULTS = 120
 
@@ -64,3 +67,31 @@ async def test_faults_posted_together_each_get_their_own_fault_event_and_audit_r
         assert outcomes[409] == 1 and outcomes[202] == 1, outcomes  # the refusal and the retry, after their answers
         bodies_kept = {r["request"] for r in records if r["outcome"] == "committed"}
         assert all(any(b["external_ref"] in kept for kept in bodies_kept) for b in bodies), "each its own record"
+
+
+async def test_actions_taken_together_each_get_their_own_answer_and_a_race_on_one_incident_is_refused_once(
+    settings_for: Callable[..., Any], amqp_url: str, namespace: str, tap: Callable[..., Any]
+) -> None:
+    acknowledged = await tap(IncidentAcknowledged.type)
+    app = escalation_app(settings_for(EscalationSettings))
+    kit: Kit = app.state.kit
+    async with running(app, bearer(kit, "ops", "admin")) as client:
+        engineer = {"engineer_id": "ENG-GA", "name": "Acting", "region": "east", "tier": "L1"}
+        assert (await client.post("/api/v1/engineers", json=engineer)).status_code == 201
+        site = {"site_id": "SITE-GA", "name": "Acting Hospital", "region": "east", "account_engineer_id": "ENG-GA"}
+        assert (await client.post("/api/v1/sites", json=site)).status_code == 201
+        ids = [await incident_for_fault(client, amqp_url, namespace, "SITE-GA") for _ in range(8)]
+        owner = bearer(kit, "ENG-GA", "engineer")
+
+        def ack(incident_id: str) -> Any:
+            return client.post(f"/api/v1/incidents/{incident_id}/acknowledge", headers=owner)
+
+        answers = await asyncio.gather(*(ack(i) for i in [*ids, ids[0]]))  # the first twice, at the same moment
+        assert sorted(a.status_code for a in answers) == [200] * 8 + [409], [a.text for a in answers]
+        assert all(a.status_code == 200 for a in answers[1:8]), "the others are untouched by the race"
+        states = {i: (await client.get(f"/api/v1/incidents/{i}")).json()["state"] for i in ids}
+        assert set(states.values()) == {"acknowledged"}
+        events = await acknowledged.at_least(8, timeout=10, what="one incident.acknowledged per incident")
+        await asyncio.sleep(0.5)  # a doubled event would arrive right behind the others
+        assert Counter(e["payload"]["incident_id"] for e in await acknowledged.drain()) == Counter(ids)
+        assert len(events) == 8

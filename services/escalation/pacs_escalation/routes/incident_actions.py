@@ -65,7 +65,7 @@ async def _save(
             await tx.emit(event)
         tx.audit(before={k: incident.get(k) for k in AUDITED}, after={k: after.get(k) for k in AUDITED})
 
-    await kit.uow.run(save, correlation_id=incident.get("fault_id") or incident["_id"])
+    await kit.uow.grouped(save, correlation_id=incident.get("fault_id") or incident["_id"])
     return incidents.public(after)
 
 

@@ -50,9 +50,6 @@ class Notifications(Repository):
         )
         return result.upserted_id is not None
 
-    async def queued(self, limit: int) -> list[Document]:
-        return await self.collection.find({"status": "queued"}).sort("created_at", ASCENDING).limit(limit).to_list()
-
     async def mark_sent(self, sent: list[tuple[str, datetime]], session: AsyncClientSession) -> None:
         """Record a batch of deliveries in one round trip."""
         updates = [
