@@ -11,6 +11,7 @@ round unless the message was acknowledged meanwhile.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BATCH = 200
+SENDING_AT_ONCE = 16  # groups (an engineer and a channel) sent side by side
 
 
 class Dispatcher:
@@ -71,8 +73,15 @@ class Dispatcher:
                 groups[(delivery["engineer_id"], delivery["channel"])].append(delivery)
         if settled:
             await kit.uow.run(lambda tx: deps.deliveries.skip_for(settled, tx.session))
-        for (engineer_id, channel), group in groups.items():
-            await self._send_group(kit, deps, engineer_id, channel, group, notifications, now)
+        # engineers are told side by side: one slow provider call never holds the others' messages, and what is
+        # recorded together commits together (group commit)
+        gate = asyncio.Semaphore(SENDING_AT_ONCE)
+
+        async def send(engineer_id: str, channel: str, group: list[dict[str, Any]]) -> None:
+            async with gate:
+                await self._send_group(kit, deps, engineer_id, channel, group, notifications, now)
+
+        await asyncio.gather(*(send(e, c, g) for (e, c), g in groups.items()))
         return len(due)
 
     async def _send_group(
@@ -109,7 +118,7 @@ class Dispatcher:
             await deps.deliveries.retry_later([d["_id"] for d in mine], later, sent.attempts)
             deps.metrics.deferred(channel, sent.attempts)
             return
-        await kit.uow.run(_recorder(deps, mine, ids, message, sent))
+        await kit.uow.grouped(_recorder(deps, mine, ids, message, sent))
         firsts = [notifications[d["notification_id"]].get("caused_at") for d in mine
                   if d.get("step") == 0 and d.get("repeat") == 0]  # fmt: skip
         deps.metrics.sent(channel, sent.ok, sent.provider, sent.attempts, [c for c in firsts if c], datetime.now(UTC))
