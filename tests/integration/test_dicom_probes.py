@@ -222,7 +222,11 @@ async def test_registration_refuses_what_it_must_not_probe_and_bad_input(setting
             assert refused.status_code == 422, (bad, refused.text)
             assert refused.json()["errors"][0]["field"] == field, refused.json()
 
-        assert (await client.get("/api/v1/dicom-nodes", headers=engineer)).json() == {"items": [], "total": 0}
+        assert (await client.get("/api/v1/dicom-nodes", headers=engineer)).json() == {
+            "items": [],
+            "total": 0,
+            "next": None,
+        }
 
         first = await post(make_node(104, ae_title=" PACS "))
         assert first.status_code == 201 and first.json()["ae_title"] == "PACS", first.text
