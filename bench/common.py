@@ -110,10 +110,10 @@ def cpu_seconds(processes: dict[str, Any]) -> dict[str, float]:
     return used
 
 
-def print_cpu_per(what: str, count: int, before: dict[str, float], after: dict[str, float]) -> None:
+def print_cpu_per(what: str, count: int, before: dict[str, float], after: dict[str, float], note: str = "") -> None:
     """CPU milliseconds each process spent per `what`: where a fault's cost goes on a machine of few cores."""
     costs = {name: 1000 * (after[name] - before.get(name, 0.0)) / count for name in after}
-    print(f"\nCPU per {what} ({count}), by process, in ms (the load generator and push server not counted):")
+    print(f"\nCPU per {what}{note} ({count}), by process, in ms (the load generator and push server not counted):")
     print("  " + ", ".join(f"{name} {ms:.1f}" for name, ms in sorted(costs.items(), key=lambda kv: -kv[1])))
     print(
         f"  all: {sum(costs.values()):.1f} ms, so {os.cpu_count()} cores carry about "
