@@ -27,7 +27,7 @@ from pymongo.errors import PyMongoError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pacs_kit.mongo import Document, Mongo, Repository
-from pacs_kit.paging import keyset_page
+from pacs_kit.paging import WindowMemory, keyset_page
 from pacs_kit.tracing import current_trace_id
 
 log = logging.getLogger(__name__)
@@ -170,6 +170,7 @@ class AuditLog(Repository):
         self.pending = mongo.db["audit_pending"]
         self.blocks = mongo.db["audit_blocks"]
         self.head = mongo.db["audit_head"]
+        self.windows = WindowMemory()
 
     async def ensure_indexes(self) -> None:
         await super().ensure_indexes()
@@ -190,7 +191,8 @@ class AuditLog(Repository):
     async def search(self, filters: dict[str, Any], limit: int, since: datetime | None = None,
                      until: datetime | None = None) -> list[Document]:  # fmt: skip
         """The newest records matching `filters` within [since, until), read in bounded windows (kit paging)."""
-        found, _ = await keyset_page(self.collection, filters, "at", limit, None, since=since, until=until)
+        found, _ = await keyset_page(self.collection, filters, "at", limit, None, since=since, until=until,
+                                     memory=self.windows)  # fmt: skip
         return found
 
     async def waiting(self) -> bool:

@@ -2,10 +2,11 @@
 
 A page after a cursor (the time and id of the last item seen) never skips or repeats an item, however many arrive
 meanwhile, and costs the same on the first page as on the thousandth. It is read window by window away from
-the cursor: a window that held few items makes the next one wider, so a sparse stretch (last year's incidents)
-takes a handful of reads, and a page reads about what it returns plus at most one burst that came after a quiet
-spell (a storm's hour), never the collection. The same queries are what a MongoDB index serves directly; on a
-server that reads every match of a query before its limit, the windows are what keep a read bounded.
+the cursor, starting with the span that last held a page of the same listing (WindowMemory): a window that held
+few items makes the next one wider (twice as wide after an empty one), so a sparse stretch takes a handful of
+reads, a busy listing reads about a page, and a read that ends a quiet spell examines at most what the spell's
+length holds of the busier time beyond it; never the collection. The same queries are what a MongoDB index serves
+directly; on a server that reads every match of a query before its limit, the windows keep each read bounded.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from starlette.requests import Request
 from pacs_kit.mongo import Document
 from pacs_kit.problems import Problem
 
-FIRST_WINDOW = timedelta(seconds=30)
+FIRST_WINDOW = timedelta(seconds=5)  # until a listing has learnt its own (WindowMemory)
+NARROWEST = timedelta(milliseconds=100)
 MAX_GROWTH = 4  # a window at most this many times wider than the one before
 HORIZON = timedelta(days=3660)  # nothing is looked for further back than this before the cursor
 COUNT_LIMIT = 10_000  # a total asked for is counted up to this
@@ -55,6 +57,20 @@ class Cursor:
             raise Problem(400, "Bad cursor", "the cursor is not one this listing gave out", slug="bad-cursor") from exc
 
 
+class WindowMemory:
+    """The span of time that last held a full page, per kind of listing (its filters' names and order): the next
+    page starts with a window that wide, so a busy listing reads about a page and a quiet one few empty windows."""
+
+    def __init__(self) -> None:
+        self._spans: dict[tuple[Any, ...], timedelta] = {}
+
+    def first(self, key: tuple[Any, ...]) -> timedelta:
+        return self._spans.get(key, FIRST_WINDOW)
+
+    def learn(self, key: tuple[Any, ...], span: timedelta) -> None:
+        self._spans[key] = min(max(span, NARROWEST), HORIZON)
+
+
 def cursor_of(text: str | None) -> Cursor | None:
     return Cursor.decode(text) if text else None
 
@@ -78,6 +94,7 @@ async def keyset_page(
     projection: dict[str, Any] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    memory: WindowMemory | None = None,
 ) -> tuple[list[Document], Cursor | None]:
     """Up to `limit` documents matching `filters`, ordered by `field` (a time) then id, newest or oldest first,
     after `after`, with `field` in [since, until) when given; with the cursor of the next page, or None when
@@ -100,7 +117,8 @@ async def keyset_page(
         ties = collection.find({**filters, field: {"$gte": after.at, "$lte": after.at}}, projection)
         beyond = (lambda i: i < after.id) if newest_first else (lambda i: i > after.id)
         items = [d for d in await ties.sort([(field, order), ("_id", order)]).to_list() if beyond(d["_id"])]
-    window = FIRST_WINDOW
+    shape = (field, newest_first, *sorted(filters))
+    window = memory.first(shape) if memory else FIRST_WINDOW
     while len(items) <= limit and (edge > stop if newest_first else edge < stop):
         if newest_first:  # [lower, edge)
             lower = max(edge - window, stop)
@@ -113,8 +131,11 @@ async def keyset_page(
         batch = await found.limit(wanted).to_list()
         items += batch
         # widen in proportion to what was missing, so the next window is expected to hold about the rest
-        window *= MAX_GROWTH if not batch else min(MAX_GROWTH, max(1, wanted // len(batch)))
+        # (doubling only past an empty one: the window that ends a quiet spell may reach into a busy one)
+        window *= 2 if not batch else min(MAX_GROWTH, max(1, wanted // len(batch)))
     if len(items) > limit:
+        if memory is not None:  # the span its items took (not the gaps before them), for the next of its kind
+            memory.learn(shape, abs(items[0][field] - items[limit][field]) * 1.25)
         last = items[limit - 1]
         return items[:limit], Cursor(last[field], last["_id"])
     return items, None

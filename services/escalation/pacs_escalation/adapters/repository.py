@@ -8,8 +8,8 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from pacs_kit.mongo import Document, Repository
-from pacs_kit.paging import Cursor, keyset_page
+from pacs_kit.mongo import Document, Mongo, Repository
+from pacs_kit.paging import Cursor, WindowMemory, keyset_page
 
 
 class Sites(Repository):
@@ -65,8 +65,16 @@ class Rosters(Repository):
         return await self.collection.find_one({"_id": f"{region}|{tier}"}, session=session)
 
 
+LISTED = {"timeline": 0, "terms": 0}  # what a listing leaves out: the timeline and the frozen contract
+
+
 class Incidents(Repository):
     collection_name = "incidents"
+
+    def __init__(self, mongo: Mongo) -> None:
+        super().__init__(mongo)
+        self.windows = WindowMemory()
+
     indexes = [
         IndexModel([("fault_id", ASCENDING)], unique=True, partialFilterExpression={"fault_id": {"$type": "string"}}),
         # listings read a window of opening times, alone or within one site, state or owner
@@ -169,8 +177,9 @@ class Incidents(Repository):
     ) -> tuple[list[Document], Cursor | None]:
         """A page of incidents, newest first: one fault's at once, the others by time windows (kit paging)."""
         if "fault_id" in filters:  # at most one: the unique index answers
-            return await self.collection.find(filters).limit(limit).to_list(), None
-        return await keyset_page(self.collection, filters, "opened_at", limit, after)
+            return await self.collection.find(filters, LISTED).limit(limit).to_list(), None
+        return await keyset_page(self.collection, filters, "opened_at", limit, after, projection=LISTED,
+                                 memory=self.windows)  # fmt: skip
 
 
 class Downtime(Repository):

@@ -9,8 +9,8 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
-from pacs_kit.mongo import Document, ReadModel, Repository
-from pacs_kit.paging import Cursor, keyset_page
+from pacs_kit.mongo import Document, Mongo, ReadModel, Repository
+from pacs_kit.paging import Cursor, WindowMemory, keyset_page
 
 
 class Engineers(Repository):
@@ -42,6 +42,10 @@ class Notifications(Repository):
         IndexModel([("engineer_id", ASCENDING), ("created_at", DESCENDING)]),
         IndexModel([("created_at", DESCENDING)]),
     ]
+
+    def __init__(self, mongo: Mongo) -> None:
+        super().__init__(mongo)
+        self.windows = WindowMemory()
 
     async def add(self, notification: Document, session: AsyncClientSession) -> bool:
         """Queue a notification unless one with the same id exists; True when queued."""
@@ -91,7 +95,7 @@ class Notifications(Repository):
             found = await few.limit(limit + 1).to_list()
             if len(found) <= limit:
                 return found, None
-        return await keyset_page(self.collection, filters, "created_at", limit, after)
+        return await keyset_page(self.collection, filters, "created_at", limit, after, memory=self.windows)
 
 
 class AckTokens(Repository):
