@@ -119,10 +119,12 @@ async def keyset_page(
         items = [d for d in await ties.sort([(field, order), ("_id", order)]).to_list() if beyond(d["_id"])]
     shape = (field, newest_first, *sorted(filters))
     window = memory.first(shape) if memory else FIRST_WINDOW
+    # the first window of a newest-first listing also covers the minute ahead, where little or nothing is
+    head = max(edge - now, timedelta(0)) if newest_first and after is None else timedelta(0)
     while len(items) <= limit and (edge > stop if newest_first else edge < stop):
         if newest_first:  # [lower, edge)
-            lower = max(edge - window, stop)
-            span, edge = {"$gte": lower, "$lt": edge}, lower
+            lower = max(edge - head - window, stop)
+            span, edge, head = {"$gte": lower, "$lt": edge}, lower, timedelta(0)
         else:  # (edge, upper]
             upper = min(edge + window, stop)
             span, edge = {"$gt": edge, "$lte": upper}, upper
