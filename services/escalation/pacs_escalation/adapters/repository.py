@@ -10,6 +10,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 
 from pacs_kit.mongo import Document, Mongo, Repository
 from pacs_kit.paging import Cursor, WindowMemory, keyset_page
+from pacs_kit.uow import Tx
 
 
 class Sites(Repository):
@@ -119,10 +120,9 @@ class Incidents(Repository):
     async def open_problem(self, key: str, session: AsyncClientSession) -> Document | None:
         return await self.collection.find_one({"open_problem_key": key}, session=session)
 
-    async def record_occurrence(self, incident_id: str, entry: Document, session: AsyncClientSession) -> None:
-        await self.collection.update_one(
-            {"_id": incident_id}, {"$inc": {"occurrences": 1}, "$push": {"timeline": entry}}, session=session
-        )
+    def record_occurrence_on_commit(self, tx: Tx, incident_id: str, entry: Document) -> None:
+        """Count a breach on its open incident as the transaction commits, with the batch's other counts."""
+        tx.update(self.collection, {"_id": incident_id}, {"$inc": {"occurrences": 1}, "$push": {"timeline": entry}})
 
     async def open_for_rule(self, site_id: str, host: str, rule: str, session: AsyncClientSession) -> Document | None:
         """The open incident that a breach of this rule on this host fed, if any."""
