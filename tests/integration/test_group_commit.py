@@ -22,6 +22,15 @@ from tests.support import bearer, eventually, incident_for_fault, make_fault, pu
 FAULTS = 120
 
 
+async def all_published(kit: Kit) -> None:
+    """Every event the service saved has left its outbox, confirmed by the broker (so routed to our tap)."""
+
+    async def empty() -> bool:
+        return await kit.outbox.collection.count_documents({}) == 0
+
+    await eventually(empty, timeout=15, what="the outbox emptied")
+
+
 async def test_faults_posted_together_each_get_their_own_fault_event_and_audit_record(
     settings_for: Callable[..., Any], amqp_url: str, namespace: str, tap: Callable[..., Any]
 ) -> None:
@@ -53,7 +62,7 @@ async def test_faults_posted_together_each_get_their_own_fault_event_and_audit_r
         assert len(set(ids)) == FAULTS
 
         events = await reported.at_least(FAULTS + 1, timeout=15, what="one fault.reported per accepted fault")
-        await asyncio.sleep(0.5)  # a doubled event would arrive right behind the others
+        await all_published(kit)  # a doubled event would have been published, and routed, by then
         per_fault = Counter(e["payload"]["fault_id"] for e in await reported.drain())
         assert len(events) >= FAULTS + 1 and all(per_fault[i] == 1 for i in ids) and max(per_fault.values()) == 1
 
@@ -92,6 +101,6 @@ async def test_actions_taken_together_each_get_their_own_answer_and_a_race_on_on
         states = {i: (await client.get(f"/api/v1/incidents/{i}")).json()["state"] for i in ids}
         assert set(states.values()) == {"acknowledged"}
         events = await acknowledged.at_least(8, timeout=10, what="one incident.acknowledged per incident")
-        await asyncio.sleep(0.5)  # a doubled event would arrive right behind the others
+        await all_published(kit)
         assert Counter(e["payload"]["incident_id"] for e in await acknowledged.drain()) == Counter(ids)
         assert len(events) == 8

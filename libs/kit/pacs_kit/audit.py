@@ -27,7 +27,7 @@ from pymongo.errors import PyMongoError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pacs_kit.mongo import Document, Mongo, Repository
-from pacs_kit.paging import WindowMemory, keyset_page
+from pacs_kit.paging import WindowMemory, newest_first
 from pacs_kit.tracing import current_trace_id
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,7 @@ class AuditLog(Repository):
     async def search(self, filters: dict[str, Any], limit: int, since: datetime | None = None,
                      until: datetime | None = None) -> list[Document]:  # fmt: skip
         """The newest records matching `filters` within [since, until), read in bounded windows (kit paging)."""
-        found, _ = await keyset_page(self.collection, filters, "at", limit, None, since=since, until=until,
+        found, _ = await newest_first(self.collection, filters, "at", limit, None, since=since, until=until,
                                      memory=self.windows)  # fmt: skip
         return found
 

@@ -1,4 +1,4 @@
-"""Keyset pages of a growing collection, by time, each read as a few bounded time windows.
+"""Keyset pages of a growing collection, newest first by time, each read as a few bounded time windows.
 
 A page after a cursor (the time and id of the last item seen) never skips or repeats an item, however many arrive
 meanwhile, and costs the same on the first page as on the thousandth. It is read window by window away from
@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from pymongo import ASCENDING, DESCENDING
+from pymongo import DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from starlette.requests import Request
 
@@ -83,61 +83,48 @@ def next_link(request: Request, cursor: Cursor | None) -> str | None:
     return f"{request.url.path}?{urlencode([*query, ('cursor', cursor.encode())])}"
 
 
-async def keyset_page(
+async def newest_first(
     collection: AsyncCollection[Document],
     filters: dict[str, Any],
     field: str,
     limit: int,
     after: Cursor | None,
     *,
-    newest_first: bool = True,
     projection: dict[str, Any] | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
     memory: WindowMemory | None = None,
 ) -> tuple[list[Document], Cursor | None]:
-    """Up to `limit` documents matching `filters`, ordered by `field` (a time) then id, newest or oldest first,
-    after `after`, with `field` in [since, until) when given; with the cursor of the next page, or None when
-    nothing is left."""
+    """Up to `limit` documents matching `filters`, newest first by `field` (a time) then id, after `after`, with
+    `field` in [since, until) when given; with the cursor of the next page, or None when nothing is left."""
     since, until = _aware(since), _aware(until)
     now = datetime.now(UTC)
-    tick = timedelta(milliseconds=1)  # what the database keeps: bounds below are exclusive, so one tick over
-    ahead = min(now + timedelta(minutes=1), until or now + timedelta(minutes=1))  # a minute: clocks differ
-    behind = since or now - HORIZON
-    if newest_first:  # windows [lower, edge)
-        edge = after.at if after else ahead
-        stop = max(edge - HORIZON, behind)
-    else:  # windows (edge, upper]
-        edge = after.at if after else behind - tick
-        stop = ahead - tick if until else ahead
-    order = DESCENDING if newest_first else ASCENDING
+    ahead = now + timedelta(minutes=1)  # instances' clocks differ
+    edge = after.at if after else min(ahead, until or ahead)  # windows are [lower, edge)
+    stop = max(edge - HORIZON, since or now - HORIZON)
+    order = [(field, DESCENDING), ("_id", DESCENDING)]
     items: list[Document] = []
     if after is not None:  # the rest of the items that share the cursor's time: a few at most, compared here
         # (with the id in the query one server's planner chose a collection scan over the time index)
         ties = collection.find({**filters, field: {"$gte": after.at, "$lte": after.at}}, projection)
-        beyond = (lambda i: i < after.id) if newest_first else (lambda i: i > after.id)
-        items = [d for d in await ties.sort([(field, order), ("_id", order)]).to_list() if beyond(d["_id"])]
-    shape = (field, newest_first, *sorted(filters))
+        items = [d for d in await ties.sort(order).to_list() if d["_id"] < after.id]
+    shape = (field, *sorted(filters))
     window = memory.first(shape) if memory else FIRST_WINDOW
-    # the first window of a newest-first listing also covers the minute ahead, where little or nothing is
-    head = max(edge - now, timedelta(0)) if newest_first and after is None else timedelta(0)
-    while len(items) <= limit and (edge > stop if newest_first else edge < stop):
-        if newest_first:  # [lower, edge)
-            lower = max(edge - head - window, stop)
-            span, edge, head = {"$gte": lower, "$lt": edge}, lower, timedelta(0)
-        else:  # (edge, upper]
-            upper = min(edge + window, stop)
-            span, edge = {"$gt": edge, "$lte": upper}, upper
+    # the first window of a listing also covers the minute ahead, where little or nothing is
+    head = max(edge - now, timedelta(0)) if after is None else timedelta(0)
+    while len(items) <= limit and edge > stop:
+        lower = max(edge - head - window, stop)
         wanted = limit + 1 - len(items)
-        found = collection.find({**filters, field: span}, projection).sort([(field, order), ("_id", order)])
+        found = collection.find({**filters, field: {"$gte": lower, "$lt": edge}}, projection).sort(order)
         batch = await found.limit(wanted).to_list()
         items += batch
+        edge, head = lower, timedelta(0)
         # widen in proportion to what was missing, so the next window is expected to hold about the rest
         # (doubling only past an empty one: the window that ends a quiet spell may reach into a busy one)
         window *= 2 if not batch else min(MAX_GROWTH, max(1, wanted // len(batch)))
     if len(items) > limit:
         if memory is not None:  # the span its items took (not the gaps before them), for the next of its kind
-            memory.learn(shape, abs(items[0][field] - items[limit][field]) * 1.25)
+            memory.learn(shape, (items[0][field] - items[limit][field]) * 1.25)
         last = items[limit - 1]
         return items[:limit], Cursor(last[field], last["_id"])
     return items, None

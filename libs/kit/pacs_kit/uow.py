@@ -2,7 +2,7 @@
 
 Write requests arriving together at one instance may share a transaction (group commit, `UnitOfWork.grouped`):
 each keeps its own state change, events and audit record, all atomic with one another, and the database pays one
-commit and one insert per collection for the lot. A group that fails is run again member by member, so one
+commit and one write per collection for the lot. A group that fails is run again member by member, so one
 request's conflict or refusal is its own.
 """
 
@@ -111,7 +111,7 @@ class UnitOfWork:
         self.retention = retention
         self._waiting: list[Member] = []
         self._grouper: asyncio.Task[None] | None = None
-        self._groups: set[asyncio.Task[None]] = set()
+        self._groups: set[asyncio.Task[None]] = set()  # the groups committing now (held, so none is collected)
         self._slots = asyncio.Semaphore(GROUPS_IN_FLIGHT)
 
     async def run(
@@ -160,15 +160,15 @@ class UnitOfWork:
         self._slots.release()
 
     async def _commit_group(self, group: list[Member]) -> None:
+        if len(group) == 1:
+            await self._alone(group[0])
+            return
         # A group gives up early: one member locked by a dead process's transaction (until it expires) must not
         # hold the others for the whole request timeout. Alone, each then has the full timeout.
         try:
-            results = await self.commit(group, GROUP_TIMEOUT_SECONDS if len(group) > 1 else REQUEST_TIMEOUT_SECONDS)
-        except Exception as exc:
-            if len(group) == 1:
-                _settle(group[0], exc=exc)
-            else:  # find the member that failed; the others go through
-                await asyncio.gather(*(self._alone(m) for m in group))
+            results = await self.commit(group, GROUP_TIMEOUT_SECONDS)
+        except Exception:  # find the member that failed; the others go through
+            await asyncio.gather(*(self._alone(m) for m in group))
             return
         for member, result in zip(group, results, strict=True):
             _settle(member, result=result)
@@ -196,10 +196,10 @@ class UnitOfWork:
         for member in members:
             if member.request is not None and member.request.mutating:
                 member.request.recorded = True
-        if any(m.tx is not None and m.tx.emitted for m in members):
-            self.relay.wake()
-        for member in members:
-            for hook in member.tx.after_commit if member.tx is not None else ():
+            assert member.tx is not None, "every member ran"
+            if member.tx.emitted:
+                self.relay.wake()
+            for hook in member.tx.after_commit:
                 hook()
         return results
 

@@ -9,7 +9,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from pacs_kit.mongo import Document, Mongo, Repository
-from pacs_kit.paging import Cursor, WindowMemory, keyset_page
+from pacs_kit.paging import Cursor, WindowMemory, newest_first
 from pacs_kit.uow import Tx
 
 
@@ -178,7 +178,7 @@ class Incidents(Repository):
         """A page of incidents, newest first: one fault's at once, the others by time windows (kit paging)."""
         if "fault_id" in filters:  # at most one: the unique index answers
             return await self.collection.find(filters, LISTED).limit(limit).to_list(), None
-        return await keyset_page(self.collection, filters, "opened_at", limit, after, projection=LISTED,
+        return await newest_first(self.collection, filters, "opened_at", limit, after, projection=LISTED,
                                  memory=self.windows)  # fmt: skip
 
 

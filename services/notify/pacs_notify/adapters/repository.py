@@ -10,7 +10,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from pacs_kit.mongo import Document, Mongo, ReadModel, Repository
-from pacs_kit.paging import Cursor, WindowMemory, keyset_page
+from pacs_kit.paging import Cursor, WindowMemory, newest_first
 
 
 class Engineers(Repository):
@@ -95,7 +95,7 @@ class Notifications(Repository):
             found = await few.limit(limit + 1).to_list()
             if len(found) <= limit:
                 return found, None
-        return await keyset_page(self.collection, filters, "created_at", limit, after, memory=self.windows)
+        return await newest_first(self.collection, filters, "created_at", limit, after, memory=self.windows)
 
 
 class AckTokens(Repository):
