@@ -13,7 +13,7 @@ from typing import Any
 
 from pacs_contracts import Envelope
 from pacs_contracts.common import Severity, Tier
-from pacs_contracts.events import IncidentOpened, NotificationAcknowledged, PmDue
+from pacs_contracts.events import IncidentEscalated, IncidentOpened, NotificationAcknowledged, PmDue
 from pacs_notify.adapters.providers import ProviderSettings
 from pacs_notify.domain.ack import twilio_signature
 from pacs_notify.main import create_app
@@ -205,3 +205,44 @@ async def test_an_sms_reply_acknowledges_when_the_provider_signed_it(
         assert await reply(f"ACK {code}") == 200  # the same code again: spent already, nothing happens
         [still] = await tokens.find({"engineer_id": "ENG-T", "used_at": {"$ne": None}}).to_list()
         assert still["used_at"] == used["used_at"], "a spent code is never spent again (no second event)"
+
+
+async def test_the_previous_owner_is_told_for_information_in_their_office_hours_not_asked_to_respond(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any], tmp_path: Path
+) -> None:
+    phone = Phone(tmp_path / "phone.log")
+    app = create_app(settings_for(NotifySettings, log_path=str(phone.path)))
+    async with running(app) as client:
+        now = datetime.now(UTC)
+        start, end = (now + timedelta(hours=2)).strftime("%H:%M"), (now + timedelta(hours=3)).strftime("%H:%M")
+        if end <= start:  # near midnight UTC: office hours in the early morning instead
+            start, end = "02:00", "03:00"
+        closed = {"start": start, "end": end, "days": [1, 2, 3, 4, 5, 6, 7]}
+        staff = bearer(app.state.kit, "SUP-1", "supervisor")
+        for engineer, phone_number in (("ENG-OLD", "+8613800138001"), ("ENG-NEW", "+8613800138002")):
+            await register_engineer(amqp_url, namespace, client, engineer,
+                                    {"phones": [phone_number], "time_zone": "UTC", "working_hours": closed,
+                                     "rules": [{"channel": "sms"}]},
+                                    bearer(app.state.kit, engineer, "engineer"))  # fmt: skip
+        escalated = IncidentEscalated(incident_id="INC-E1", site_id="SITE-R", from_tier=Tier.L1, to_tier=Tier.L2,
+                                      previous_assignee_id="ENG-OLD", assignee_id="ENG-NEW",
+                                      reason="unsolved after PT2H of contract time", escalated_at=now)  # fmt: skip
+        await publish(amqp_url, namespace, Envelope.wrap(escalated, producer="escalation"))
+
+        await eventually(lambda: phone.lines("sms") or None, timeout=10, what="the new owner's message, at any hour")
+
+        async def told(engineer_id: str) -> dict[str, Any] | None:
+            items = (await client.get("/api/v1/notifications", params={"engineer_id": engineer_id},
+                                      headers=staff)).json()["items"]  # fmt: skip
+            return items[0] if items else None
+
+        old = await eventually(lambda: told("ENG-OLD"), timeout=10, what="the previous owner's message recorded")
+        new = await told("ENG-NEW")
+    assert new is not None and "You own it now" in new["text"] and "Acknowledge" in new["text"]
+    assert old["kind"] == "info" and old["status"] == "queued"
+    assert "You own it" not in old["text"] and "respond" not in old["text"].lower(), old["text"]
+    assert "ENG-NEW" in old["text"] and "L2" in old["text"], "the previous owner learns who has it now"
+    [delivery] = old["deliveries"]
+    waits = (datetime.fromisoformat(delivery["due_at"]) - now).total_seconds()
+    assert waits > 3600, f"information due {waits:.0f}s from now, outside office hours"
+    assert [m["to"] for m in phone.lines("sms")] == ["ENG-NEW"], "only the new owner was messaged"

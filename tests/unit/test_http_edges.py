@@ -6,7 +6,7 @@ import httpx
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from pacs_kit.middleware import BodyLimit
+from pacs_kit.middleware import BodyLimit, bulk_body
 from pacs_kit.problems import install_problem_handlers
 
 
@@ -22,7 +22,11 @@ def _app() -> FastAPI:
     async def create(thing: Thing) -> Thing:
         return thing
 
-    app.add_middleware(BodyLimit, limit=100)
+    @app.post("/things/{batch}/bulk", openapi_extra=bulk_body(1_000))
+    async def create_many(batch: str, things: list[Thing]) -> int:
+        return len(things)
+
+    app.add_middleware(BodyLimit, limit=100, routes=app)
     return app
 
 
@@ -50,6 +54,19 @@ async def test_a_streamed_body_without_length_is_cut_at_the_limit() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         response = await client.post("/things", content=chunks(), headers={"content-type": "application/json"})
     assert response.status_code == 413
+
+
+async def test_a_bulk_route_has_its_own_documented_limit_and_every_other_route_the_service_limit() -> None:
+    transport = httpx.ASGITransport(app=(app := _app()))
+    many = b"[" + b",".join([b'{"name": "x"}'] * 40) + b"]"  # 559 bytes: over the service's limit, under the bulk one
+    json_ = {"content-type": "application/json"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=json_) as client:
+        assert (await client.post("/things/b1/bulk", content=many)).json() == 40
+        too_many = b"[" + b",".join([b'{"name": "x"}'] * 80) + b"]"
+        refused = await client.post("/things/b1/bulk", content=too_many)
+        assert refused.status_code == 413 and "1000 bytes" in refused.json()["detail"]
+        assert (await client.post("/things", content=many)).status_code == 413
+    assert app.openapi()["paths"]["/things/{batch}/bulk"]["post"]["x-max-body-bytes"] == 1_000
 
 
 async def test_malformed_json_is_400_and_invalid_fields_are_422_naming_the_field() -> None:

@@ -7,7 +7,6 @@ import re
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Generic, Literal, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -21,6 +20,7 @@ from pacs_contracts.common import (
     Severity,
     ShortText,
     Tier,
+    TimeZone,
     parse_duration,
 )
 from pacs_contracts.envelope import Contract
@@ -48,16 +48,8 @@ class WorkingHours(Contract):
         return self
 
 
-def _known_zone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"{name!r} is not an IANA time zone such as Asia/Shanghai") from None
-    return name
-
-
 class CalendarTerms(Contract):
-    time_zone: Annotated[str, AfterValidator(_known_zone)] = "Asia/Shanghai"
+    time_zone: TimeZone = "Asia/Shanghai"
     hours: list[WorkingHours] = Field(min_length=1)
     holidays: list[date] = []
 
@@ -66,18 +58,34 @@ DEFAULT_LADDER = (LadderStep(after="PT2H", tier=Tier.L2), LadderStep(after="PT4H
                   LadderStep(after="PT8H", tier=Tier.L4))  # fmt: skip
 
 
+MIN_SHIFT = timedelta(hours=1)
+MAX_SHIFT = timedelta(days=366)
+
+
 class RosterOverride(Contract):
     engineer_id: Identifier
-    start: datetime
-    end: datetime
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> RosterOverride:
+        if self.end <= self.start:
+            raise ValueError(f"the override for {self.engineer_id} must end after it starts")
+        return self
 
 
 class RosterPut(Contract):
-    time_zone: Annotated[str, AfterValidator(_known_zone)] = "Asia/Shanghai"
-    engineers: list[Identifier] = Field(min_length=1, description="in rotation order")
-    rotation_start: datetime = Field(description="the first hand-over; later ones fall at the same local time")
-    shift: IsoDuration = "P7D"
-    overrides: list[RosterOverride] = []
+    time_zone: TimeZone = "Asia/Shanghai"
+    engineers: list[Identifier] = Field(min_length=1, max_length=100, description="in rotation order")
+    rotation_start: AwareDatetime = Field(description="the first hand-over; later ones fall at the same local time")
+    shift: IsoDuration = Field("P7D", description="from PT1H to P366D")
+    overrides: list[RosterOverride] = Field([], max_length=500)
+
+    @model_validator(mode="after")
+    def _shift_in_range(self) -> RosterPut:
+        if not MIN_SHIFT <= parse_duration(self.shift) <= MAX_SHIFT:
+            raise ValueError(f"shift {self.shift!r} must be from PT1H to P366D")
+        return self
 
 
 class RosterPublic(RosterPut):
@@ -111,7 +119,7 @@ class SiteCreate(Contract):
     site_id: Identifier
     name: ShortText
     region: Identifier
-    time_zone: ShortText = "Asia/Shanghai"
+    time_zone: TimeZone = "Asia/Shanghai"
     account_engineer_id: Identifier
     contract: ContractTerms = ContractTerms()
 
@@ -138,6 +146,7 @@ class EngineerCreate(Contract):
 
 class EngineerPublic(EngineerCreate):
     created_at: datetime
+    retired_at: datetime | None = Field(None, description="set once retired: rosters, sites and the ladder skip them")
 
 
 class FaultCreate(Contract):
@@ -361,19 +370,11 @@ class Contacts(Contract):
     )
     push: list[PushTarget] = Field(default_factory=list, max_length=10)
     locale: Literal["zh-CN", "en"] | None = Field(None, description="default: as registered")
-    time_zone: str = "Asia/Shanghai"
+    time_zone: TimeZone = "Asia/Shanghai"
     working_hours: OfficeHours = Field(default_factory=OfficeHours)
     rules: list[NotificationRule] = Field(
         default_factory=lambda: [NotificationRule.model_validate(r) for r in DEFAULT_RULES], min_length=1, max_length=5
     )
-
-    @model_validator(mode="after")
-    def _known_zone(self) -> Contacts:
-        try:
-            ZoneInfo(self.time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {self.time_zone!r}") from None
-        return self
 
 
 class MetricSample(Contract):

@@ -7,6 +7,7 @@ from calendar import monthrange
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, StringConstraints
 
@@ -15,6 +16,7 @@ Identifier = Annotated[
 ]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+MAX_DURATION = timedelta(days=3660)  # ten years: no term, shift or delay of the platform is longer
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 
 
@@ -24,7 +26,13 @@ def parse_duration(text: str) -> timedelta:
     if not match or text in ("P", "PT") or text.endswith("T"):
         raise ValueError(f"{text!r} is not an ISO-8601 duration such as PT2H or PT30S")
     days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    try:
+        value = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    except OverflowError:
+        value = timedelta.max
+    if value > MAX_DURATION:
+        raise ValueError(f"{text!r} is longer than {MAX_DURATION.days} days")
+    return value
 
 
 def _check_duration(text: str) -> str:
@@ -32,7 +40,25 @@ def _check_duration(text: str) -> str:
     return text
 
 
-IsoDuration = Annotated[str, AfterValidator(_check_duration)]
+IsoDuration = Annotated[str, StringConstraints(max_length=40), AfterValidator(_check_duration)]
+
+_ZONE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+){0,2}$")
+
+
+def _known_zone(name: str) -> str:
+    """An IANA name, checked for shape before it reaches the zone database (which is files on disk)."""
+    if len(name) > 64 or not _ZONE_NAME.match(name):
+        raise ValueError(f"{name[:64]!r} is not an IANA time zone such as Asia/Shanghai")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"{name!r} is not an IANA time zone such as Asia/Shanghai") from None
+    return name
+
+
+TimeZone = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_known_zone)
+]
 
 _PERIOD_MONTHS = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?$")
 

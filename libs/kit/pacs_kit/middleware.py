@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
+from fastapi import FastAPI
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,20 +34,54 @@ async def _send_413(send: Send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-class BodyLimit:
-    """Refuse bodies over `limit` bytes, by Content-Length or while streaming."""
+BODY_LIMIT = "x-max-body-bytes"
+BULK_BYTES = 8_388_608  # the gateway's own cap
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+
+def bulk_body(limit: int = BULK_BYTES) -> dict[str, int]:
+    """`openapi_extra` of a route that takes bulk bodies (imports, metric batches): its own limit, documented
+    in the OpenAPI operation; every other route has the service's `max_body_bytes`."""
+    return {BODY_LIMIT: limit}
+
+
+def bulk_limits(app: FastAPI) -> list[tuple[re.Pattern[str], str, int]]:
+    """(path pattern, method, limit) of each operation that declared a limit of its own, read from the OpenAPI
+    document, so the limit enforced is the one published."""
+    found = []
+    for path, operations in app.openapi().get("paths", {}).items():
+        pattern = re.compile("^" + re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(path)) + "$")
+        for method, operation in operations.items():
+            if isinstance(operation, dict) and BODY_LIMIT in operation:
+                found.append((pattern, method.upper(), int(operation[BODY_LIMIT])))
+    return found
+
+
+class BodyLimit:
+    """Refuse bodies over the limit, by Content-Length or while streaming: `limit` bytes, or a bulk route's own
+    (`bulk_body`), which is looked up once the app's routes are all known."""
+
+    def __init__(self, app: ASGIApp, limit: int, routes: FastAPI | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.routes = routes
+        self.bulk: list[tuple[re.Pattern[str], str, int]] | None = None
+
+    def limit_of(self, scope: Scope) -> int:
+        if self.bulk is None:
+            self.bulk = bulk_limits(self.routes) if self.routes is not None else []
+        for pattern, method, limit in self.bulk:
+            if scope["method"] == method and pattern.match(scope["path"]):
+                return limit
+        return self.limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_of(scope)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await _send_413(send, self.limit)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _send_413(send, limit)
             return
         seen = 0
         started = False
@@ -54,8 +90,8 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge(self.limit)
+            if seen > limit:
+                raise _TooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -67,7 +103,7 @@ class BodyLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await _send_413(send, self.limit)
+                await _send_413(send, limit)
 
 
 class HttpMetrics:

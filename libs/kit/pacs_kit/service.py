@@ -126,7 +126,7 @@ def build_service(spec: ServiceSpec) -> FastAPI:
     FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
     app.add_middleware(AuditMiddleware, log=kit.audit, service=spec.name, retention=kit.audit_retention)
     app.add_middleware(HttpMetrics, metrics=kit.metrics)
-    app.add_middleware(BodyLimit, limit=spec.settings.max_body_bytes)
+    app.add_middleware(BodyLimit, limit=spec.settings.max_body_bytes, routes=app)
     return app
 
 

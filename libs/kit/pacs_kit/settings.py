@@ -63,7 +63,7 @@ class ServiceSettings(BaseSettings):
     database: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
-    max_body_bytes: int = 1_048_576
+    max_body_bytes: int = Field(1_048_576, ge=1_024, description="every request; a bulk route declares its own")
     prefetch: int = 100
     delivery_limit: int = 5
     outbox_poll_seconds: float = 1.0

@@ -9,5 +9,4 @@ class EscalationSettings(ServiceSettings):
     service_name: str = "escalation"
     mongodb_url: str = database_url("ESCALATION_")
     port: int = 8102
-    max_body_bytes: int = 8_388_608  # an import into the escalation database carries up to 1,000 records
     gauge_refresh_seconds: float = 30.0  # open incidents, SLA at risk and compliance, availability, from the database

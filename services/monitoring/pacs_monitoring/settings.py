@@ -15,7 +15,6 @@ class MonitoringSettings(ServiceSettings):
     service_name: str = "monitoring"
     mongodb_url: str = database_url("MONITORING_")
     port: int = 8103
-    max_body_bytes: int = 8_388_608  # metric batches carry thousands of samples
     gauge_refresh_seconds: float = 15.0  # how often the per-site gauges are read back from the database
     # DICOM probes (C-ECHO): only addresses inside these networks are ever contacted; JSON list in the environment.
     dicom_allowed_networks: list[IPvAnyNetwork] = Field(

@@ -30,13 +30,23 @@ def roster_from(doc: dict[str, Any]) -> Roster:
 async def who_takes(
     rosters: Rosters, engineers: Engineers, region: str, tier: str, at: datetime, session: AsyncClientSession | None
 ) -> OnCall | None:
-    """The on-call engineer for (region, tier) at `at`; failing a roster, any engineer of that tier."""
+    """The on-call engineer for (region, tier) at `at`; failing a roster, any engineer of that tier.
+
+    A roster may still name an engineer who has since retired: then the tier's other engineers take it,
+    failing them the region's supervisor, and the answer says who was passed over (for the timeline)."""
+    passed_over: list[str] = []
     for where in (region, GLOBAL):
         doc = await rosters.get(where, tier, session)
-        if doc is not None and (found := on_call(roster_from(doc), at)) is not None:
+        if doc is None or (found := on_call(roster_from(doc), at)) is None:
+            continue
+        if await engineers.active([found.engineer_id], session):
             return found
+        passed_over.append(found.engineer_id)
+    note = f"{', '.join(passed_over)} on the roster is no longer registered" if passed_over else None
     for where in (region, GLOBAL):
         engineer = await engineers.any_of(where, tier, session)
         if engineer is not None:
-            return OnCall(engineer["_id"], "tier", at)
+            return OnCall(engineer["_id"], "tier", at, note)
+    if passed_over and (supervisor := await engineers.supervisor_of(region, session)) is not None:
+        return OnCall(supervisor["_id"], "supervisor", at, note)
     return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -48,8 +49,24 @@ class Engineers(Repository):
 
     async def any_of(self, region: str, tier: str, session: AsyncClientSession | None) -> Document | None:
         return await self.collection.find_one(
-            {"region": region, "tier": tier}, sort=[("_id", ASCENDING)], session=session
+            {"region": region, "tier": tier, "retired_at": None}, sort=[("_id", ASCENDING)], session=session
         )
+
+    async def supervisor_of(self, region: str, session: AsyncClientSession | None) -> Document | None:
+        return await self.collection.find_one(
+            {"region": region, "roles": "supervisor", "retired_at": None}, sort=[("_id", ASCENDING)], session=session
+        )
+
+    async def active(self, ids: Sequence[str], session: AsyncClientSession | None = None) -> set[str]:
+        """Those of `ids` who are registered and not retired."""
+        found = self.collection.find({"_id": {"$in": ids}, "retired_at": None}, {"_id": 1}, session=session)
+        return {d["_id"] for d in await found.to_list()}
+
+    async def retire(self, engineer_id: str, at: datetime, session: AsyncClientSession) -> bool:
+        """False if there is no such engineer or they had retired already."""
+        done = await self.collection.update_one({"_id": engineer_id, "retired_at": None},
+                                                {"$set": {"retired_at": at}}, session=session)  # fmt: skip
+        return bool(done.modified_count)
 
 
 class Rosters(Repository):

@@ -26,8 +26,9 @@ class Roster:
 @dataclass(frozen=True)
 class OnCall:
     engineer_id: str
-    source: str  # "rotation" or "override"
+    source: str  # "rotation", "override", "tier" (any engineer of the tier) or "supervisor"
     until: datetime
+    note: str | None = None  # why the roster's own answer was passed over
 
 
 def _wall(at: datetime, zone: ZoneInfo) -> datetime:

@@ -81,6 +81,8 @@ async def _plan(incident: dict[str, Any], decision: Decision, now: datetime, dep
         found = plan.on_call[key]
         new_assignee = found.engineer_id if found else assignee
         reason = f"unsolved after {step.after} of contract time"
+        if found is not None and found.note:
+            reason += f"; {found.note}, so {found.engineer_id} ({found.source}) takes it"
         if found is None:
             reason += f"; nobody is on call for {step.tier.value} in {incident['region']}, owner unchanged"
         entries.append({"at": now, "what": "escalated", "from": tier, "to": step.tier.value,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 from pymongo.errors import DuplicateKeyError
 
 from pacs_contracts.api import EngineerCreate, EngineerPublic, Page
+from pacs_contracts.common import Identifier
 from pacs_contracts.events import EngineerRegistered
 from pacs_escalation.deps import DepsDep
 from pacs_kit.deps import Admin, KitDep, Offset, Staff
@@ -52,6 +53,18 @@ async def register_engineer(
         ) from None
     response.headers["Location"] = f"/api/v1/engineers/{body.engineer_id}"
     return _public(doc)
+
+
+@router.delete(
+    "/{engineer_id}", status_code=204, summary="Retire an engineer: no roster, site or ladder step names them again"
+)
+async def retire_engineer(engineer_id: Identifier, _: Admin, deps: DepsDep, kit: KitDep) -> Response:
+    """The record stays (incidents and the escalation database name them); the ladder passes them over from now
+    on, and incidents they own keep them until a supervisor reassigns them."""
+    retired = await kit.uow.run(lambda tx: deps.engineers.retire(engineer_id, datetime.now(UTC), tx.session))
+    if not retired:
+        raise Problem(404, "Not found", f"no registered engineer {engineer_id!r}", slug="not-found")
+    return Response(status_code=204)
 
 
 @router.get("", response_model=Page[EngineerPublic], summary="List engineers")

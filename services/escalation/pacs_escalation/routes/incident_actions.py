@@ -106,7 +106,8 @@ async def escalate(
     if found is None:
         raise Problem(409, "Nobody on call", f"nobody is on call for {target.value} in {incident['region']}",
                       slug="nobody-on-call")  # fmt: skip
-    return await _hand_over(incident, target, found.engineer_id, actor, body.reason, deps, kit)
+    reason = body.reason if found.note is None else f"{body.reason} ({found.note}; {found.engineer_id} takes it)"
+    return await _hand_over(incident, target, found.engineer_id, actor, reason, deps, kit)
 
 
 @router.post("/reassign", response_model=IncidentPublic, summary="Give the incident to another engineer")
@@ -115,7 +116,7 @@ async def reassign(
 ) -> IncidentPublic:
     incident = await visible(incident_id, actor, deps)
     engineer = await deps.engineers.get(body.engineer_id)
-    if engineer is None:
+    if engineer is None or engineer.get("retired_at") is not None:
         raise Problem(
             422, "Unknown engineer", f"no engineer {body.engineer_id!r} is registered", slug="unknown-engineer"
         )

@@ -17,6 +17,7 @@ from pacs_contracts.api import (
 from pacs_escalation.deps import DepsDep
 from pacs_escalation.domain import knowledge
 from pacs_kit.deps import Admin, Staff
+from pacs_kit.middleware import bulk_body
 from pacs_kit.problems import Problem
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
@@ -28,7 +29,12 @@ def _public(case: dict[str, Any]) -> dict[str, Any]:
     return {**shown, "tags": case.get("tags") or [], "escalations": case.get("escalations") or []}
 
 
-@router.post("/cases", response_model=KnowledgeImported, summary="Import historical escalation records")
+@router.post(
+    "/cases",
+    response_model=KnowledgeImported,
+    summary="Import historical escalation records",
+    openapi_extra=bulk_body(),
+)  # up to 1,000 records
 async def import_cases(
     _: Admin,
     deps: DepsDep,

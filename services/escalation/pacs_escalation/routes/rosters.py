@@ -15,14 +15,16 @@ from pacs_kit.deps import Admin, Staff
 from pacs_kit.problems import Problem
 
 router = APIRouter(prefix="/api/v1", tags=["on-call"])
+EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
 
 
 @router.put("/rosters/{region}/{tier}", response_model=RosterPublic, summary="Replace a region's roster for a tier")
 async def put_roster(region: Identifier, tier: Tier, body: RosterPut, _: Admin, deps: DepsDep) -> RosterPublic:
-    for override in body.overrides:
-        if override.end <= override.start:
-            raise Problem(422, "Invalid request", f"override for {override.engineer_id} ends before it starts",
-                          slug="invalid-request")  # fmt: skip
+    named = sorted({*body.engineers, *(o.engineer_id for o in body.overrides)})
+    unknown = [e for e in named if e not in await deps.engineers.active(named)]
+    if unknown:
+        raise Problem(422, "Unknown engineer", f"no engineer {', '.join(map(repr, unknown))} is registered",
+                      slug="unknown-engineer")  # fmt: skip
     await deps.rosters.put(region, tier.value, body.model_dump(mode="json"))
     return RosterPublic(region=region, tier=tier, **body.model_dump())
 
@@ -47,6 +49,8 @@ async def who_is_on_call(
     if when.tzinfo is None:
         raise Problem(422, "Invalid request", "at: give a time zone, e.g. 2026-03-02T08:00:00+08:00",
                       slug="invalid-request")  # fmt: skip
+    if not EARLIEST <= when <= LATEST:
+        raise Problem(422, "Invalid request", f"at: between {EARLIEST.year} and {LATEST.year}", slug="invalid-request")
     found = await who_takes(deps.rosters, deps.engineers, region, tier.value, when, None)
     if found is None:
         return OnCallPublic(region=region, tier=tier, at=when, engineer_id=None)

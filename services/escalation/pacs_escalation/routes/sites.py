@@ -25,7 +25,7 @@ def _public(doc: Document) -> SitePublic:
 
 @router.post("", status_code=201, response_model=SitePublic, summary="Register a site with its contract")
 async def register_site(body: SiteCreate, _: Admin, deps: DepsDep, kit: KitDep, response: Response) -> SitePublic:
-    if await deps.engineers.get(body.account_engineer_id) is None:
+    if not await deps.engineers.active([body.account_engineer_id]):
         raise Problem(
             422, "Unknown engineer", f"no engineer {body.account_engineer_id!r} is registered", slug="unknown-engineer"
         )

@@ -18,6 +18,7 @@ from fastapi import APIRouter
 from pacs_contracts.api import AlertmanagerAccepted, AlertmanagerAlert, AlertmanagerWebhook
 from pacs_contracts.common import Severity
 from pacs_kit.deps import KitDep, SiteKey
+from pacs_kit.middleware import bulk_body
 from pacs_kit.problems import Problem
 from pacs_kit.uow import Tx
 from pacs_monitoring.adapters.breaches import settle
@@ -60,7 +61,13 @@ def _value(alert: AlertmanagerAlert) -> float:
     return value if math.isfinite(value) else 1.0
 
 
-@router.post("", status_code=202, response_model=AlertmanagerAccepted, summary="Alertmanager webhook (version 4)")
+@router.post(
+    "",
+    status_code=202,
+    response_model=AlertmanagerAccepted,
+    summary="Alertmanager webhook (version 4)",
+    openapi_extra=bulk_body(),
+)  # a storm's groups
 async def receive(payload: AlertmanagerWebhook, principal: SiteKey, deps: DepsDep, kit: KitDep) -> AlertmanagerAccepted:
     site_id = principal.site_id
     if site_id is None:

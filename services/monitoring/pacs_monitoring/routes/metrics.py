@@ -6,13 +6,20 @@ from fastapi import APIRouter
 
 from pacs_contracts.api import MetricBatch, MetricBatchAccepted
 from pacs_kit.deps import KitDep, SiteKey
+from pacs_kit.middleware import bulk_body
 from pacs_monitoring.adapters.ingest import ingest
 from pacs_monitoring.deps import DepsDep
 
 router = APIRouter(prefix="/api/v1/metrics", tags=["metrics"])
 
 
-@router.post("", status_code=202, response_model=MetricBatchAccepted, summary="Accept a batch of samples")
+@router.post(
+    "",
+    status_code=202,
+    response_model=MetricBatchAccepted,
+    summary="Accept a batch of samples",
+    openapi_extra=bulk_body(),
+)  # thousands of samples
 async def accept_batch(batch: MetricBatch, principal: SiteKey, deps: DepsDep, kit: KitDep) -> MetricBatchAccepted:
     """The newest sample per host and rule counts; a breach is published once per transition."""
     principal.act_for_site(batch.site_id)

@@ -17,8 +17,12 @@ ESCALATED = {
     "en": "[PACS] {incident_id} at {site_id} escalated {from_tier}→{to_tier}: {reason}. You own it now; respond now.",
     "zh-CN": "[PACS] {incident_id} {site_id} 已升级 {from_tier}→{to_tier}。现由您负责，请立即响应。",
 }
-
-
+PASSED_ON = {
+    "en": "[PACS] {incident_id} at {site_id} escalated {from_tier}→{to_tier}: {assignee_id} owns it now. "
+    "For your information; nothing to do.",
+    "zh-CN": "[PACS] {incident_id} {site_id} 已升级 {from_tier}→{to_tier}，现由 {assignee_id} 负责。"
+    "仅供知悉，无需处理。",
+}
 REASSIGNED = {
     "en": "[PACS] {incident_id} at {site_id} ({tier}) is now yours: {reason}. Respond now.",
     "zh-CN": "[PACS] {incident_id} {site_id}（{tier}）已转交给您，请立即响应。",
@@ -59,6 +63,14 @@ def incident_escalated_text(event: IncidentEscalated, locale: str) -> str:
     return ESCALATED.get(locale, ESCALATED["en"]).format(
         incident_id=event.incident_id, site_id=event.site_id, from_tier=event.from_tier.value,
         to_tier=event.to_tier.value, reason=event.reason,
+    )  # fmt: skip
+
+
+def passed_on_text(event: IncidentEscalated, locale: str) -> str:
+    """For the owner the ladder took the incident from: who has it now, nothing asked of them."""
+    return PASSED_ON.get(locale, PASSED_ON["en"]).format(
+        incident_id=event.incident_id, site_id=event.site_id, from_tier=event.from_tier.value,
+        to_tier=event.to_tier.value, assignee_id=event.assignee_id,
     )  # fmt: skip
 
 

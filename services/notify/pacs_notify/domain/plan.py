@@ -30,9 +30,10 @@ class Step:
 
 
 def steps(contacts: Contacts | None, kind: str, raised_at: datetime) -> list[Step]:
-    """The deliveries a new message starts with; without contacts, one line on the deployment's log channel."""
+    """The deliveries a new message starts with; without contacts, one line on the deployment's log channel,
+    information at the default office hours (those `GET .../contacts` shows an engineer who set none)."""
     if contacts is None:
-        return [Step(0, "log", raised_at, None)]
+        return [Step(0, "log", office_time(Contacts(), raised_at) if kind == INFO else raised_at, None)]
     if kind == INFO:
         return [Step(0, contacts.rules[0].channel, office_time(contacts, raised_at), None)]
     return [Step(i, rule.channel, raised_at + parse_duration(rule.after),

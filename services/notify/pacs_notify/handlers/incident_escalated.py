@@ -1,7 +1,7 @@
 from pacs_contracts.events import IncidentEscalated
 from pacs_kit.uow import Tx
 from pacs_notify.deps import NotifyDeps
-from pacs_notify.domain.messages import incident_escalated_text
+from pacs_notify.domain.messages import incident_escalated_text, passed_on_text
 from pacs_notify.domain.plan import INFO
 from pacs_notify.handlers.tell import tell
 
@@ -15,5 +15,5 @@ async def handle(event: IncidentEscalated, *, tx: Tx, deps: NotifyDeps) -> None:
     previous = event.previous_assignee_id
     if previous and previous != event.assignee_id:
         await tell(tx, deps, incident_id=event.incident_id, engineer_id=previous, key=key, reason=f"{event.type}:info",
-                   text=lambda locale: incident_escalated_text(event, locale), kind=INFO,
-                   site_id=event.site_id)  # fmt: skip
+                   text=lambda locale: passed_on_text(event, locale), kind=INFO, site_id=event.site_id,
+                   ask_ack=False)  # fmt: skip

@@ -24,16 +24,18 @@ log = logging.getLogger(__name__)
 async def tell(
     tx: Tx, deps: NotifyDeps, *, incident_id: str, engineer_id: str, key: str, reason: str,
     text: Callable[[str], str], kind: str = ONCALL, site_id: str = "", caused_at: datetime | None = None,
+    ask_ack: bool = True,
 ) -> None:  # fmt: skip
-    """`text` renders the message in the engineer's language; `caused_at` times its first message."""
+    """`text` renders the message in the engineer's language; `caused_at` times its first message; a message
+    that asks nothing of its reader (`ask_ack=False`) carries no acknowledge link."""
     # read once for all the messages of a batch to this engineer (a storm's are many)
     engineer = await tx.read_once(("engineer", engineer_id), lambda: deps.engineers.get(engineer_id, tx.session))
     stored = await tx.read_once(("contacts", engineer_id), lambda: deps.contacts.get(engineer_id, tx.session))
     contacts = Contacts.model_validate({k: v for k, v in stored.items() if k != "_id"}) if stored else None
     locale = (contacts and contacts.locale) or (engineer["locale"] if engineer else "en")
     token, code = new_token(deps.ack_key), reply_code()
-    ack_url = f"{deps.settings.public_url.rstrip('/')}/ack/{token}"
-    body = text(locale) + ack_line(locale, ack_url, code)
+    ack_url = f"{deps.settings.public_url.rstrip('/')}/ack/{token}" if ask_ack else ""
+    body = text(locale) + (ack_line(locale, ack_url, code) if ask_ack else "")
     now = datetime.now(UTC)
     notification = new_notification(event_key=key, incident_id=incident_id, engineer_id=engineer_id, reason=reason,
                                     text=body, channel=deps.channel_of(contacts), now=now)  # fmt: skip
@@ -51,19 +53,19 @@ async def tell(
             tx.after_commit.append(deps.metrics.refused.labels(found).inc)
         return
     expires = now + timedelta(seconds=deps.settings.ack_ttl_seconds)
-    # inserted with the batch's others as it commits: one round trip each for every message of the batch
-    deps.acks.add_on_commit(
-        tx,
-        {
-            "_id": token,
-            "notification_id": notification["_id"],
-            "incident_id": incident_id,
-            "engineer_id": engineer_id,
-            "code": code,
-            "expires_at": expires,
-            "used_at": None,
-        },
-    )
+    if ask_ack:  # inserted with the batch's others as it commits: one round trip each for every message of the batch
+        deps.acks.add_on_commit(
+            tx,
+            {
+                "_id": token,
+                "notification_id": notification["_id"],
+                "incident_id": incident_id,
+                "engineer_id": engineer_id,
+                "code": code,
+                "expires_at": expires,
+                "used_at": None,
+            },
+        )
     for delivery in [{
         "_id": f"{notification['_id']}:{step.index}:0", "notification_id": notification["_id"],
         "incident_id": incident_id, "engineer_id": engineer_id, "channel": step.channel, "step": step.index,
