@@ -149,3 +149,34 @@ async def test_escalation_refuses_a_body_over_a_mebibyte_except_where_an_import_
     _problem(await escalation.put("/api/v1/rosters/east/L2", json=roster), 413)
     cases = [{"external_id": f"K-{i}", "title": "x" * 1_000} for i in range(1_100)]  # 1.1 MB, read and validated
     assert _problem(await escalation.post("/api/v1/knowledge/cases", json=cases), 422)["status"] == 422
+
+
+async def test_a_roster_stored_before_the_checks_with_a_zero_shift_never_stalls_the_clocks(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any], tap: Callable[..., Any]
+) -> None:
+    events = await tap(IncidentEscalated.type)
+    app = escalation_app(settings_for(EscalationSettings))
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(running(app, bearer(app.state.kit, "ops", "admin")))
+        await _engineer(client, "ENG-L1", "L1")
+        await _engineer(client, "ENG-L2", "L2")
+        # as an earlier version stored it, past today's validation
+        await app.state.deps.rosters.put("east", "L2", {"time_zone": "UTC", "engineers": ["ENG-L2"],
+                                                        "rotation_start": YESTERDAY, "shift": "P0D"})  # fmt: skip
+        contract = {"response": "PT1M", "on_site": "PT5M", "ladder": [{"after": "PT2S", "tier": "L2"}]}
+        site = {"site_id": "SITE-Z", "name": "Z Hospital", "region": "east", "account_engineer_id": "ENG-L1",
+                "contract": contract}  # fmt: skip
+        assert (await client.post("/api/v1/sites", json=site)).status_code == 201
+        await stack.enter_async_context(running(scheduler_app(settings_for(SchedulerSettings))))
+        await publish(amqp_url, namespace, Envelope.wrap(make_fault_event(fault_id="F-ZERO", site_id="SITE-Z"),
+                                                         producer="intake"))  # fmt: skip
+
+        async def climbed() -> dict[str, Any] | None:
+            received = [m["payload"] for m in await events.drain() if m["type"] == IncidentEscalated.type]
+            return received[0] if received else None
+
+        climb = await eventually(climbed, timeout=20, what="the L2 step, past the unreadable roster")
+        on_call = await client.get("/api/v1/oncall", params={"region": "east", "tier": "L2"})
+    assert (climb["to_tier"], climb["assignee_id"]) == ("L2", "ENG-L2"), "the tier's engineer takes the step"
+    assert "cannot be read" in climb["reason"]
+    assert on_call.status_code == 200 and on_call.json()["engineer_id"] == "ENG-L2"

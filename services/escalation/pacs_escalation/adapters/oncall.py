@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from pacs_contracts.common import parse_duration
 from pacs_escalation.adapters.repository import Engineers, Rosters
 from pacs_escalation.domain.roster import OnCall, Override, Roster, on_call
 
+log = logging.getLogger(__name__)
 GLOBAL = "global"  # L4 R&D and any tier without a regional roster
 
 
@@ -35,18 +37,30 @@ async def who_takes(
     A roster may still name an engineer who has since retired: then the tier's other engineers take it,
     failing them the region's supervisor, and the answer says who was passed over (for the timeline)."""
     passed_over: list[str] = []
+    notes: list[str] = []
     for where in (region, GLOBAL):
         doc = await rosters.get(where, tier, session)
-        if doc is None or (found := on_call(roster_from(doc), at)) is None:
+        if doc is None:
+            continue
+        try:
+            found = on_call(roster_from(doc), at)
+        except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+            # stored before today's checks (a zero shift, say): one bad roster never stalls the sweep of all clocks
+            log.error("the %s roster of %s cannot be read (%r); the tier takes its steps", tier, where, error)
+            notes.append(f"the {tier} roster of {where} cannot be read")
+            continue
+        if found is None:
             continue
         if await engineers.active([found.engineer_id], session):
             return found
         passed_over.append(found.engineer_id)
-    note = f"{', '.join(passed_over)} on the roster is no longer registered" if passed_over else None
+    if passed_over:
+        notes.append(f"{', '.join(passed_over)} on the roster is no longer registered")
+    note = "; ".join(notes) or None
     for where in (region, GLOBAL):
         engineer = await engineers.any_of(where, tier, session)
         if engineer is not None:
             return OnCall(engineer["_id"], "tier", at, note)
-    if passed_over and (supervisor := await engineers.supervisor_of(region, session)) is not None:
+    if notes and (supervisor := await engineers.supervisor_of(region, session)) is not None:
         return OnCall(supervisor["_id"], "supervisor", at, note)
     return None
