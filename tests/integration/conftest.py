@@ -71,7 +71,8 @@ def settings_for(amqp_url: str, mongodb_urls: dict[str, str], namespace: str) ->
 
     def build(cls: type, **overrides: Any) -> Any:
         service = overrides.get("service_name") or cls.model_fields["service_name"].default  # type: ignore[attr-defined]
-        url = mongodb_urls.get(service, mongodb_urls["intake"])  # a test's own probe service shares intake's
+        # a test's own probe service shares intake's; a test may bring a server of its own
+        url = overrides.pop("mongodb_url", None) or mongodb_urls.get(service, mongodb_urls["intake"])
         return cls(amqp_url=amqp_url, mongodb_url=url, bus_namespace=namespace, environment="test", **overrides)
 
     return build
