@@ -1,25 +1,31 @@
 # One image for all five services; SERVICE picks which app uvicorn serves.
 #   docker build -t pacs-service-ops:latest .
 #   docker run -e SERVICE=intake -e AMQP_URL=... -e MONGODB_URL=... -p 8000:8000 pacs-service-ops:latest
-FROM python:3.11-slim
+# Nothing in it floats: the base image is an exact Python and Debian release, the OS packages are pinned in
+# deploy/image/os-packages.txt, and every Python package comes from requirements/runtime.txt, checked against
+# its hashes (`make sbom` lists the same set, with licences). Development packages are never installed here.
+FROM python:3.11.7-slim-bookworm
 
 ENV PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# The scheduler's PM report: WeasyPrint lays out with Pango and subsets fonts with HarfBuzz, and the
-# Chinese half of the report needs a CJK font.
+COPY deploy/image/os-packages.txt /tmp/os-packages.txt
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
-       fonts-wqy-microhei \
-    && rm -rf /var/lib/apt/lists/*
+    && sed -e 's/#.*//' /tmp/os-packages.txt | xargs apt-get install -y --no-install-recommends \
+    && rm -rf /var/lib/apt/lists/* /tmp/os-packages.txt
 
 WORKDIR /src
+COPY requirements/runtime.txt requirements/build.txt requirements/
+RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements/runtime.txt -r requirements/build.txt
 COPY pyproject.toml ./
 COPY libs/ libs/
 COPY services/ services/
-# A regular (not editable) install: the packages and their bytecode land in site-packages,
-# so the sources can go and nothing needs writing at run time (the root filesystem is read-only).
-RUN pip install --no-cache-dir . \
+# A regular (not editable) install of the project alone, with the locked build backend and no resolving: the
+# packages and their bytecode land in site-packages, so the sources can go and nothing needs writing at run
+# time (the root filesystem is read-only). The lock's identity is what /healthz and pacs_service_info report.
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
+    && mkdir -p /etc/pacs-service-ops \
+    && sha256sum requirements/runtime.txt | cut -c1-16 > /etc/pacs-service-ops/lock-id \
     && rm -rf /src
 
 RUN groupadd --system --gid 10001 pacs \

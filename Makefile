@@ -2,10 +2,11 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.txt | cksum | cut -d' ' -f1)
+LOCK   := $(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --quiet
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test unit integration e2e chaos lint format bench soak install os-deps broker clean
+.PHONY: run test unit integration e2e chaos lint format bench soak install lock sbom audit os-deps broker clean
 
 run: install os-deps
 	$(BIN)/python -m pacs_devstack
@@ -50,12 +51,32 @@ soak: install os-deps broker
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+# Exactly the locked versions, each checked against its hash; then the project itself, without resolving anything.
+$(STAMP): pyproject.toml requirements/dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e ".[dev]"
+	$(BIN)/pip install -q --require-hashes --no-deps -r requirements/dev.txt
+	$(BIN)/pip install -q --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+# Resolve the locks again: every dependency to its newest release within pyproject.toml's ranges, or only
+# PACKAGE=name. The runtime lock takes the development lock's versions, so the two never disagree.
+lock: install
+	$(LOCK) --extra dev $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade) -o requirements/dev.txt
+	$(LOCK) -c requirements/dev.txt -o requirements/runtime.txt
+	$(BIN)/uv pip compile requirements/build.in --generate-hashes --python-version 3.11 --quiet --upgrade \
+	  -o requirements/build.txt
+	$(MAKE) install
+
+# A CycloneDX SBOM of the image's runtime set and the licence report, in dist/; fails on a licence the policy
+# (requirements/licences.toml) does not allow in the runtime set.
+sbom: install
+	$(BIN)/python -m pacs_devstack.sbom --out dist
+
+# Known vulnerabilities of the locked runtime set (pip-audit, PyPI's advisory data); says SKIPPED, not passed,
+# when the advisory source cannot be reached (AUDIT_STRICT=1 makes that an error).
+audit: install
+	$(BIN)/python -m pacs_devstack.audit requirements/runtime.txt
 
 # From the OS packages when missing, after one package-list update: nginx, the gateway on one machine;
 # Orthanc and dcmtk (storescp), the DICOM peers the probe tests echo; Pango, HarfBuzz-subset and a CJK font,

@@ -10,6 +10,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from pacs_kit import build
+
 if TYPE_CHECKING:
     from pacs_kit.service import Kit
 
@@ -19,7 +21,7 @@ health_router = APIRouter(include_in_schema=False)
 
 @health_router.get("/healthz")
 async def healthz() -> dict[str, str]:
-    return {"status": "alive"}
+    return {"status": "alive", "version": build.version(), "lock": build.lock_id()}
 
 
 @health_router.get("/readyz")

@@ -7,6 +7,8 @@ import contextvars
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pymongo import monitoring
 
+from pacs_kit import build
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -71,8 +73,9 @@ class ServiceMetrics:
             ["command", "origin"],
             registry=self.registry,
         )
-        self.info = Gauge("pacs_service_info", "Service identity", ["service"], registry=self.registry)
-        self.info.labels(**labels).set(1)
+        self.info = Gauge("pacs_service_info", "Service identity: its version and the runtime lock it was built from",
+                          ["service", "version", "lock"], registry=self.registry)  # fmt: skip
+        self.info.labels(**labels, version=build.version(), lock=build.lock_id()).set(1)
 
 
 # What the work in hand serves, for the database command counter: the HTTP middleware sets "request", the consumer
