@@ -1,4 +1,4 @@
-# One image for all five services; SERVICE picks which app uvicorn serves.
+# One image for all six services; SERVICE picks which app uvicorn serves.
 #   docker build -t pacs-service-ops:latest .
 #   docker run -e SERVICE=intake -e AMQP_URL=... -e MONGODB_URL=... -p 8000:8000 pacs-service-ops:latest
 # Nothing in it floats: the base image is an exact Python and Debian release, the OS packages are pinned in
@@ -43,5 +43,5 @@ EXPOSE 8000
 
 # `exec` replaces the shell, so uvicorn is PID 1 and receives SIGTERM for a graceful shutdown.
 # Arguments given to the container (CMD) are appended to uvicorn's.
-ENTRYPOINT ["/bin/sh", "-c", "exec python -m uvicorn --factory \"pacs_${SERVICE:?set SERVICE to intake, escalation, monitoring, scheduler or notify}.main:create_app\" --host 0.0.0.0 --port 8000 \"$@\"", "uvicorn"]
+ENTRYPOINT ["/bin/sh", "-c", "exec python -m uvicorn --factory \"pacs_${SERVICE:?set SERVICE to intake, escalation, monitoring, scheduler, notify or console}.main:create_app\" --host 0.0.0.0 --port 8000 \"$@\"", "uvicorn"]
 CMD ["--no-access-log", "--timeout-graceful-shutdown", "20"]

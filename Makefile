@@ -6,12 +6,13 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.txt | c
 LOCK   := $(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --quiet
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test unit integration e2e chaos lint format bench soak install lock sbom audit os-deps broker clean
+.PHONY: run test unit integration e2e browser chaos lint format bench soak install lock sbom audit os-deps browser-deps \
+  broker clean
 
 run: install os-deps
 	$(BIN)/python -m pacs_devstack
 
-test: install os-deps broker
+test: install os-deps browser-deps broker
 	$(BIN)/pytest
 
 unit: install
@@ -22,6 +23,10 @@ integration: install os-deps broker
 
 e2e: install os-deps broker
 	$(BIN)/pytest tests/e2e
+
+# Pages in a real (headless) Chromium, operated by keyboard and checked with axe-core (also part of `make test`).
+browser: install os-deps browser-deps
+	$(BIN)/pytest tests/browser
 
 # The fault tests alone (also part of `make test`), RUNS times in a row; each run prints its seed and figures.
 RUNS ?= 1
@@ -81,7 +86,8 @@ audit: install
 # From the OS packages when missing, after one package-list update: nginx, the gateway on one machine;
 # Orthanc and dcmtk (storescp), the DICOM peers the probe tests echo; Pango, HarfBuzz-subset and a CJK font,
 # which WeasyPrint needs to lay out the bilingual PM report; Prometheus and promtool, which scrape the stack
-# for the dashboard test and check the platform's alert rules.
+# for the dashboard test and check the platform's alert rules; npm, which fetches axe-core (browser-deps); Chromium,
+# the real browser the browser tests drive (Playwright cannot download its own build here).
 os-deps:
 	@missing=""; \
 	{ command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx; } || missing="$$missing nginx"; \
@@ -92,14 +98,25 @@ os-deps:
 	done; \
 	{ fc-list 2>/dev/null | grep -qi microhei; } || missing="$$missing fonts-wqy-microhei"; \
 	{ command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; } || missing="$$missing prometheus"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	{ command -v chromium >/dev/null 2>&1 || test -x /usr/bin/chromium; } || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing$$missing"; \
 	  $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
+
+# The JavaScript the browser tests inject into pages (axe-core), exactly as tests/browser/package-lock.json pins it,
+# checked against its hash; again only when the lock changes.
+BROWSER_JS := tests/browser/node_modules/axe-core/axe.min.js
+browser-deps: $(BROWSER_JS)
+
+$(BROWSER_JS): tests/browser/package.json tests/browser/package-lock.json | os-deps
+	npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+	touch $@
 
 # Uses the broker at AMQP_URL when it answers; otherwise starts (or installs) the local RabbitMQ.
 broker: install
 	$(BIN)/python -m pacs_devstack.broker
 
 clean:
-	rm -rf .run .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .run .pytest_cache .mypy_cache .ruff_cache tests/browser/node_modules tests/browser/artifacts

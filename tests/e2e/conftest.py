@@ -8,7 +8,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -33,6 +33,7 @@ class Platform:
     other_site_id: str
     agent_token: str
     admin_token: str
+    staff: dict[str, tuple[str, str]] = field(default_factory=dict)  # the console's demo accounts: (user, password)
 
     @property
     def url(self) -> str:
@@ -65,7 +66,7 @@ def started_platform(amqp_url: str, gauges_every_second: bool = True) -> Iterato
             )
             yield Platform(
                 stack, namespace, creds.his_api_key, creds.his_site_id, other_key, other_site,
-                creds.agent_token, creds.admin_token,
+                creds.agent_token, creds.admin_token, creds.staff,
             )  # fmt: skip
         finally:
             stack.stop()

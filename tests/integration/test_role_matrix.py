@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from pacs_console.main import create_app as console_app
+from pacs_console.settings import ConsoleSettings
 
 from pacs_contracts.common import Role
 from pacs_escalation.main import create_app as escalation_app
@@ -37,11 +39,14 @@ PUBLIC = {  # (method, path): why no credential is asked
     ("POST", "/api/v1/sms/inbound/twilio"): "Twilio's request signature is verified",
     ("POST", "/api/v1/sms/status/twilio"): "Twilio's request signature is verified",
     ("POST", "/api/v1/sms/status/alibaba"): "a configured secret token in the URL",
+    ("POST", "/api/v1/auth/token"): "the user name and password are the credential",
+    ("POST", "/api/v1/auth/refresh"): "the HttpOnly session cookie is the credential",
+    ("POST", "/api/v1/auth/sign-out"): "ends the cookie's own session, if any",
 }
 APPS: dict[str, tuple[Callable[..., FastAPI], type]] = {
     "intake": (intake_app, IntakeSettings), "escalation": (escalation_app, EscalationSettings),
     "monitoring": (monitoring_app, MonitoringSettings), "scheduler": (scheduler_app, SchedulerSettings),
-    "notify": (notify_app, NotifySettings),
+    "notify": (notify_app, NotifySettings), "console": (console_app, ConsoleSettings),
 }  # fmt: skip
 
 

@@ -22,7 +22,10 @@ def _demo_env(stack: Stack, creds: object) -> str:
         "AGENT_TOKEN": creds.agent_token,  # type: ignore[attr-defined]
         "ADMIN_TOKEN": creds.admin_token,  # type: ignore[attr-defined]
         "NOTIFY_LOG": str(stack.notify_log),
+        "CONSOLE_URL": f"{stack.gateway_url}/console/",
     }
+    for prefix, (username, password) in creds.staff.items():  # type: ignore[attr-defined]
+        values |= {f"{prefix}_USER": username, f"{prefix}_PASSWORD": password}
     return "".join(f"export {k}='{v}'\n" for k, v in values.items())
 
 
@@ -53,11 +56,13 @@ def main() -> int:
         print(
             f"""
 PACS Service Ops is running.
+  console        {stack.gateway_url}/console/   (staff pages: the demo accounts and passwords are in {env_file})
   gateway        {stack.gateway_url}   (OpenAPI: /openapi/<service>.json)
   notifications  {stack.notify_log}   (the demo 'log' channel: one JSON line per message)
   logs           {run_dir / "logs"}
   prometheus     {prometheus}   (the platform's metrics and alert rules; dashboards: deploy/grafana)
-  credentials    {env_file}   (source it: GATEWAY_URL, HIS_API_KEY, HIS_SITE_ID, AGENT_TOKEN, ADMIN_TOKEN, NOTIFY_LOG)
+  credentials    {env_file}   (source it: GATEWAY_URL, HIS_API_KEY, HIS_SITE_ID, AGENT_TOKEN, ADMIN_TOKEN, NOTIFY_LOG,
+                 and AGENT_USER/AGENT_PASSWORD, ENGINEER_…, SUPERVISOR_…, ADMIN_… for the console)
 
 Report a fault as the hospital's HIS would:
   source {env_file}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
@@ -33,12 +34,41 @@ SITES = [
 CONTRACT = {"response": "PT2H", "on_site": "PT6H"}
 
 
+STAFF = {  # the console's demo accounts: (prefix in demo.env) → the account, less its password
+    "AGENT": {"username": "agent", "display_name": "Demo Agent", "roles": ["call-agent"], "locale": "zh-CN"},
+    "ENGINEER": {"username": "li.wei", "display_name": "Li Wei", "roles": ["engineer"], "engineer_id": "ENG-EAST-1",
+                 "regions": ["east"], "locale": "zh-CN"},
+    "ENGINEER2": {"username": "wang.fang", "display_name": "Wang Fang", "roles": ["engineer"],
+                  "engineer_id": "ENG-L2-1", "regions": ["east"], "locale": "zh-CN"},
+    "SUPERVISOR": {"username": "supervisor", "display_name": "Demo Supervisor", "roles": ["supervisor"],
+                   "regions": ["east", "north", "south"], "locale": "en"},
+    "ADMIN": {"username": "admin", "display_name": "Demo Admin", "roles": ["admin"], "locale": "en"},
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class DemoCredentials:
     his_api_key: str
     his_site_id: str
     agent_token: str
     admin_token: str
+    staff: dict[str, tuple[str, str]] = field(default_factory=dict)  # prefix → (user name, password)
+
+
+def _staff(client: httpx.Client) -> dict[str, tuple[str, str]]:
+    """The demo accounts, each with a new password every run (an account kept from an earlier run gets it too)."""
+    found = {}
+    for prefix, account in STAFF.items():
+        password = secrets.token_urlsafe(12)
+        response = client.post("/api/v1/accounts", json={**account, "password": password})
+        if response.status_code == 409:
+            response = client.patch(f"/api/v1/accounts/{account['username']}",
+                                    json={"password": password, "unlock": True, "disabled": False})  # fmt: skip
+        if not response.is_success:
+            raise RuntimeError(f"seeding the account {account['username']} failed: {response.status_code} "
+                               f"{response.text}")  # fmt: skip
+        found[prefix] = (str(account["username"]), password)
+    return found
 
 
 def tokens(settings: ServiceSettings) -> tuple[str, str]:
@@ -64,12 +94,13 @@ def seed(gateway_url: str, databases: Mapping[str, str], namespace: str, timeout
             _post(client, "/api/v1/engineers", engineer)
         for site in SITES:
             _post(client, "/api/v1/sites", {**site, "contract": CONTRACT})
+        staff = _staff(client)
     site_id = SITES[0]["site_id"]
     key = asyncio.run(
         create_api_key(site_id, list(SITE_KEY_SERVICES), "demo HIS", None, databases=databases, namespace=namespace)
     )
     _wait_until_intake_knows(databases["intake"], namespace, [s["site_id"] for s in SITES], timeout)
-    return DemoCredentials(his_api_key=key, his_site_id=site_id, agent_token=agent, admin_token=admin)
+    return DemoCredentials(his_api_key=key, his_site_id=site_id, agent_token=agent, admin_token=admin, staff=staff)
 
 
 def _wait_until_intake_knows(mongodb_url: str, namespace: str, site_ids: list[str], timeout: float) -> None:

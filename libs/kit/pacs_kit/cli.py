@@ -18,7 +18,7 @@ from pacs_kit.settings import ServiceSettings, database_of
 from pacs_kit.topology import Topology
 
 SITE_KEY_SERVICES = ("intake", "monitoring", "scheduler")  # where a hospital acts: faults, metrics, its PM reports
-SERVICES = ("intake", "escalation", "monitoring", "scheduler", "notify")
+SERVICES = ("intake", "escalation", "monitoring", "scheduler", "notify", "console")
 STAFF = sorted(r.value for r in Role if r is not Role.his)
 
 

@@ -1,0 +1,24 @@
+"""Console: the staff's pages and sign-in. It owns staff accounts and sessions, and no business data."""
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from pacs_console.adapters.web import PageHeaders, static_folder
+from pacs_console.deps import ConsoleDeps
+from pacs_console.routes import accounts, auth, pages
+from pacs_console.settings import ConsoleSettings
+from pacs_kit.service import ServiceSpec, build_service
+
+
+def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
+    app = build_service(
+        ServiceSpec(
+            name="console",
+            settings=settings or ConsoleSettings(),
+            build_deps=ConsoleDeps.build,
+            routers=[auth.router, accounts.router, pages.router],
+        )
+    )
+    app.mount("/console/static", StaticFiles(directory=static_folder()), name="static")
+    app.add_middleware(PageHeaders)
+    return app
