@@ -30,6 +30,14 @@ def opened(incident_id: str, engineer_id: str) -> IncidentOpened:
                           opened_at=datetime.now(UTC))  # fmt: skip
 
 
+def office_hours_later(now: datetime) -> dict[str, Any]:
+    """Office hours (UTC, every day) that begin two hours from `now`, so it is outside them now."""
+    start, end = (now + timedelta(hours=2)).strftime("%H:%M"), (now + timedelta(hours=3)).strftime("%H:%M")
+    if end <= start:  # near midnight UTC: office hours in the early morning instead
+        start, end = "02:00", "03:00"
+    return {"start": start, "end": end, "days": [1, 2, 3, 4, 5, 6, 7]}
+
+
 class Phone:
     """The log channel's file, read as the engineer's phone: push and SMS lines with their addresses."""
 
@@ -131,10 +139,7 @@ async def test_information_waits_for_office_hours(
     app = create_app(settings_for(NotifySettings, log_path=str(phone.path)))
     async with running(app) as client:
         now = datetime.now(UTC)
-        start, end = (now + timedelta(hours=2)).strftime("%H:%M"), (now + timedelta(hours=3)).strftime("%H:%M")
-        if end <= start:  # near midnight UTC: office hours in the early morning instead
-            start, end = "02:00", "03:00"
-        closed = {"start": start, "end": end, "days": [1, 2, 3, 4, 5, 6, 7]}
+        closed = office_hours_later(now)
         await register_engineer(
             amqp_url,
             namespace,
@@ -214,10 +219,7 @@ async def test_the_previous_owner_is_told_for_information_in_their_office_hours_
     app = create_app(settings_for(NotifySettings, log_path=str(phone.path)))
     async with running(app) as client:
         now = datetime.now(UTC)
-        start, end = (now + timedelta(hours=2)).strftime("%H:%M"), (now + timedelta(hours=3)).strftime("%H:%M")
-        if end <= start:  # near midnight UTC: office hours in the early morning instead
-            start, end = "02:00", "03:00"
-        closed = {"start": start, "end": end, "days": [1, 2, 3, 4, 5, 6, 7]}
+        closed = office_hours_later(now)
         staff = bearer(app.state.kit, "SUP-1", "supervisor")
         for engineer, phone_number in (("ENG-OLD", "+8613800138001"), ("ENG-NEW", "+8613800138002")):
             await register_engineer(amqp_url, namespace, client, engineer,

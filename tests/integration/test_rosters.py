@@ -31,6 +31,17 @@ async def _engineer(client: httpx.AsyncClient, engineer_id: str, tier: str, *rol
     assert (await client.post("/api/v1/engineers", json=body)).status_code == 201
 
 
+async def first_climb(events: Any, what: str) -> dict[str, Any]:
+    """The first `incident.escalated` the tap receives, waited for."""
+
+    async def climbed() -> dict[str, Any] | None:
+        received = [m["payload"] for m in await events.drain() if m["type"] == IncidentEscalated.type]
+        return received[0] if received else None
+
+    found: dict[str, Any] = await eventually(climbed, timeout=20, what=what)
+    return found
+
+
 def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text[:500]
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -125,11 +136,7 @@ async def test_a_step_to_a_retired_engineer_goes_to_the_supervisor_and_the_timel
         fault = make_fault_event(fault_id="F-RETIRED", site_id="SITE-Y")
         await publish(amqp_url, namespace, Envelope.wrap(fault, producer="intake"))
 
-        async def climbed() -> dict[str, Any] | None:
-            received = [m["payload"] for m in await events.drain() if m["type"] == IncidentEscalated.type]
-            return received[0] if received else None
-
-        climb = await eventually(climbed, timeout=20, what="the L2 step")
+        climb = await first_climb(events, "the L2 step")
         incident = (await client.get(f"/api/v1/incidents/{climb['incident_id']}")).json()
         timeline = (await client.get(f"/api/v1/incidents/{climb['incident_id']}/timeline")).json()
     assert climb["assignee_id"] == "ENG-SUP", "nobody else is L2 in the region: the supervisor takes it"
@@ -171,11 +178,7 @@ async def test_a_roster_stored_before_the_checks_with_a_zero_shift_never_stalls_
         await publish(amqp_url, namespace, Envelope.wrap(make_fault_event(fault_id="F-ZERO", site_id="SITE-Z"),
                                                          producer="intake"))  # fmt: skip
 
-        async def climbed() -> dict[str, Any] | None:
-            received = [m["payload"] for m in await events.drain() if m["type"] == IncidentEscalated.type]
-            return received[0] if received else None
-
-        climb = await eventually(climbed, timeout=20, what="the L2 step, past the unreadable roster")
+        climb = await first_climb(events, "the L2 step, past the unreadable roster")
         on_call = await client.get("/api/v1/oncall", params={"region": "east", "tier": "L2"})
     assert (climb["to_tier"], climb["assignee_id"]) == ("L2", "ENG-L2"), "the tier's engineer takes the step"
     assert "cannot be read" in climb["reason"]
