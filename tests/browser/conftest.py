@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -13,6 +13,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, async_playwright
 
 from tests.browser import AXE_JS, DESKTOP
+from tests.e2e.conftest import Platform, started_platform
 
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 MISSING = "{what} is missing ({where}): run `make test` (or `make browser-deps`), which installs it."
@@ -74,3 +75,10 @@ async def new_page(browser: Browser) -> AsyncIterator[PageFactory]:
 async def page(new_page: PageFactory) -> Page:
     """A desktop-sized page in British English; new_page for another viewport or locale."""
     return await new_page()
+
+
+@pytest.fixture(scope="session")
+def platform(amqp_url: str) -> Iterator[Platform]:
+    """The whole platform behind its gateway, seeded with the demo estate and staff accounts, for every page test."""
+    with started_platform(amqp_url) as started:
+        yield started

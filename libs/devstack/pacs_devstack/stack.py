@@ -147,6 +147,7 @@ class Stack:
             "ENVIRONMENT": self.config.environment,
             "NOTIFY_LOG_PATH": str(self.notify_log),
             "NOTIFY_PUBLIC_URL": self.gateway_url,
+            "CONSOLE_API_URL": self.gateway_url,
             f"{name.upper()}_PORT": str(self.config.ports[name]),
             **self.config.extra_env,
         }

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from pacs_console.adapters.passwords import Passwords
+from pacs_console.adapters.platform import Platform
 from pacs_console.adapters.repository import Accounts, Sessions
 from pacs_console.settings import ConsoleSettings
 from pacs_kit.deps import deps_of
@@ -19,11 +20,13 @@ class ConsoleDeps:
     sessions: Sessions
     settings: ConsoleSettings
     passwords: Passwords
+    platform: Platform
 
     @classmethod
     def build(cls, kit: Kit) -> ConsoleDeps:
         assert isinstance(kit.settings, ConsoleSettings)
-        return cls(Accounts(kit.mongo), Sessions(kit.mongo), kit.settings, Passwords())
+        settings = kit.settings
+        return cls(Accounts(kit.mongo), Sessions(kit.mongo), settings, Passwords(), Platform(settings.api_url))
 
     def repositories(self) -> list[Repository]:
         return [self.accounts, self.sessions]

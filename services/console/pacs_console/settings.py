@@ -13,3 +13,4 @@ class ConsoleSettings(ServiceSettings):
     access_token_minutes: int = Field(15, ge=1, le=60, description="a page's token; the session cookie renews it")
     session_hours: int = Field(12, ge=1, le=24 * 14, description="a sign-in lasts a shift, then asks again")
     secure_cookies: bool = Field(True, description="cookies only over HTTPS; off only for plain-HTTP development")
+    api_url: str = Field("http://127.0.0.1:8080", description="the gateway, as the console reaches it")

@@ -27,12 +27,12 @@ def _secret(kit: KitDep) -> str:
     return kit.auth.tokens.secret
 
 
-def _locale(request: Request, profile: str | None = None) -> str:
+def locale_of(request: Request, profile: str | None = None) -> str:
     return choose(request.query_params.get("lang"), request.cookies.get(LANG), profile,
                   request.headers.get("accept-language", ""))  # fmt: skip
 
 
-def _render(request: Request, name: str, locale: str, status: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, name: str, locale: str, status: int = 200, **context: Any) -> HTMLResponse:
     html = _TEMPLATES.get_template(name).render(
         t=lambda key, **values: translate(locale, key, **values), locale=locale, path=request.url.path, **context
     )
@@ -45,7 +45,7 @@ def _render(request: Request, name: str, locale: str, status: int = 200, **conte
 def _sign_in_page(request: Request, kit: KitDep, deps: ConsoleDeps, status: int = 200, error: str | None = None,
                   username: str = "") -> HTMLResponse:  # fmt: skip
     binding = request.cookies.get(PRE_SESSION) or secrets.token_urlsafe(24)
-    response = _render(request, "sign_in.html", _locale(request), status, error=error, username=username,
+    response = render(request, "sign_in.html", locale_of(request), status, error=error, username=username,
                        csrf=csrf_token(_secret(kit), binding))  # fmt: skip
     response.set_cookie(PRE_SESSION, binding, max_age=3_600, path="/console", httponly=True,
                         secure=deps.settings.secure_cookies, samesite="strict")  # fmt: skip
@@ -68,7 +68,7 @@ async def sign_in_form(
     password: Annotated[str, Form(max_length=256)] = "",
     csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    locale = _locale(request)
+    locale = locale_of(request)
     if not csrf_valid(_secret(kit), request.cookies.get(PRE_SESSION), csrf):
         return _sign_in_page(request, kit, deps, 403, translate(locale, "sign_in.expired"), username)
     try:
@@ -86,17 +86,17 @@ async def sign_in_form(
     return response
 
 
-async def _session(request: Request, deps: ConsoleDeps) -> Session | None:
+async def session_of(request: Request, deps: ConsoleDeps) -> Session | None:
     return await resume(deps, request.cookies.get(COOKIE), datetime.now(UTC))
 
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, kit: KitDep, deps: DepsDep) -> Response:
-    session = await _session(request, deps)
+    session = await session_of(request, deps)
     if session is None:
         return RedirectResponse("/console/sign-in", status_code=303)
     account = session.account
-    return _render(request, "home.html", _locale(request, account.get("locale")), account=account,
+    return render(request, "home.html", locale_of(request, account.get("locale")), account=account,
                    session_ends=session.expires_at, csrf=csrf_token(_secret(kit), session.token))  # fmt: skip
 
 
@@ -105,8 +105,8 @@ async def sign_out(request: Request, kit: KitDep, deps: DepsDep,
                    csrf: Annotated[str, Form(max_length=128)] = "") -> Response:  # fmt: skip
     token = request.cookies.get(COOKIE)
     if not csrf_valid(_secret(kit), token, csrf):
-        locale = _locale(request)
-        return _render(request, "refused.html", locale, 403, message=translate(locale, "error.csrf"))
+        locale = locale_of(request)
+        return render(request, "refused.html", locale, 403, message=translate(locale, "error.csrf"))
     assert token is not None
     await deps.sessions.end(token, datetime.now(UTC))
     response = RedirectResponse("/console/sign-in", status_code=303)

@@ -1,0 +1,28 @@
+"""The platform's APIs, called as the signed-in user: every page reads and acts through the same routes, roles and
+audit trail as any other client, with a short token minted for the user."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class PlatformError(Exception):
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+class Platform:
+    def __init__(self, base_url: str) -> None:
+        self.client = httpx.AsyncClient(base_url=base_url.rstrip("/"), timeout=httpx.Timeout(10.0, connect=3.0))
+
+    async def get(self, path: str, token: str, params: dict[str, Any] | None = None) -> Any:
+        clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
+        response = await self.client.get(path, params=clean, headers={"Authorization": f"Bearer {token}"})
+        if not response.is_success:
+            detail = response.json().get("detail", response.text[:200]) if response.content else response.reason_phrase
+            raise PlatformError(response.status_code, str(detail))
+        return response.json()

@@ -1,0 +1,81 @@
+"""The incident queue in a real Chromium: an engineer on a phone sees the incident of their site with its response
+clock counting down, and never another region's; an agent sees the queue of every region; both languages, axe."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from playwright.async_api import Page, expect
+
+from tests.browser import PHONE, axe, describe, shot
+from tests.browser.conftest import PageFactory
+from tests.browser.test_console_sign_in import sign_in_by_keyboard, untranslated
+from tests.e2e.conftest import Platform
+from tests.support import eventually, make_fault
+
+
+async def _incident_of(platform: Platform, key: str, site_id: str) -> str:
+    """A fault from the site's HIS, and the incident escalation opens for it."""
+    async with httpx.AsyncClient(base_url=platform.url, timeout=30) as client:
+        posted = await client.post("/api/v1/faults", json=make_fault(site_id), headers={"X-API-Key": key})
+        assert posted.status_code == 202, posted.text
+        fault_id = posted.json()["fault_id"]
+        admin = {"Authorization": f"Bearer {platform.admin_token}"}
+
+        async def opened() -> str | None:
+            items = (await client.get("/api/v1/incidents", params={"fault_id": fault_id}, headers=admin)).json()
+            return str(items["items"][0]["incident_id"]) if items["items"] else None
+
+        found: str = await eventually(opened, timeout=20, what=f"the incident of {fault_id}")
+        return found
+
+
+async def _signed_in(page: Page, platform: Platform, who: str) -> None:
+    user, password = platform.staff[who]
+    await page.goto(f"{platform.url}/console/sign-in")
+    await sign_in_by_keyboard(page, user, password)
+    await expect(page).to_have_url(re.compile(r"/console/$"))
+
+
+async def test_an_engineer_on_a_phone_sees_their_incident_counting_down_and_no_other_regions(
+    platform: Platform, new_page: PageFactory
+) -> None:
+    east = await _incident_of(platform, platform.his_key, platform.site_id)  # Li Wei's site
+    north = await _incident_of(platform, platform.other_key, platform.other_site_id)
+    page = await new_page(viewport=PHONE, locale="zh-CN")
+    await _signed_in(page, platform, "ENGINEER")
+    await page.get_by_role("link", name="故障工单").click()
+    await expect(page).to_have_url(re.compile(r"/console/incidents\?view=mine$"))
+    row = page.locator(f"#incident-{east}")
+    await expect(row).to_contain_text("待响应")
+    await expect(row.locator("time.due")).to_have_text(re.compile(r"^剩余 (1 h \d+|2 h 0) min$"))  # of 2 h, counting
+    assert await page.locator(f"#incident-{north}").count() == 0
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert await untranslated(page) == []
+    assert not describe(await axe(page)), describe(await axe(page))
+    await shot(page, "incidents-mine-zh-CN-phone")
+
+    await page.goto(f"{platform.url}/console/incidents?view=all")
+    await expect(page.locator(f"#incident-{east}")).to_be_visible()
+    assert await page.locator(f"#incident-{north}").count() == 0, "another region's incident stays out of sight"
+
+
+async def test_an_agent_filters_the_queue_of_every_region_by_site_with_the_keyboard(
+    platform: Platform, new_page: PageFactory
+) -> None:
+    east = await _incident_of(platform, platform.his_key, platform.site_id)
+    north = await _incident_of(platform, platform.other_key, platform.other_site_id)
+    page = await new_page(locale="en-GB")
+    await _signed_in(page, platform, "AGENT")
+    await page.goto(f"{platform.url}/console/incidents?lang=en")
+    await expect(page.locator(f"#incident-{east}")).to_be_visible()
+    await expect(page.locator(f"#incident-{north}")).to_be_visible()
+    await page.locator("#site").focus()
+    await page.keyboard.type(platform.other_site_id)
+    await page.keyboard.press("Enter")
+    await expect(page.locator(f"#incident-{north}")).to_contain_text("open")
+    assert await page.locator(f"#incident-{east}").count() == 0
+    assert await untranslated(page) == []
+    assert not describe(await axe(page)), describe(await axe(page))
+    await shot(page, "incidents-agent-en")
