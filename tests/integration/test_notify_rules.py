@@ -248,3 +248,36 @@ async def test_the_previous_owner_is_told_for_information_in_their_office_hours_
     waits = (datetime.fromisoformat(delivery["due_at"]) - now).total_seconds()
     assert waits > 3600, f"information due {waits:.0f}s from now, outside office hours"
     assert [m["to"] for m in phone.lines("sms")] == ["ENG-NEW"], "only the new owner was messaged"
+
+
+async def test_a_message_left_half_sent_by_a_dead_dispatcher_goes_again_as_the_same_message_not_in_a_new_bundle(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any], tmp_path: Path
+) -> None:
+    phone = Phone(tmp_path / "phone.log")
+    app = create_app(settings_for(NotifySettings, log_path=str(phone.path), stale_send_seconds=1.0))
+    deps = app.state.deps
+    async with running(app) as client:
+        await register_engineer(amqp_url, namespace, client, "ENG-D", {"phones": [PHONE], "rules": [
+            {"channel": "sms", "after": "PT1H"}]}, bearer(app.state.kit, "ENG-D", "engineer"))  # fmt: skip
+        for incident_id in ("INC-D1", "INC-D2"):
+            await publish(amqp_url, namespace, Envelope.wrap(opened(incident_id, "ENG-D"), producer="escalation"))
+
+        async def both_queued() -> list[dict[str, Any]] | None:
+            found = await deps.deliveries.collection.find({"engineer_id": "ENG-D"}).to_list()
+            return found if len(found) == 2 else None
+
+        first, second = sorted(await eventually(both_queued, timeout=10, what="two queued messages"),
+                               key=lambda d: d["incident_id"])  # fmt: skip
+        now = datetime.now(UTC)
+        # INC-D1's message was claimed and handed to the provider by a dispatcher that then died; INC-D2's is due
+        await deps.deliveries.collection.update_one({"_id": first["_id"]}, {"$set": {
+            "status": "sending", "claim": "dead-dispatcher", "claimed_at": now - timedelta(minutes=5),
+            "due_at": now - timedelta(minutes=10)}})  # fmt: skip
+        await deps.deliveries.collection.update_one({"_id": second["_id"]},
+                                                    {"$set": {"due_at": now - timedelta(minutes=8)}})  # fmt: skip
+        deps.dispatcher.wake()
+        sms = await eventually(lambda: phone.lines("sms") if len(phone.lines("sms")) >= 2 else None, timeout=10,
+                               what="both messages sent")  # fmt: skip
+    assert sorted(m["incident_ids"] for m in sms) == [["INC-D1"], ["INC-D2"]], "the resent one went alone"
+    resent = next(m for m in sms if m["incident_ids"] == ["INC-D1"])
+    assert resent["notification_id"] == first["notification_id"], "as the same message the provider may have had"

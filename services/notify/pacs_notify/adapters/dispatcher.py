@@ -58,19 +58,21 @@ class Dispatcher:
         stale = await deps.deliveries.stale(now - timedelta(seconds=deps.settings.stale_send_seconds), BATCH)
         if stale:
             log.warning("%d deliveries were claimed by a dispatcher that stopped; sending them again", len(stale))
-            await deps.deliveries.requeue([d["_id"] for d in stale], now)
+            await deps.deliveries.release_stale([d["_id"] for d in stale])
         due = await deps.deliveries.due(now, BATCH)
         if not due:
             return 0
         notifications = await deps.notifications.get_many(sorted({d["notification_id"] for d in due}))
-        groups: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+        # a message resent after a dispatcher died goes alone, as it went before (its claim); others are bundled
+        groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
         settled: list[str] = []
         for delivery in due:
             notification = notifications.get(delivery["notification_id"])
             if notification is None or notification.get("acknowledged_at") is not None:
                 settled.append(delivery["notification_id"])
             else:
-                groups[(delivery["engineer_id"], delivery["channel"])].append(delivery)
+                resent = delivery.get("claim", "") if delivery.get("resend") else ""
+                groups[(delivery["engineer_id"], delivery["channel"], resent)].append(delivery)
         if settled:
             await kit.uow.run(lambda tx: deps.deliveries.skip_for(settled, tx.session))
         # engineers are told side by side: one slow provider call never holds the others' messages, and what is
@@ -81,7 +83,7 @@ class Dispatcher:
             async with gate:
                 await self._send_group(kit, deps, engineer_id, channel, group, notifications, now)
 
-        await asyncio.gather(*(send(e, c, g) for (e, c), g in groups.items()))
+        await asyncio.gather(*(send(e, c, g) for (e, c, _), g in groups.items()))
         return len(due)
 
     async def _send_group(

@@ -201,6 +201,13 @@ class Deliveries(Repository):
 
         return await self.mongo.in_transaction(work, timeout=None)
 
+    async def release_stale(self, ids: list[str]) -> None:
+        """Back to queued, due when they were and marked with the claim they were in, so they go out again as the
+        very message they were (same deliveries, same order, same message id) and a provider that got it before
+        the dispatcher died can tell it is the same one."""
+        await self.update_many_tx({"_id": {"$in": ids}, "status": "sending"},
+                                  {"$set": {"status": "queued", "resend": True}})  # fmt: skip
+
     async def requeue(self, ids: list[str], due_at: datetime, from_status: str = "sending") -> None:
         await self.update_many_tx({"_id": {"$in": ids}, "status": from_status},
                                   {"$set": {"status": "queued", "due_at": due_at}})  # fmt: skip
