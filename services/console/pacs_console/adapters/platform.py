@@ -21,8 +21,17 @@ class Platform:
 
     async def get(self, path: str, token: str, params: dict[str, Any] | None = None) -> Any:
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
-        response = await self.client.get(path, params=clean, headers={"Authorization": f"Bearer {token}"})
-        if not response.is_success:
-            detail = response.json().get("detail", response.text[:200]) if response.content else response.reason_phrase
-            raise PlatformError(response.status_code, str(detail))
-        return response.json()
+        return _answer(await self.client.get(path, params=clean, headers={"Authorization": f"Bearer {token}"}))
+
+    async def post(self, path: str, token: str, body: dict[str, Any] | None = None) -> Any:
+        return _answer(await self.client.post(path, json=body, headers={"Authorization": f"Bearer {token}"}))
+
+
+def _answer(response: httpx.Response) -> Any:
+    if not response.is_success:
+        try:
+            detail = response.json().get("detail", response.text[:200])
+        except ValueError:
+            detail = response.reason_phrase
+        raise PlatformError(response.status_code, str(detail))
+    return response.json()
