@@ -122,6 +122,9 @@ class SiteCreate(Contract):
     time_zone: TimeZone = "Asia/Shanghai"
     account_engineer_id: Identifier
     contract: ContractTerms = ContractTerms()
+    phones: list[Phone] = Field([], max_length=10, description="numbers the hospital calls from, to find it by")
+    city: ShortText | None = None
+    aliases: list[ShortText] = Field([], max_length=10, description="other names: pinyin, English, short forms")
 
 
 class SitePublic(SiteCreate):
@@ -161,6 +164,11 @@ class FaultCreate(Contract):
 
 class CallCreate(Contract):
     site_id: Identifier
+    incident_id: Identifier | None = Field(
+        None,
+        description="an open incident of the site this call is about: "
+        "the call is added to it instead of opening another",
+    )
     caller_role: ShortText = Field(description="the caller's job at the hospital, never a patient")
     callback_phone: Phone | None = None
     code: ShortText = "CALL"

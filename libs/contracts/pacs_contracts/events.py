@@ -39,6 +39,7 @@ class FaultReported(Event):
     equipment_id: Identifier | None = None
     description: LongText
     reported_at: datetime
+    incident_id: Identifier | None = None  # a call about an open incident: added to it, no new one
 
 
 class IncidentOpened(Event):

@@ -25,11 +25,14 @@ ENGINEERS = [
     {"engineer_id": "ENG-L4-1", "name": "Sun Hao", "region": "global", "tier": "L4", "locale": "en"},
 ]
 SITES = [
-    {"site_id": "SITE-EAST-01", "name": "East Demo Hospital", "region": "east", "account_engineer_id": "ENG-EAST-1"},
+    {"site_id": "SITE-EAST-01", "name": "East Demo Hospital", "region": "east", "account_engineer_id": "ENG-EAST-1",
+     "phones": ["+86 21 5555 0101"], "city": "Shanghai", "aliases": ["上海东区示范医院"]},
     {"site_id": "SITE-NORTH-01", "name": "North Demo Hospital", "region": "north",
-     "account_engineer_id": "ENG-NORTH-1"},
+     "account_engineer_id": "ENG-NORTH-1", "phones": ["+86 10 5555 0202"], "city": "Beijing",
+     "aliases": ["北京北区示范医院"]},
     {"site_id": "SITE-SOUTH-01", "name": "South Demo Hospital", "region": "south",
-     "account_engineer_id": "ENG-SOUTH-1", "time_zone": "Asia/Shanghai"},
+     "account_engineer_id": "ENG-SOUTH-1", "time_zone": "Asia/Shanghai", "phones": ["+86 20 5555 0303"],
+     "city": "Guangzhou", "aliases": ["广州南区示范医院"]},
 ]  # fmt: skip
 CONTRACT = {"response": "PT2H", "on_site": "PT6H"}
 

@@ -5,7 +5,7 @@ from fastapi.staticfiles import StaticFiles
 
 from pacs_console.adapters.web import PageHeaders, static_folder
 from pacs_console.deps import ConsoleDeps
-from pacs_console.routes import accounts, admin_pages, auth, incident_pages, pages
+from pacs_console.routes import accounts, admin_pages, auth, call_pages, incident_pages, pages
 from pacs_console.settings import ConsoleSettings
 from pacs_kit.service import ServiceSpec, build_service
 
@@ -16,7 +16,14 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
             name="console",
             settings=settings or ConsoleSettings(),
             build_deps=ConsoleDeps.build,
-            routers=[auth.router, accounts.router, pages.router, incident_pages.router, admin_pages.router],
+            routers=[
+                auth.router,
+                accounts.router,
+                pages.router,
+                incident_pages.router,
+                call_pages.router,
+                admin_pages.router,
+            ],
         )
     )
     app.mount("/console/static", StaticFiles(directory=static_folder()), name="static")

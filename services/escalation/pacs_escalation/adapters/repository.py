@@ -16,7 +16,12 @@ from pacs_kit.uow import Tx
 
 class Sites(Repository):
     collection_name = "sites"
-    indexes = [IndexModel([("region", ASCENDING)])]
+    indexes = [IndexModel([("region", ASCENDING)]), IndexModel([("search_keys", ASCENDING)])]
+
+    async def search(self, key: str, limit: int) -> list[Document]:
+        """Sites with a search key starting with `key` (an indexed prefix range)."""
+        query = {"search_keys": {"$gte": key, "$lt": key + "\uffff"}}
+        return await self.collection.find(query).sort("_id", ASCENDING).limit(limit).to_list()
 
     async def add(self, site: Document, session: AsyncClientSession) -> None:
         await self.collection.insert_one(site, session=session)

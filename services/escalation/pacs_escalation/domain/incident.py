@@ -45,7 +45,7 @@ def _new(site: dict[str, Any], severity: str, summary: str, now: datetime, **ori
 def open_from_fault(fault: FaultReported, site: dict[str, Any], now: datetime) -> dict[str, Any]:
     summary = fault.code + (f" on {fault.equipment_id}" if fault.equipment_id else "")
     return _new(site, fault.severity.value, summary, now, fault_id=fault.fault_id, source="fault",
-                description=fault.description)  # fmt: skip
+                description=fault.description, occurrences=1)  # fmt: skip
 
 
 def problem_key(site_id: str, problem_class: str) -> str:

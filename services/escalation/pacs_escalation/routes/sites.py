@@ -11,6 +11,7 @@ from pymongo.errors import DuplicateKeyError
 from pacs_contracts.api import ContractTerms, Page, SiteCreate, SitePublic
 from pacs_contracts.events import SiteRegistered
 from pacs_escalation.deps import DepsDep
+from pacs_escalation.domain.sites import query_key, search_keys
 from pacs_kit.deps import Admin, KitDep, Offset, Staff
 from pacs_kit.mongo import Document
 from pacs_kit.problems import Problem
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
 
 
 def _public(doc: Document) -> SitePublic:
-    return SitePublic(site_id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})
+    return SitePublic(site_id=doc["_id"], **{k: v for k, v in doc.items() if k not in ("_id", "search_keys")})
 
 
 @router.post("", status_code=201, response_model=SitePublic, summary="Register a site with its contract")
@@ -31,6 +32,7 @@ async def register_site(body: SiteCreate, _: Admin, deps: DepsDep, kit: KitDep, 
         )
     doc = {"_id": body.site_id, **body.model_dump(exclude={"site_id"}, mode="python"), "created_at": datetime.now(UTC)}
     doc["contract"] = body.contract.model_dump(mode="json")
+    doc["search_keys"] = search_keys(doc)
 
     async def save(tx: Tx) -> None:
         await deps.sites.add(doc, tx.session)
@@ -59,7 +61,19 @@ async def list_sites(
     deps: DepsDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="find as a caller would: phone number, name, alias, city or site id "
+            "(from the start of a word; any part of a Chinese name)",
+        ),
+    ] = None,
 ) -> Page[SitePublic]:
+    if q is not None:
+        found = await deps.sites.search(query_key(q), limit)
+        return Page[SitePublic](items=[_public(d) for d in found])
     items, total = await deps.sites.list(limit, offset)
     return Page[SitePublic](items=[_public(d) for d in items], total=total)
 

@@ -55,7 +55,7 @@ def from_call(body: CallCreate, call_id: str, now: datetime) -> dict[str, Any]:
         "description": body.description,
         "occurred_at": None,
         "status": RECEIVED,
-        "incident_id": None,
+        "incident_id": body.incident_id,
         "received_at": now,
     }
 
@@ -75,6 +75,7 @@ def reported_event(fault: dict[str, Any]) -> FaultReported:
         equipment_id=fault["equipment_id"],
         description=fault["description"],
         reported_at=fault["received_at"],
+        incident_id=fault.get("incident_id") if fault["source"] == FaultSource.call.value else None,
     )
 
 
