@@ -8,6 +8,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import httpx
 
@@ -24,7 +25,7 @@ ENGINEERS = [
     {"engineer_id": "ENG-L3-1", "name": "Liu Yang", "region": "east", "tier": "L3", "locale": "en"},
     {"engineer_id": "ENG-L4-1", "name": "Sun Hao", "region": "global", "tier": "L4", "locale": "en"},
 ]
-SITES = [
+SITES: list[dict[str, Any]] = [
     {"site_id": "SITE-EAST-01", "name": "East Demo Hospital", "region": "east", "account_engineer_id": "ENG-EAST-1",
      "phones": ["+86 21 5555 0101"], "city": "Shanghai", "aliases": ["上海东区示范医院"]},
     {"site_id": "SITE-NORTH-01", "name": "North Demo Hospital", "region": "north",
