@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from pacs_console.adapters.live import Live
 from pacs_console.adapters.passwords import Passwords
 from pacs_console.adapters.platform import Platform
 from pacs_console.adapters.repository import Accounts, Sessions
@@ -21,12 +22,13 @@ class ConsoleDeps:
     settings: ConsoleSettings
     passwords: Passwords
     platform: Platform
+    live: Live
 
     @classmethod
     def build(cls, kit: Kit) -> ConsoleDeps:
         assert isinstance(kit.settings, ConsoleSettings)
         settings = kit.settings
-        return cls(Accounts(kit.mongo), Sessions(kit.mongo), settings, Passwords(), Platform(settings.api_url))
+        return cls(Accounts(kit.mongo), Sessions(kit.mongo), settings, Passwords(), Platform(settings.api_url), Live())
 
     def repositories(self) -> list[Repository]:
         return [self.accounts, self.sessions]

@@ -7,7 +7,11 @@ from pacs_console.adapters.web import PageHeaders, static_folder
 from pacs_console.deps import ConsoleDeps
 from pacs_console.routes import accounts, admin_pages, auth, call_pages, incident_pages, pages
 from pacs_console.settings import ConsoleSettings
-from pacs_kit.service import ServiceSpec, build_service
+from pacs_kit.service import Kit, ServiceSpec, build_service
+
+
+async def hear_incident_changes(kit: Kit, deps: ConsoleDeps) -> None:
+    await deps.live.listen(kit.settings.amqp_url, kit.topology)
 
 
 def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
@@ -24,6 +28,7 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
                 call_pages.router,
                 admin_pages.router,
             ],
+            background=[hear_incident_changes],
         )
     )
     app.mount("/console/static", StaticFiles(directory=static_folder()), name="static")

@@ -3,11 +3,13 @@ resolve), each read or done through escalation's API with the signed-in user's o
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from pacs_console.adapters.platform import PlatformError
 from pacs_console.adapters.web import csrf_token, csrf_valid
@@ -42,6 +44,7 @@ async def incident_queue(
     view: Annotated[Literal["mine", "all"], Query()] = "all",
     state: Annotated[str | None, Query(pattern=f"^({'|'.join(STATES)})?$")] = None,
     site: Annotated[Identifier | None, Query(max_length=64)] = None,
+    fragment: Annotated[bool, Query(description="only the list, for a live page reading it again")] = False,
 ) -> Response:
     session = await session_of(request, deps)
     if session is None:
@@ -58,8 +61,30 @@ async def incident_queue(
     except PlatformError as failure:
         error = translate(locale, "incidents.unavailable", status=failure.status)
     now = datetime.now(UTC)
-    return render(request, "incidents.html", locale, account=account, items=[_with_clocks(i, now) for i in items],
-                  view=view, state=state or "", site=site or "", states=STATES, error=error)  # fmt: skip
+    return render(request, "incidents_list.html" if fragment else "incidents.html", locale, account=account,
+                  items=[_with_clocks(i, now) for i in items], view=view, state=state or "", site=site or "",
+                  states=STATES, error=error)  # fmt: skip
+
+
+@router.get("/events")
+async def changes(request: Request, deps: DepsDep) -> Response:
+    """Server-sent events: `incident` with an incident's id whenever one changes, a comment every 15 s."""
+    session = await session_of(request, deps)
+    if session is None:
+        return Response(status_code=401)
+
+    async def stream() -> AsyncIterator[str]:
+        yield "retry: 3000\n\n"
+        async with deps.live.page() as changed:
+            while not await request.is_disconnected():
+                try:
+                    incident_id = await asyncio.wait_for(changed.get(), timeout=15)
+                except TimeoutError:
+                    yield ": still here\n\n"
+                    continue
+                yield f"event: incident\ndata: {incident_id}\n\n"
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
 
 
 async def _incident_page(request: Request, kit: KitDep, deps: ConsoleDeps, session: Session, incident_id: str,

@@ -19,4 +19,5 @@
   }
   tick();
   setInterval(tick, 15000);
+  document.addEventListener("pacs:updated", tick);  // a live list was read again
 })();
