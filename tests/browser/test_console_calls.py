@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import Page, Response, expect
 
 from tests.browser import axe, describe, shot
 from tests.browser.conftest import PageFactory
@@ -39,9 +39,14 @@ async def test_an_agent_logs_two_calls_about_one_fault_with_the_keyboard_alone(
     await sign_in_by_keyboard(page, user, password)
     await expect(page).to_have_url(re.compile(r"/console/$"))
 
+    loaded: list[Response] = []
+    page.on("response", lambda response: loaded.append(response))
     await page.goto(f"{platform.url}/console/calls/new?phone={SOUTH_PHONE}")
     await expect(page.locator("#site-name")).to_contain_text("South Demo Hospital")
     await expect(page.locator("#on-call")).to_contain_text("L1: ENG-SOUTH-1")
+    weight = sum([len(await r.body()) for r in loaded])
+    assert weight < 200_000, f"{weight} bytes on the call page's first load"
+    assert all(r.url.startswith(platform.url) for r in loaded), "nothing from outside the console"
     await expect(page.locator("#open-incidents")).to_have_text("无未关闭工单。")
     assert await untranslated(page) == []
     assert not describe(await axe(page)), describe(await axe(page))
