@@ -183,10 +183,16 @@ class AuditLog(Repository):
         await self.add_all([record], session)
 
     async def add_all(self, records: list[Document], session: AsyncClientSession | None = None) -> None:
-        """Many records and their places in the queue, in two round trips."""
-        if records:
-            await self.collection.insert_many(records, session=session)
-            await self.pending.insert_many([{"_id": r["_id"], "at": r["at"]} for r in records], session=session)
+        """Many records and their places in the queue, in two round trips, always in one transaction (the caller's,
+        or one of their own): a process killed between the two must not leave a record outside the chain, which
+        verification would rightly report as inserted behind the chain's back."""
+        if not records:
+            return
+        if session is None:
+            await self.mongo.in_transaction(lambda own: self.add_all(records, own), timeout=10.0)
+            return
+        await self.collection.insert_many(records, session=session)
+        await self.pending.insert_many([{"_id": r["_id"], "at": r["at"]} for r in records], session=session)
 
     async def search(self, filters: dict[str, Any], limit: int, since: datetime | None = None,
                      until: datetime | None = None) -> list[Document]:  # fmt: skip
