@@ -11,10 +11,11 @@ _WORD = re.compile(r"[\w-]+")
 
 
 def phone_keys(number: str) -> set[str]:
-    """A number's digits as a caller ID shows it, nationally and without a trunk zero: +86 21 6427 0000,
-    02164270000 and 2164270000 find the same hospital."""
+    """A number's digits as a caller ID shows it, nationally, without a trunk zero, and as the local number
+    alone (its last 7 or 8 digits): +86 21 6427 0000, 02164270000, 2164270000 and 64270000 find the same
+    hospital."""
     digits = re.sub(r"\D", "", number)
-    keys = {digits}
+    keys = {digits, digits[-8:], digits[-7:]}
     if digits.startswith("86") and len(digits) > 10:
         keys.add(digits[2:])
     keys |= {k[1:] for k in list(keys) if k.startswith("0")}
