@@ -5,51 +5,27 @@ from __future__ import annotations
 
 import re
 
-import httpx
-from playwright.async_api import Page, expect
+from playwright.async_api import expect
 
 from tests.browser import PHONE, axe, describe, shot
 from tests.browser.conftest import PageFactory
-from tests.browser.test_console_sign_in import sign_in_by_keyboard, untranslated
+from tests.browser.staff import incident_of, signed_in
+from tests.browser.test_console_sign_in import untranslated
 from tests.e2e.conftest import Platform
-from tests.support import eventually, make_fault
-
-
-async def _incident_of(platform: Platform, key: str, site_id: str) -> str:
-    """A fault from the site's HIS, and the incident escalation opens for it."""
-    async with httpx.AsyncClient(base_url=platform.url, timeout=30) as client:
-        posted = await client.post("/api/v1/faults", json=make_fault(site_id), headers={"X-API-Key": key})
-        assert posted.status_code == 202, posted.text
-        fault_id = posted.json()["fault_id"]
-        admin = {"Authorization": f"Bearer {platform.admin_token}"}
-
-        async def opened() -> str | None:
-            items = (await client.get("/api/v1/incidents", params={"fault_id": fault_id}, headers=admin)).json()
-            return str(items["items"][0]["incident_id"]) if items["items"] else None
-
-        found: str = await eventually(opened, timeout=20, what=f"the incident of {fault_id}")
-        return found
-
-
-async def _signed_in(page: Page, platform: Platform, who: str) -> None:
-    user, password = platform.staff[who]
-    await page.goto(f"{platform.url}/console/sign-in")
-    await sign_in_by_keyboard(page, user, password)
-    await expect(page).to_have_url(re.compile(r"/console/$"))
+from tests.support import eventually
 
 
 async def test_an_engineer_on_a_phone_sees_their_incident_counting_down_and_no_other_regions(
     platform: Platform, new_page: PageFactory
 ) -> None:
-    east = await _incident_of(platform, platform.his_key, platform.site_id)  # Li Wei's site
-    north = await _incident_of(platform, platform.other_key, platform.other_site_id)
-    page = await new_page(viewport=PHONE, locale="zh-CN")
-    await _signed_in(page, platform, "ENGINEER")
+    east = await incident_of(platform, platform.his_key, platform.site_id)  # Li Wei's site
+    north = await incident_of(platform, platform.other_key, platform.other_site_id)
+    page = await signed_in(new_page, platform, "ENGINEER", viewport=PHONE, locale="zh-CN")
     await page.get_by_role("link", name="故障工单").click()
     await expect(page).to_have_url(re.compile(r"/console/incidents\?view=mine$"))
     row = page.locator(f"#incident-{east}")
     await expect(row).to_contain_text("待响应")
-    await expect(row.locator("time.due")).to_have_text(re.compile(r"^剩余 (1 h \d+|2 h 0) min$"))  # of 2 h, counting
+    await expect(row.locator("time.due")).to_have_text(re.compile(r"^剩余 (1 小时 \d+|2 小时 0) 分钟$"))
     assert await page.locator(f"#incident-{north}").count() == 0
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert await untranslated(page) == []
@@ -64,10 +40,9 @@ async def test_an_engineer_on_a_phone_sees_their_incident_counting_down_and_no_o
 async def test_an_agent_filters_the_queue_of_every_region_by_site_with_the_keyboard(
     platform: Platform, new_page: PageFactory
 ) -> None:
-    east = await _incident_of(platform, platform.his_key, platform.site_id)
-    north = await _incident_of(platform, platform.other_key, platform.other_site_id)
-    page = await new_page(locale="en-GB")
-    await _signed_in(page, platform, "AGENT")
+    east = await incident_of(platform, platform.his_key, platform.site_id)
+    north = await incident_of(platform, platform.other_key, platform.other_site_id)
+    page = await signed_in(new_page, platform, "AGENT")
     await page.goto(f"{platform.url}/console/incidents?lang=en")
     await expect(page.locator(f"#incident-{east}")).to_be_visible()
     await expect(page.locator(f"#incident-{north}")).to_be_visible()
@@ -84,10 +59,9 @@ async def test_an_agent_filters_the_queue_of_every_region_by_site_with_the_keybo
 async def test_an_engineer_on_a_phone_acknowledges_resolves_and_finds_the_case_in_the_escalation_database(
     platform: Platform, new_page: PageFactory
 ) -> None:
-    east = await _incident_of(platform, platform.his_key, platform.site_id)
-    north = await _incident_of(platform, platform.other_key, platform.other_site_id)
-    page = await new_page(viewport=PHONE, locale="en-GB")
-    await _signed_in(page, platform, "ENGINEER")
+    east = await incident_of(platform, platform.his_key, platform.site_id)
+    north = await incident_of(platform, platform.other_key, platform.other_site_id)
+    page = await signed_in(new_page, platform, "ENGINEER", viewport=PHONE)
     await page.goto(f"{platform.url}/console/incidents/{east}?lang=en")
     await expect(page.locator("#response-clock time.due")).to_have_text(re.compile(r"^in (1 h \d+|2 h 0) min$"))
     assert not describe(await axe(page)), describe(await axe(page))

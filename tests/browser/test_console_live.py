@@ -4,7 +4,6 @@ and a page that lost its connection (the console killed) says so, and catches up
 from __future__ import annotations
 
 import asyncio
-import re
 
 import httpx
 from playwright.async_api import expect
@@ -12,7 +11,7 @@ from playwright.async_api import expect
 from pacs_kit.cli import create_api_key
 from tests.browser import axe, describe, shot
 from tests.browser.conftest import PageFactory
-from tests.browser.test_console_sign_in import sign_in_by_keyboard
+from tests.browser.staff import signed_in
 from tests.e2e.conftest import Platform
 from tests.support import eventually, make_fault
 
@@ -33,11 +32,7 @@ async def test_a_supervisor_sees_an_incident_climb_to_l2_without_reloading(
     key = await create_api_key(SITE, ["intake"], "live HIS", None, databases=platform.stack.database_urls,
                                namespace=platform.namespace)  # fmt: skip
 
-    user, password = platform.staff["SUPERVISOR"]
-    page = await new_page(locale="en-GB")
-    await page.goto(f"{platform.url}/console/sign-in")
-    await sign_in_by_keyboard(page, user, password)
-    await expect(page).to_have_url(re.compile(r"/console/$"))
+    page = await signed_in(new_page, platform, "SUPERVISOR")
     await page.goto(f"{platform.url}/console/incidents?site={SITE}&lang=en")
     await expect(page.locator("#none")).to_be_visible()
     await page.evaluate("window.stillTheSamePage = true")

@@ -11,6 +11,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
+from fastapi import FastAPI
+
 from pacs_contracts import Envelope
 from pacs_contracts.common import Severity, Tier
 from pacs_contracts.events import IncidentEscalated, IncidentOpened, NotificationAcknowledged, PmDue
@@ -132,40 +135,51 @@ async def test_a_burst_is_held_to_the_rate_limit_and_bundled(
         assert any(len(m["incident_ids"]) > 1 and m["text"].startswith("[PACS] ") for m in messages)
 
 
+async def _out_of_office_hours(client: httpx.AsyncClient, app: FastAPI, bus: tuple[str, str],
+                               phones: dict[str, str]) -> datetime:  # fmt: skip
+    """Engineers (id → phone) told by SMS, each with office hours that are closed now; the moment taken."""
+    now = datetime.now(UTC)
+    closed = office_hours_later(now)
+    for engineer, number in phones.items():
+        contacts = {"phones": [number], "time_zone": "UTC", "working_hours": closed, "rules": [{"channel": "sms"}]}
+        await register_engineer(*bus, client, engineer, contacts, bearer(app.state.kit, engineer, "engineer"))
+    return now
+
+
+async def _told(client: httpx.AsyncClient, app: FastAPI, engineer_id: str) -> list[dict[str, Any]]:
+    """The messages to an engineer, as a supervisor sees them."""
+    staff = bearer(app.state.kit, "SUP-1", "supervisor")
+    response = await client.get("/api/v1/notifications", params={"engineer_id": engineer_id}, headers=staff)
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+def _waits_for_office_hours(message: dict[str, Any], now: datetime) -> None:
+    [delivery] = message["deliveries"]
+    waits = (datetime.fromisoformat(delivery["due_at"]) - now).total_seconds()
+    assert waits > 3600, f"information due {waits:.0f}s from now, outside office hours"
+
+
 async def test_information_waits_for_office_hours(
     amqp_url: str, namespace: str, settings_for: Callable[..., Any], tmp_path: Path
 ) -> None:
     phone = Phone(tmp_path / "phone.log")
     app = create_app(settings_for(NotifySettings, log_path=str(phone.path)))
     async with running(app) as client:
-        now = datetime.now(UTC)
-        closed = office_hours_later(now)
-        await register_engineer(
-            amqp_url,
-            namespace,
-            client,
-            "ENG-P",
-            {"phones": [PHONE], "time_zone": "UTC", "working_hours": closed, "rules": [{"channel": "sms"}]},
-            bearer(app.state.kit, "ENG-P", "engineer"),
-        )
+        now = await _out_of_office_hours(client, app, (amqp_url, namespace), {"ENG-P": PHONE})
         due = PmDue(visit_id="PM-SITE-R-1", site_id="SITE-R", engineer_id="ENG-P", due_at=now + timedelta(days=14))
         await publish(amqp_url, namespace, Envelope.wrap(due, producer="scheduler"))
         await publish(amqp_url, namespace, Envelope.wrap(opened("INC-P1", "ENG-P"), producer="escalation"))
 
         await eventually(lambda: phone.lines("sms") or None, timeout=10, what="the on-call message, at any hour")
-        staff = bearer(app.state.kit, "SUP-1", "supervisor")
 
         async def held() -> dict[str, Any] | None:
-            items = (await client.get("/api/v1/notifications", params={"engineer_id": "ENG-P"},
-                                      headers=staff)).json()["items"]  # fmt: skip
-            info = [n for n in items if n["kind"] == "info"]
+            info = [n for n in await _told(client, app, "ENG-P") if n["kind"] == "info"]
             return info[0] if info else None
 
         pm = await eventually(held, timeout=10, what="the PM message recorded")
         assert pm["status"] == "queued" and pm["incident_id"] == "PM-SITE-R-1"
-        [delivery] = pm["deliveries"]
-        waits = (datetime.fromisoformat(delivery["due_at"]) - now).total_seconds()
-        assert waits > 3600, f"information due {waits:.0f}s from now, outside office hours"
+        _waits_for_office_hours(pm, now)
         assert [m["incident_ids"] for m in phone.lines("sms")] == [["INC-P1"]]
 
 
@@ -218,14 +232,8 @@ async def test_the_previous_owner_is_told_for_information_in_their_office_hours_
     phone = Phone(tmp_path / "phone.log")
     app = create_app(settings_for(NotifySettings, log_path=str(phone.path)))
     async with running(app) as client:
-        now = datetime.now(UTC)
-        closed = office_hours_later(now)
-        staff = bearer(app.state.kit, "SUP-1", "supervisor")
-        for engineer, phone_number in (("ENG-OLD", "+8613800138001"), ("ENG-NEW", "+8613800138002")):
-            await register_engineer(amqp_url, namespace, client, engineer,
-                                    {"phones": [phone_number], "time_zone": "UTC", "working_hours": closed,
-                                     "rules": [{"channel": "sms"}]},
-                                    bearer(app.state.kit, engineer, "engineer"))  # fmt: skip
+        engineers = {"ENG-OLD": "+8613800138001", "ENG-NEW": "+8613800138002"}
+        now = await _out_of_office_hours(client, app, (amqp_url, namespace), engineers)
         escalated = IncidentEscalated(incident_id="INC-E1", site_id="SITE-R", from_tier=Tier.L1, to_tier=Tier.L2,
                                       previous_assignee_id="ENG-OLD", assignee_id="ENG-NEW",
                                       reason="unsolved after PT2H of contract time", escalated_at=now)  # fmt: skip
@@ -234,8 +242,7 @@ async def test_the_previous_owner_is_told_for_information_in_their_office_hours_
         await eventually(lambda: phone.lines("sms") or None, timeout=10, what="the new owner's message, at any hour")
 
         async def told(engineer_id: str) -> dict[str, Any] | None:
-            items = (await client.get("/api/v1/notifications", params={"engineer_id": engineer_id},
-                                      headers=staff)).json()["items"]  # fmt: skip
+            items = await _told(client, app, engineer_id)
             return items[0] if items else None
 
         old = await eventually(lambda: told("ENG-OLD"), timeout=10, what="the previous owner's message recorded")
@@ -244,9 +251,7 @@ async def test_the_previous_owner_is_told_for_information_in_their_office_hours_
     assert old["kind"] == "info" and old["status"] == "queued"
     assert "You own it" not in old["text"] and "respond" not in old["text"].lower(), old["text"]
     assert "ENG-NEW" in old["text"] and "L2" in old["text"], "the previous owner learns who has it now"
-    [delivery] = old["deliveries"]
-    waits = (datetime.fromisoformat(delivery["due_at"]) - now).total_seconds()
-    assert waits > 3600, f"information due {waits:.0f}s from now, outside office hours"
+    _waits_for_office_hours(old, now)
     assert [m["to"] for m in phone.lines("sms")] == ["ENG-NEW"], "only the new owner was messaged"
 
 

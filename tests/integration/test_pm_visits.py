@@ -15,8 +15,8 @@ from pypdf import PdfReader
 
 from pacs_contracts import Envelope
 from pacs_contracts.api import ChecklistItem
+from pacs_contracts.checklist import LABELS
 from pacs_contracts.events import FaultReported, PmDue, PmOverdue, SiteRegistered
-from pacs_scheduler.domain.checklist import LABELS
 from pacs_scheduler.main import create_app
 from pacs_scheduler.settings import SchedulerSettings
 from tests.integration.conftest import running

@@ -115,6 +115,23 @@ async def test_a_roster_may_name_only_registered_engineers_who_have_not_retired(
     assert listed["ENG-R2"]["retired_at"] is not None and listed["ENG-R1"]["retired_at"] is None
 
 
+async def _first_climb_at(
+    stack: contextlib.AsyncExitStack, client: httpx.AsyncClient, bus: tuple[str, str],
+    settings_for: Callable[..., Any], events: Any, site_id: str, what: str,
+) -> dict[str, Any]:  # fmt: skip
+    """A site of ENG-L1's whose ladder climbs to L2 after 2 s, a fault there, the scheduler ticking: the first
+    climb announced."""
+    contract = {"response": "PT1M", "on_site": "PT5M", "ladder": [{"after": "PT2S", "tier": "L2"}]}
+    site = {"site_id": site_id, "name": f"{site_id} Hospital", "region": "east", "account_engineer_id": "ENG-L1",
+            "contract": contract}  # fmt: skip
+    assert (await client.post("/api/v1/sites", json=site)).status_code == 201
+    await stack.enter_async_context(running(scheduler_app(settings_for(SchedulerSettings))))
+    fault = make_fault_event(fault_id=f"F-{site_id}", site_id=site_id)
+    await publish(*bus, Envelope.wrap(fault, producer="intake"))
+    climb: dict[str, Any] = await first_climb(events, what)
+    return climb
+
+
 async def test_a_step_to_a_retired_engineer_goes_to_the_supervisor_and_the_timeline_says_why(
     amqp_url: str, namespace: str, settings_for: Callable[..., Any], tap: Callable[..., Any]
 ) -> None:
@@ -127,16 +144,9 @@ async def test_a_step_to_a_retired_engineer_goes_to_the_supervisor_and_the_timel
         await _engineer(client, "ENG-SUP", "L1", "engineer", "supervisor")
         roster = {"engineers": ["ENG-GONE"], "rotation_start": YESTERDAY}
         assert (await client.put("/api/v1/rosters/east/L2", json=roster)).status_code == 200
-        contract = {"response": "PT1M", "on_site": "PT5M", "ladder": [{"after": "PT2S", "tier": "L2"}]}
-        site = {"site_id": "SITE-Y", "name": "Y Hospital", "region": "east", "account_engineer_id": "ENG-L1",
-                "contract": contract}  # fmt: skip
-        assert (await client.post("/api/v1/sites", json=site)).status_code == 201
         assert (await client.delete("/api/v1/engineers/ENG-GONE")).status_code == 204
-        await stack.enter_async_context(running(scheduler_app(settings_for(SchedulerSettings))))
-        fault = make_fault_event(fault_id="F-RETIRED", site_id="SITE-Y")
-        await publish(amqp_url, namespace, Envelope.wrap(fault, producer="intake"))
-
-        climb = await first_climb(events, "the L2 step")
+        bus = (amqp_url, namespace)
+        climb = await _first_climb_at(stack, client, bus, settings_for, events, "SITE-Y", "the L2 step")
         incident = (await client.get(f"/api/v1/incidents/{climb['incident_id']}")).json()
         timeline = (await client.get(f"/api/v1/incidents/{climb['incident_id']}/timeline")).json()
     assert climb["assignee_id"] == "ENG-SUP", "nobody else is L2 in the region: the supervisor takes it"
@@ -170,15 +180,8 @@ async def test_a_roster_stored_before_the_checks_with_a_zero_shift_never_stalls_
         # as an earlier version stored it, past today's validation
         await app.state.deps.rosters.put("east", "L2", {"time_zone": "UTC", "engineers": ["ENG-L2"],
                                                         "rotation_start": YESTERDAY, "shift": "P0D"})  # fmt: skip
-        contract = {"response": "PT1M", "on_site": "PT5M", "ladder": [{"after": "PT2S", "tier": "L2"}]}
-        site = {"site_id": "SITE-Z", "name": "Z Hospital", "region": "east", "account_engineer_id": "ENG-L1",
-                "contract": contract}  # fmt: skip
-        assert (await client.post("/api/v1/sites", json=site)).status_code == 201
-        await stack.enter_async_context(running(scheduler_app(settings_for(SchedulerSettings))))
-        await publish(amqp_url, namespace, Envelope.wrap(make_fault_event(fault_id="F-ZERO", site_id="SITE-Z"),
-                                                         producer="intake"))  # fmt: skip
-
-        climb = await first_climb(events, "the L2 step, past the unreadable roster")
+        climb = await _first_climb_at(stack, client, (amqp_url, namespace), settings_for, events, "SITE-Z",
+                                      "the L2 step, past the unreadable roster")  # fmt: skip
         on_call = await client.get("/api/v1/oncall", params={"region": "east", "tier": "L2"})
     assert (climb["to_tier"], climb["assignee_id"]) == ("L2", "ENG-L2"), "the tier's engineer takes the step"
     assert "cannot be read" in climb["reason"]

@@ -3,13 +3,13 @@ from typing import Any
 
 import pytest
 
-from pacs_contracts.common import Tier
+from pacs_contracts.common import Tier, parse_duration
 from pacs_contracts.events import IncidentAcknowledged, IncidentEscalated, IncidentReassigned, IncidentResolved
 from pacs_escalation.domain.actions import NotAllowed, apply, hand_over
 from pacs_escalation.domain.calendar import BusinessCalendar
-from pacs_escalation.domain.incident import open_from_fault
+from pacs_escalation.domain.incident import open_from_fault, public
 from pacs_escalation.domain.lifecycle import Action, IllegalTransition, State
-from pacs_escalation.domain.terms import calendar_for, entitlement
+from pacs_escalation.domain.terms import calendar_for, entitlement, service_now
 from tests.factories import make_fault_event, make_site
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -101,3 +101,32 @@ def test_hand_overs_that_make_no_sense_are_refused(tier: Tier, assignee: str, st
 def test_nobody_escalates_downwards() -> None:
     with pytest.raises(NotAllowed, match="down"):
         hand_over({**fresh(), "tier": "L3"}, Tier.L2, "ENG-2", NOW, "sup", "because")
+
+
+def test_the_public_incident_offers_what_its_state_allows_and_the_deadlines_ahead() -> None:
+    contract = {"response": "PT2H", "on_site": "PT6H", "ladder": [{"after": "PT2H", "tier": "L2"}]}
+    incident = open_from_fault(make_fault_event(), make_site(contract=contract), NOW)
+    shown = public(incident)
+    assert shown.actions == ["acknowledge", "resolve"]
+    assert (shown.next_tier, shown.next_tier_at, shown.on_site_due) == (Tier.L2, NOW + timedelta(hours=2), None)
+    on_site = walk(incident, Action.acknowledge, Action.request_on_site)  # asked at NOW + 1 min
+    shown = public(on_site)
+    assert shown.on_site_due == NOW + timedelta(minutes=1) + parse_duration(on_site["terms"]["on_site"])
+    assert shown.actions == ["check-in", "pending", "resolve"]
+    paused = public({**on_site, **apply(on_site, Action.pend, NOW + timedelta(minutes=10), "ENG-1", {}).fields})
+    assert (paused.actions, paused.on_site_due, paused.next_tier_at) == (["resume"], None, None)  # clocks wait
+    done = public(walk(on_site, Action.resolve, details={"caused_by": "software"}))
+    assert (done.actions, done.next_tier, done.on_site_due) == (["reopen", "close"], None, None)
+
+
+def test_a_site_says_whether_its_clocks_run_now_and_when_that_changes() -> None:
+    hours = [{"weekday": d, "start": "08:00:00", "end": "18:00:00"} for d in range(5)]
+    terms = {"warranty_end": "2026-06-30", "calendar": {"time_zone": "Asia/Shanghai", "hours": hours}}
+    in_warranty = service_now(terms, datetime(2026, 3, 7, tzinfo=UTC))
+    assert in_warranty["round_the_clock"] and in_warranty["clocks_running"] and in_warranty["changes_at"] is None
+    friday_evening = datetime(2026, 7, 3, 11, 0, tzinfo=UTC)  # 19:00 in Shanghai: closed until Monday 08:00
+    closed = service_now(terms, friday_evening)
+    assert (closed["in_warranty"], closed["clocks_running"]) == (False, False)
+    assert closed["changes_at"] == datetime(2026, 7, 6, 0, 0, tzinfo=UTC)
+    monday = service_now(terms, datetime(2026, 7, 6, 2, 0, tzinfo=UTC))
+    assert monday["clocks_running"] and monday["changes_at"] == datetime(2026, 7, 6, 10, 0, tzinfo=UTC)

@@ -6,9 +6,10 @@ import pytest
 from pypdf import PdfReader
 
 from pacs_contracts.api import ChecklistEntry, ChecklistItem, CheckResult, PmStatus, PmVisitPublic
+from pacs_contracts.checklist import LABELS, RESULT_LABELS, SEVERITY_LABELS
 from pacs_contracts.common import Severity
 from pacs_scheduler.adapters.report import render_html, render_pdf
-from pacs_scheduler.domain.checklist import LABELS, RESULT_LABELS, SEVERITY_LABELS, in_order
+from pacs_scheduler.domain.checklist import in_order
 
 SITE = {"site_id": "SITE-RJ", "name": "Ruijin Hospital 瑞金医院", "time_zone": "Asia/Shanghai"}
 NOTED = {

@@ -127,8 +127,19 @@ class SiteCreate(Contract):
     aliases: list[ShortText] = Field([], max_length=10, description="other names: pinyin, English, short forms")
 
 
+class ServiceNow(Contract):
+    """What a caller is entitled to at the moment of reading."""
+
+    in_warranty: bool
+    entitlement: str = Field(description="free in warranty, billable after")
+    round_the_clock: bool
+    clocks_running: bool = Field(description="the contract clocks run now (round the clock or in working hours)")
+    changes_at: datetime | None = Field(None, description="when working hours next begin or end")
+
+
 class SitePublic(SiteCreate):
     created_at: datetime
+    service_now: ServiceNow | None = None
 
 
 class EngineerRole(StrEnum):
@@ -220,6 +231,30 @@ class IncidentPublic(Contract):
     resolved_at: datetime | None = None
     source: str = Field("fault", description="fault (HIS or call) or monitoring")
     occurrences: int = Field(1, description="breaches of the same problem folded into this incident")
+    region: Identifier | None = None
+    on_site_required_at: datetime | None = Field(None, description="when remote service gave up")
+    on_site_due: datetime | None = Field(None, description="the on-site deadline; none while paused or met")
+    on_site_at: datetime | None = None
+    next_tier: Tier | None = Field(None, description="the tier the ladder climbs to next, if still unsolved")
+    next_tier_at: datetime | None = Field(None, description="when it climbs; none while paused")
+    actions: list[str] = Field(default_factory=list, description="lifecycle actions the incident's state allows")
+
+
+class BoardCell(Contract):
+    region: Identifier
+    tier: Tier
+    open: int
+    at_risk: int = Field(description="response due within 30 minutes, nobody has answered")
+    breached: int = Field(description="a response or on-site deadline already missed")
+
+
+class BoardPublic(Contract):
+    """The escalation board: open incidents by region and tier, and the ones that need a supervisor now."""
+
+    at: datetime
+    cells: list[BoardCell]
+    at_risk: list[IncidentPublic] = Field(description="at most 50, the response due soonest first")
+    breached: list[IncidentPublic] = Field(description="at most 50, the oldest first")
 
 
 class PendingCreate(Contract):

@@ -101,6 +101,21 @@ class Tier(StrEnum):
     L4 = "L4"
 
 
+class IncidentState(StrEnum):
+    """Where an incident is in its life; escalation's lifecycle table says which action leads where."""
+
+    opened = "opened"
+    acknowledged = "acknowledged"
+    on_site_required = "on_site_required"
+    on_site = "on_site"
+    pending_customer = "pending_customer"
+    resolved = "resolved"
+    closed = "closed"
+
+
+FINISHED = (IncidentState.resolved, IncidentState.closed)  # the fault is fixed: no clock runs
+
+
 class CausedBy(StrEnum):
     software = "software"
     hardware = "hardware"

@@ -189,8 +189,11 @@ class AuditLog(Repository):
         if not records:
             return
         if session is None:
-            await self.mongo.in_transaction(lambda own: self.add_all(records, own), timeout=10.0)
-            return
+            await self.mongo.in_transaction(lambda own: self._insert(records, own), timeout=10.0)
+        else:
+            await self._insert(records, session)
+
+    async def _insert(self, records: list[Document], session: AsyncClientSession) -> None:
         await self.collection.insert_many(records, session=session)
         await self.pending.insert_many([{"_id": r["_id"], "at": r["at"]} for r in records], session=session)
 

@@ -3,9 +3,23 @@
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
+from pacs_console.adapters.platform import PlatformError
 from pacs_console.adapters.web import PageHeaders, static_folder
 from pacs_console.deps import ConsoleDeps
-from pacs_console.routes import accounts, admin_pages, auth, call_pages, incident_pages, pages
+from pacs_console.routes import (
+    accounts,
+    admin_pages,
+    auth,
+    board_pages,
+    call_pages,
+    contact_pages,
+    incident_pages,
+    pages,
+    pm_pages,
+    report_pages,
+    site_pages,
+)
+from pacs_console.routes.signed_in import SignInNeeded, answer_platform_error, answer_sign_in_needed
 from pacs_console.settings import ConsoleSettings
 from pacs_kit.service import Kit, ServiceSpec, build_service
 
@@ -27,10 +41,17 @@ def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
                 incident_pages.router,
                 call_pages.router,
                 admin_pages.router,
+                board_pages.router,
+                pm_pages.router,
+                contact_pages.router,
+                report_pages.router,
+                site_pages.router,
             ],
             background=[hear_incident_changes],
         )
     )
     app.mount("/console/static", StaticFiles(directory=static_folder()), name="static")
+    app.add_exception_handler(SignInNeeded, answer_sign_in_needed)
+    app.add_exception_handler(PlatformError, answer_platform_error)
     app.add_middleware(PageHeaders)
     return app

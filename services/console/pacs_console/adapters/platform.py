@@ -23,8 +23,18 @@ class Platform:
         clean = {k: v for k, v in (params or {}).items() if v not in (None, "")}
         return _answer(await self.client.get(path, params=clean, headers={"Authorization": f"Bearer {token}"}))
 
+    async def document(self, path: str, token: str, params: dict[str, Any] | None = None) -> tuple[bytes, str]:
+        """A document (a PDF, say) as bytes with its media type."""
+        response = await self.client.get(path, params=params, headers={"Authorization": f"Bearer {token}"})
+        if not response.is_success:
+            _answer(response)
+        return response.content, response.headers.get("content-type", "application/octet-stream")
+
     async def post(self, path: str, token: str, body: dict[str, Any] | None = None) -> Any:
         return _answer(await self.client.post(path, json=body, headers={"Authorization": f"Bearer {token}"}))
+
+    async def put(self, path: str, token: str, body: dict[str, Any]) -> Any:
+        return _answer(await self.client.put(path, json=body, headers={"Authorization": f"Bearer {token}"}))
 
 
 def _answer(response: httpx.Response) -> Any:

@@ -1,5 +1,6 @@
-"""The incident pages: the queue, one incident with its timeline and clocks, and acting on it (acknowledge,
-resolve), each read or done through escalation's API with the signed-in user's own token."""
+"""The incident pages: the queue with its filters, one incident with its timeline and clocks, and acting on it
+(every step of its lifecycle, escalating with a reason), each read or done through escalation's API with the
+signed-in user's own token."""
 
 from __future__ import annotations
 
@@ -8,74 +9,84 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from pacs_console.adapters.platform import PlatformError
-from pacs_console.adapters.web import csrf_token, csrf_valid
-from pacs_console.deps import ConsoleDeps, DepsDep
+from pacs_console.adapters.platform import Platform, PlatformError
 from pacs_console.domain.accounts import subject_of
-from pacs_console.domain.i18n import translate
-from pacs_console.routes.pages import locale_of, render, session_of
-from pacs_console.usecases.sign_in import Session, access_token
-from pacs_contracts.common import CausedBy, Identifier
-from pacs_kit.deps import KitDep
+from pacs_console.routes.signed_in import SignedIn, SignedInScript, Visit
+from pacs_contracts.common import CausedBy, Identifier, IncidentState
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-STATES = ("opened", "acknowledged", "on_site_required", "on_site", "pending_customer", "resolved", "closed")
-ACTIONS = ("acknowledge", "resolve")
+VIEWS = ("all", "mine", "region", "escalated", "due")
+AT_RISK = timedelta(minutes=30)  # the "due soon" view: a deadline falls within this
+REASONED = ("pending", "escalate", "reopen")  # actions that carry a reason
+Action = Literal["acknowledge", "request-on-site", "check-in", "pending", "resume", "resolve", "reopen", "close",
+                 "escalate"]  # fmt: skip
+SITES_AT_ONCE = 20  # distinct sites whose names a queue page reads
 
 
-def _token(kit: KitDep, session: Session) -> str:
-    return access_token(kit.auth.tokens, session.account, timedelta(minutes=2))
+async def site_facts(platform: Platform, token: str, site_ids: set[str]) -> dict[str, dict[str, Any]]:
+    """Each site's name and time zone, read side by side; a site that cannot be read keeps its id."""
+
+    async def one(site_id: str) -> tuple[str, dict[str, Any]]:
+        try:
+            site = await platform.get(f"/api/v1/sites/{site_id}", token)
+        except PlatformError:
+            return site_id, {"name": site_id, "time_zone": "UTC"}
+        return site_id, {"name": site["name"], "time_zone": site.get("time_zone") or "UTC", "site": site}
+
+    return dict(await asyncio.gather(*(one(s) for s in sorted(site_ids)[:SITES_AT_ONCE])))
 
 
-def _with_clocks(item: dict[str, Any], now: datetime) -> dict[str, Any]:
-    due = item.get("response_due")
-    item["due_in"] = (datetime.fromisoformat(due) - now).total_seconds() if due else None
-    return item
+def _filters(view: str, visit: Visit, now: datetime) -> dict[str, Any]:
+    account = visit.account
+    me = subject_of(account["_id"], account.get("engineer_id"))
+    if view == "mine":
+        return {"assignee_id": me}
+    if view == "escalated":
+        return {"assignee_id": me, "escalated": "true"}
+    if view == "due":
+        return {"due_before": (now + AT_RISK).isoformat()}
+    return {}
 
 
 @router.get("/incidents", response_class=HTMLResponse)
 async def incident_queue(
-    request: Request,
-    kit: KitDep,
-    deps: DepsDep,
-    view: Annotated[Literal["mine", "all"], Query()] = "all",
-    state: Annotated[str | None, Query(pattern=f"^({'|'.join(STATES)})?$")] = None,
-    site: Annotated[Identifier | None, Query(max_length=64)] = None,
+    visit: SignedIn,
+    view: Annotated[Literal["all", "mine", "region", "escalated", "due"], Query()] = "all",
+    state: Annotated[str | None, Query(pattern=f"^({'|'.join(IncidentState)})?$")] = None,
+    site: Annotated[str, Query(max_length=64, description="empty: every site")] = "",
+    region: Annotated[str, Query(max_length=64, description="empty: every region")] = "",
     fragment: Annotated[bool, Query(description="only the list, for a live page reading it again")] = False,
 ) -> Response:
-    session = await session_of(request, deps)
-    if session is None:
-        return RedirectResponse("/console/sign-in", status_code=303)
-    account = session.account
-    locale = locale_of(request, account.get("locale"))
-    me = subject_of(account["_id"], account.get("engineer_id"))
-    params: dict[str, Any] = {"state": state, "site_id": site, "limit": 100,
-                              "assignee_id": me if view == "mine" else None}  # fmt: skip
+    now = datetime.now(UTC)
+    regions = list(visit.account.get("regions") or [])
+    if view == "region" and not region and regions:
+        region = regions[0]
+    params: dict[str, Any] = {"state": state, "site_id": site.strip(), "region": region.strip(), "limit": 100,
+                              **_filters(view, visit, now)}  # fmt: skip
     error: str | None = None
     items: list[dict[str, Any]] = []
+    token = visit.token()
     try:
-        items = (await deps.platform.get("/api/v1/incidents", _token(kit, session), params))["items"]
+        items = (await visit.deps.platform.get("/api/v1/incidents", token, params))["items"]
     except PlatformError as failure:
-        error = translate(locale, "incidents.unavailable", status=failure.status)
-    now = datetime.now(UTC)
-    return render(request, "incidents_list.html" if fragment else "incidents.html", locale, account=account,
-                  items=[_with_clocks(i, now) for i in items], view=view, state=state or "", site=site or "",
-                  states=STATES, error=error)  # fmt: skip
+        error = visit.say("incidents.unavailable", status=failure.status)
+    sites = await site_facts(visit.deps.platform, token, {i["site_id"] for i in items})
+    return visit.page("incidents_list.html" if fragment else "incidents.html", items=items, sites=sites, view=view,
+                      views=VIEWS, state=state or "", site=site, region=region, regions=regions,
+                      states=list(IncidentState), error=error)  # fmt: skip
 
 
 @router.get("/events")
-async def changes(request: Request, deps: DepsDep) -> Response:
+async def changes(visit: SignedInScript) -> Response:
     """Server-sent events: `incident` with an incident's id whenever one changes, a comment every 15 s."""
-    session = await session_of(request, deps)
-    if session is None:
-        return Response(status_code=401)
+    request = visit.request
 
     async def stream() -> AsyncIterator[str]:
         yield "retry: 3000\n\n"
-        async with deps.live.page() as changed:
+        async with visit.deps.live.page() as changed:
             while not await request.is_disconnected():
                 try:
                     incident_id = await asyncio.wait_for(changed.get(), timeout=15)
@@ -87,71 +98,88 @@ async def changes(request: Request, deps: DepsDep) -> Response:
     return StreamingResponse(stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"})
 
 
-async def _incident_page(request: Request, kit: KitDep, deps: ConsoleDeps, session: Session, incident_id: str,
-                         status: int = 200, error: str | None = None) -> Response:  # fmt: skip
-    account = session.account
-    locale = locale_of(request, account.get("locale"))
-    token = _token(kit, session)
+async def _incident_page(visit: Visit, incident_id: str, status: int = 200, error: str | None = None) -> Response:
+    token = visit.token()
+    platform = visit.deps.platform
     try:
-        incident = await deps.platform.get(f"/api/v1/incidents/{incident_id}", token)
-        timeline = await deps.platform.get(f"/api/v1/incidents/{incident_id}/timeline", token)
+        incident, timeline = await asyncio.gather(
+            platform.get(f"/api/v1/incidents/{incident_id}", token),
+            platform.get(f"/api/v1/incidents/{incident_id}/timeline", token),
+        )
     except PlatformError as failure:
         if failure.status == 404:  # not there, or outside what this user may see: the same answer
-            return render(request, "refused.html", locale, 404, message=translate(locale, "incident.not_found"))
+            return visit.refuse(404, "incident.not_found")
         raise
-    return render(request, "incident.html", locale, status, account=account, incident=_with_clocks(incident,
-                  datetime.now(UTC)), timeline=timeline, error=error, causes=[c.value for c in CausedBy],
-                  csrf=csrf_token(kit.auth.tokens.secret, session.token),
-                  may_act="engineer" in account["roles"] or "supervisor" in account["roles"]
-                  or "admin" in account["roles"])  # fmt: skip
+    site = (await site_facts(platform, token, {incident["site_id"]}))[incident["site_id"]]
+    return visit.page("incident.html", status, incident=incident, timeline=timeline, site=site, error=error,
+                      causes=list(CausedBy), csrf=visit.csrf,
+                      may_act=visit.has_role("engineer", "supervisor", "admin"),
+                      finished=incident["state"] in ("resolved", "closed"))  # fmt: skip
 
 
 @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
-async def incident_page(incident_id: Identifier, request: Request, kit: KitDep, deps: DepsDep) -> Response:
-    session = await session_of(request, deps)
-    if session is None:
-        return RedirectResponse("/console/sign-in", status_code=303)
-    return await _incident_page(request, kit, deps, session, incident_id)
+async def incident_page(incident_id: Identifier, visit: SignedIn) -> Response:
+    return await _incident_page(visit, incident_id)
+
+
+def _body(action: str, form: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    if action in REASONED:
+        return {"reason": form["reason"]}
+    if action != "resolve":
+        return None
+    body = {k: form[k] for k in ("root_cause", "resolution", "caused_by")}
+    if form["down_minutes"]:
+        body |= {"whole_system_down": True, "down_from": (now - timedelta(minutes=form["down_minutes"])).isoformat()}
+    return body
 
 
 @router.post("/incidents/{incident_id}/{action}", response_class=HTMLResponse)
 async def act(
     incident_id: Identifier,
-    action: Literal["acknowledge", "resolve"],
-    request: Request,
-    kit: KitDep,
-    deps: DepsDep,
+    action: Action,
+    visit: SignedIn,
     csrf: Annotated[str, Form(max_length=128)] = "",
     root_cause: Annotated[str, Form(max_length=4000)] = "",
     resolution: Annotated[str, Form(max_length=4000)] = "",
     caused_by: Annotated[str, Form(max_length=32)] = "",
+    down_minutes: Annotated[int, Form(ge=0, le=100_000)] = 0,
+    reason: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    session = await session_of(request, deps)
-    if session is None:
-        return RedirectResponse("/console/sign-in", status_code=303)
-    locale = locale_of(request, session.account.get("locale"))
-    if not csrf_valid(kit.auth.tokens.secret, session.token, csrf):
-        return render(request, "refused.html", locale, 403, message=translate(locale, "error.csrf"))
-    body = {"root_cause": root_cause, "resolution": resolution, "caused_by": caused_by} if action == "resolve" else None
+    if not visit.csrf_valid(csrf):
+        return visit.refuse(403, "error.csrf")
+    form = {"root_cause": root_cause, "resolution": resolution, "caused_by": caused_by,
+            "down_minutes": down_minutes, "reason": reason}  # fmt: skip
     try:
-        await deps.platform.post(f"/api/v1/incidents/{incident_id}/{action}", _token(kit, session), body)
+        await visit.deps.platform.post(f"/api/v1/incidents/{incident_id}/{action}", visit.token(),
+                                       _body(action, form, datetime.now(UTC)))  # fmt: skip
     except PlatformError as failure:
         if failure.status == 404:
-            return render(request, "refused.html", locale, 404, message=translate(locale, "incident.not_found"))
-        message = translate(locale, "incident.refused", detail=failure.detail)
-        return await _incident_page(request, kit, deps, session, incident_id, failure.status, message)
+            return visit.refuse(404, "incident.not_found")
+        return await _incident_page(visit, incident_id, failure.status,
+                                    visit.say("incident.refused", detail=failure.detail))  # fmt: skip
     return RedirectResponse(f"/console/incidents/{incident_id}", status_code=303)
 
 
+async def _search(visit: Visit, q: str, limit: int) -> list[dict[str, Any]]:
+    if not q.strip():
+        return []
+    found = await visit.deps.platform.get("/api/v1/knowledge/search", visit.token(), {"q": q.strip(), "limit": limit})
+    hits: list[dict[str, Any]] = found["items"]
+    return hits
+
+
 @router.get("/knowledge", response_class=HTMLResponse)
-async def knowledge(request: Request, kit: KitDep, deps: DepsDep,
-                    q: Annotated[str, Query(max_length=2000)] = "") -> Response:  # fmt: skip
-    session = await session_of(request, deps)
-    if session is None:
-        return RedirectResponse("/console/sign-in", status_code=303)
-    locale = locale_of(request, session.account.get("locale"))
-    hits: list[dict[str, Any]] = []
-    if q.strip():
-        found = await deps.platform.get("/api/v1/knowledge/search", _token(kit, session), {"q": q.strip()})
-        hits = found["items"]
-    return render(request, "knowledge.html", locale, q=q, hits=hits, searched=bool(q.strip()))
+async def knowledge(visit: SignedIn, q: Annotated[str, Query(max_length=2000)] = "") -> Response:
+    return visit.page("knowledge.html", q=q, hits=await _search(visit, q, 10), searched=bool(q.strip()))
+
+
+@router.get("/knowledge/similar", response_class=HTMLResponse)
+async def similar(
+    visit: SignedInScript,
+    q: Annotated[str, Query(max_length=2000)] = "",
+    not_: Annotated[str, Query(alias="not", max_length=64, description="the incident being resolved")] = "",
+) -> Response:
+    """Past cases like what the engineer is typing, as a fragment beside the resolve form (not the incident itself,
+    filed already when it was escalated)."""
+    hits = await _search(visit, q, 4) if len(q.strip()) >= 4 else []
+    return visit.page("similar.html", hits=[h for h in hits if h["external_id"] != not_][:3])

@@ -5,41 +5,25 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pacs_console.adapters.web import csrf_token, csrf_valid, templates
+from pacs_console.adapters.web import csrf_token, csrf_valid
 from pacs_console.deps import ConsoleDeps, DepsDep
-from pacs_console.domain.i18n import choose, translate
+from pacs_console.domain.i18n import translate
 from pacs_console.routes.auth import COOKIE, set_session_cookie
-from pacs_console.usecases.sign_in import Session, SignInRefused, resume, sign_in
+from pacs_console.routes.signed_in import SignedIn, locale_of, render
+from pacs_console.usecases.sign_in import SignInRefused, resume, sign_in
 from pacs_kit.deps import KitDep
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 PRE_SESSION = "pso_presession"  # binds the sign-in form's CSRF token before there is a session
-LANG = "pso_lang"
-_TEMPLATES = templates()
 
 
 def _secret(kit: KitDep) -> str:
     return kit.auth.tokens.secret
-
-
-def locale_of(request: Request, profile: str | None = None) -> str:
-    return choose(request.query_params.get("lang"), request.cookies.get(LANG), profile,
-                  request.headers.get("accept-language", ""))  # fmt: skip
-
-
-def render(request: Request, name: str, locale: str, status: int = 200, **context: Any) -> HTMLResponse:
-    html = _TEMPLATES.get_template(name).render(
-        t=lambda key, **values: translate(locale, key, **values), locale=locale, path=request.url.path, **context
-    )
-    response = HTMLResponse(html, status_code=status)
-    if request.query_params.get("lang") == locale:
-        response.set_cookie(LANG, locale, max_age=365 * 86_400, path="/console", samesite="strict")
-    return response
 
 
 def _sign_in_page(request: Request, kit: KitDep, deps: ConsoleDeps, status: int = 200, error: str | None = None,
@@ -86,18 +70,9 @@ async def sign_in_form(
     return response
 
 
-async def session_of(request: Request, deps: ConsoleDeps) -> Session | None:
-    return await resume(deps, request.cookies.get(COOKIE), datetime.now(UTC))
-
-
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, kit: KitDep, deps: DepsDep) -> Response:
-    session = await session_of(request, deps)
-    if session is None:
-        return RedirectResponse("/console/sign-in", status_code=303)
-    account = session.account
-    return render(request, "home.html", locale_of(request, account.get("locale")), account=account,
-                   session_ends=session.expires_at, csrf=csrf_token(_secret(kit), session.token))  # fmt: skip
+async def home(visit: SignedIn) -> Response:
+    return visit.page("home.html", session_ends=visit.session.expires_at, csrf=visit.csrf)
 
 
 @router.post("/sign-out")

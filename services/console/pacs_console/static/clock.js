@@ -2,10 +2,12 @@
 // in the words its data-in / data-over attributes give, refreshed every 15 seconds.
 (function () {
   "use strict";
+  var units = document.body.dataset;  // the words for hours and minutes in the page's language ("{n} h")
+  function say(unit, n) { return (unit || "{n}").replace("{n}", n); }
   function span(ms) {
     var minutes = Math.round(Math.abs(ms) / 60000);
     var hours = Math.floor(minutes / 60);
-    return hours > 0 ? hours + " h " + (minutes % 60) + " min" : minutes + " min";
+    return hours > 0 ? say(units.hour, hours) + " " + say(units.minute, minutes % 60) : say(units.minute, minutes);
   }
   function tick() {
     var now = Date.now();

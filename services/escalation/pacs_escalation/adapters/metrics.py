@@ -21,7 +21,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from pacs_contracts import Envelope
 from pacs_contracts.common import Severity, Tier, parse_duration
 from pacs_escalation.domain.availability import summary
-from pacs_escalation.domain.sla import CLOSED
+from pacs_escalation.domain.sla import CLOSED, at_risk
 
 if TYPE_CHECKING:
     from pacs_escalation.deps import EscalationDeps
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 # minutes to days: a 2-hour response promise sits in the middle
 RESPONSE_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200)
 SWEEP_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
-AT_RISK_WITHIN = timedelta(minutes=30)
 COMPLIANCE_WINDOW = timedelta(days=30)
 
 
@@ -85,7 +84,7 @@ class EscalationMetrics:
         risk: Tally[tuple[str, str]] = Tally()
         for i in open_now:
             open_counts[(i["site_id"], i["region"], i["tier"], i["state"])] += 1
-            if _at_risk(i, now):
+            if at_risk(i, now):
                 risk[(i["region"], i["tier"])] += 1
         kept: Tally[tuple[str, str, str]] = Tally()
         subject: Tally[tuple[str, str, str]] = Tally()
@@ -107,13 +106,6 @@ def _since_opened(histogram: Histogram, payload: dict[str, Any], field: str) -> 
     if payload.get("opened_at"):  # events from before `opened_at` was carried are not timed
         opened, done = datetime.fromisoformat(payload["opened_at"]), datetime.fromisoformat(payload[field])
         histogram.observe(max(0.0, (done - opened).total_seconds()))
-
-
-def _at_risk(incident: dict[str, Any], now: datetime) -> bool:
-    if incident.get("breached_clocks"):
-        return True
-    due = incident.get("response_due")
-    return incident.get("acknowledged_at") is None and due is not None and due <= now + AT_RISK_WITHIN
 
 
 def _clocks_of(incident: dict[str, Any]) -> list[str]:

@@ -88,7 +88,7 @@ class Rosters(Repository):
         return await self.collection.find_one({"_id": f"{region}|{tier}"}, session=session)
 
 
-LISTED = {"timeline": 0, "terms": 0}  # what a listing leaves out: the timeline and the frozen contract
+LISTED = {"timeline": 0}  # what a listing leaves out: the timeline (the frozen contract gives the deadlines)
 
 
 class Incidents(Repository):

@@ -9,8 +9,8 @@ from typing import Any
 from pacs_contracts.api import IncidentPublic
 from pacs_contracts.common import Tier, parse_duration
 from pacs_contracts.events import FaultReported, IncidentOpened, MetricBreached
-from pacs_escalation.domain.lifecycle import State
-from pacs_escalation.domain.sla import evaluate
+from pacs_escalation.domain.lifecycle import State, allowed
+from pacs_escalation.domain.sla import evaluate, upcoming
 from pacs_escalation.domain.terms import calendar_for, entitlement
 
 SUMMARY_MAX = 200  # what an incident event carries (ShortText); a long code and equipment id are cut to fit
@@ -86,6 +86,7 @@ def opened_event(incident: dict[str, Any]) -> IncidentOpened:
 
 
 def public(incident: dict[str, Any]) -> IncidentPublic:
+    ahead = upcoming(incident)
     return IncidentPublic(
         incident_id=incident["_id"],
         site_id=incident["site_id"],
@@ -101,4 +102,11 @@ def public(incident: dict[str, Any]) -> IncidentPublic:
         resolved_at=incident.get("resolved_at"),
         source=incident.get("source", "fault"),
         occurrences=incident.get("occurrences", 1),
+        region=incident["region"],
+        on_site_required_at=incident.get("on_site_required_at"),
+        on_site_due=ahead.on_site_due,
+        on_site_at=incident.get("on_site_at"),
+        next_tier=ahead.next_tier,
+        next_tier_at=ahead.next_tier_at,
+        actions=[action.value for action in allowed(State(incident["state"]))],
     )

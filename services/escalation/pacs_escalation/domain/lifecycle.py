@@ -4,15 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-
-class State(StrEnum):
-    opened = "opened"
-    acknowledged = "acknowledged"
-    on_site_required = "on_site_required"
-    on_site = "on_site"
-    pending_customer = "pending_customer"
-    resolved = "resolved"
-    closed = "closed"
+from pacs_contracts.common import IncidentState as State
 
 
 class Action(StrEnum):
@@ -49,6 +41,11 @@ class IllegalTransition(ValueError):
         super().__init__(
             f"cannot {action.value} an incident that is {state.value}; allowed now: {', '.join(allowed) or 'nothing'}"
         )
+
+
+def allowed(state: State) -> list[Action]:
+    """The lifecycle actions open to an incident in `state`, in the table's order."""
+    return [action for (s, action) in TRANSITIONS if s == state]
 
 
 def next_state(state: State, action: Action, paused_from: State | None = None) -> State:

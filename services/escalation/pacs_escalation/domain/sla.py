@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from pacs_contracts.common import Tier, parse_duration
+from pacs_contracts.common import FINISHED, Tier, parse_duration
 from pacs_escalation.domain.clock import Pause, Step, due_at, next_step, running_time, steps_due
-from pacs_escalation.domain.lifecycle import State
 from pacs_escalation.domain.terms import calendar_for, ladder
 
-CLOSED = (State.resolved.value, State.closed.value)
+CLOSED = tuple(state.value for state in FINISHED)
+AT_RISK_WITHIN = timedelta(minutes=30)  # an open incident whose response is due this soon is at risk
 
 
 @dataclass(frozen=True)
@@ -61,3 +61,37 @@ def evaluate(incident: dict[str, Any], now: datetime) -> Decision:
         if deadline is not None:
             upcoming.append(deadline)
     return Decision(breaches, steps, min(upcoming) if upcoming else None)
+
+
+@dataclass(frozen=True)
+class Upcoming:
+    """The deadlines ahead of an incident, for people to watch: None where a clock is stopped or paused."""
+
+    on_site_due: datetime | None = None
+    next_tier: Tier | None = None
+    next_tier_at: datetime | None = None
+
+
+def upcoming(incident: dict[str, Any]) -> Upcoming:
+    if incident["state"] in CLOSED:
+        return Upcoming()
+    terms = incident["terms"]
+    calendar = calendar_for(terms, incident["opened_at"])
+    pauses = _pauses(incident)
+    on_site_due = None
+    if incident.get("on_site_required_at") is not None and incident.get("on_site_at") is None:
+        started = incident["on_site_required_at"]
+        later = [p for p in pauses if p[0] >= started]
+        on_site_due = due_at(calendar, started, parse_duration(terms["on_site"]), later)
+    following = next_step(ladder(terms), Tier(incident["tier"]))
+    if following is None:
+        return Upcoming(on_site_due)
+    return Upcoming(on_site_due, following.tier, due_at(calendar, incident["opened_at"], following.after, pauses))
+
+
+def at_risk(incident: dict[str, Any], now: datetime) -> bool:
+    """A deadline already missed, or the response due within AT_RISK_WITHIN and nobody has answered."""
+    if incident.get("breached_clocks"):
+        return True
+    due = incident.get("response_due")
+    return incident.get("acknowledged_at") is None and due is not None and due <= now + AT_RISK_WITHIN

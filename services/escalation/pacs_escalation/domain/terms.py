@@ -35,3 +35,16 @@ def calendar_for(terms: dict[str, Any], at: datetime) -> BusinessCalendar:
 
 def ladder(terms: dict[str, Any]) -> list[Step]:
     return [Step(parse_duration(s["after"]), Tier(s["tier"])) for s in terms.get("ladder", [])]
+
+
+def service_now(terms: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """What a caller is entitled to right now: in warranty or not, and whether the contract clocks run (round the
+    clock, or inside working hours) with when that next changes."""
+    calendar = calendar_for(terms, now)
+    window_start, window_end = next(calendar.windows(now))
+    running = window_start <= now
+    warranty = in_warranty(terms, now)
+    round_the_clock = terms.get("calendar") is None or (warranty and not terms.get("working_hours_always"))
+    return {"in_warranty": warranty, "entitlement": entitlement(terms, now),
+            "round_the_clock": round_the_clock, "clocks_running": running,
+            "changes_at": None if round_the_clock else (window_end if running else window_start)}  # fmt: skip

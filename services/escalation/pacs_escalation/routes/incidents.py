@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.encoders import jsonable_encoder
 
-from pacs_contracts.api import IncidentPublic, Page
-from pacs_contracts.common import Identifier, Tier
+from pacs_contracts.api import BoardPublic, IncidentPublic, Page
+from pacs_contracts.common import Identifier, Role, Tier
+from pacs_escalation.adapters.repository import LISTED
 from pacs_escalation.deps import DepsDep, EscalationDeps
 from pacs_escalation.domain import incident as incidents
 from pacs_escalation.domain.access import incident_filter
-from pacs_kit.auth import Principal
+from pacs_escalation.domain.board import board
+from pacs_escalation.domain.sla import CLOSED
+from pacs_kit.auth import Principal, require
 from pacs_kit.deps import PageCursor, Staff, WantTotal
 from pacs_kit.paging import bounded_count, cursor_of, next_link
 from pacs_kit.problems import Problem
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
+Overseer = Annotated[Principal, require(Role.supervisor, Role.admin)]
 
 
 async def scope_of(principal: Principal, deps: EscalationDeps) -> dict[str, Any]:
@@ -37,6 +42,15 @@ async def visible(incident_id: str, principal: Principal, deps: EscalationDeps) 
     return doc
 
 
+@router.get("/board", response_model=BoardPublic, summary="The escalation board: open incidents by region and tier")
+async def escalation_board(_: Overseer, deps: DepsDep) -> BoardPublic:
+    now = datetime.now(UTC)
+    found = await deps.incidents.collection.find({"state": {"$nin": list(CLOSED)}}, LISTED).to_list()
+    shown = board(found, now)
+    return BoardPublic(at=now, cells=shown["cells"], at_risk=[incidents.public(i) for i in shown["at_risk"]],
+                       breached=[incidents.public(i) for i in shown["breached"]])  # fmt: skip
+
+
 @router.get("/{incident_id}", response_model=IncidentPublic, summary="One incident")
 async def get_incident(incident_id: str, principal: Staff, deps: DepsDep) -> IncidentPublic:
     return incidents.public(await visible(incident_id, principal, deps))
@@ -52,14 +66,26 @@ async def list_incidents(
     state: Identifier | None = None,
     tier: Tier | None = None,
     assignee_id: Identifier | None = None,
+    region: Identifier | None = None,
+    escalated: Annotated[bool, Query(description="only incidents the ladder or a person escalated")] = False,
+    due_before: Annotated[
+        datetime | None,
+        Query(description="only open incidents with a deadline (response, on site, next tier) before this time"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: PageCursor = None,
     total: WantTotal = False,
 ) -> Page[IncidentPublic]:
-    wanted = {"site_id": site_id, "fault_id": fault_id, "state": state, "assignee_id": assignee_id}
+    wanted = {"site_id": site_id, "fault_id": fault_id, "state": state, "assignee_id": assignee_id, "region": region}
     filters: dict[str, Any] = {k: v for k, v in wanted.items() if v is not None}
     if tier is not None:
         filters["tier"] = tier.value
+    if escalated:
+        filters["timeline.what"] = "escalated"
+    if due_before is not None:
+        if due_before.tzinfo is None:
+            raise Problem(422, "Invalid request", "due_before needs a time zone offset", slug="invalid-request")
+        filters["next_check_at"] = {"$lte": due_before}
     filters |= await scope_of(principal, deps)
     items, after = await deps.incidents.search(filters, limit, cursor_of(cursor))
     return Page[IncidentPublic](

@@ -51,6 +51,7 @@ class Visits(Repository):
         IndexModel([("status", ASCENDING), ("notify_at", ASCENDING)]),
         IndexModel([("status", ASCENDING), ("overdue_at", ASCENDING)]),
         IndexModel([("site_id", ASCENDING), ("due_at", ASCENDING)]),
+        IndexModel([("engineer_id", ASCENDING), ("due_at", ASCENDING)]),
     ]
 
     async def add_all(self, visits: list[Document], session: AsyncClientSession) -> None:

@@ -12,7 +12,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from weasyprint import HTML
 
 from pacs_contracts.api import PmVisitCompletion, PmVisitPublic
-from pacs_scheduler.domain.checklist import LABELS, RESULT_LABELS, SEVERITY_LABELS, in_order
+from pacs_contracts.checklist import LABELS, RESULT_LABELS, SEVERITY_LABELS
+from pacs_scheduler.domain.checklist import in_order
 
 
 @cache

@@ -82,11 +82,13 @@ async def list_visits(
     _: Staff,
     deps: DepsDep,
     site_id: Identifier | None = None,
+    engineer_id: Identifier | None = None,
     status: PmStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Offset = 0,
 ) -> Page[PmVisitPublic]:
-    filters = {k: v for k, v in {"site_id": site_id, "status": status and status.value}.items() if v is not None}
+    wanted = {"site_id": site_id, "engineer_id": engineer_id, "status": status and status.value}
+    filters = {k: v for k, v in wanted.items() if v is not None}
     items, total = await deps.visits.search(filters, limit, offset)
     return Page[PmVisitPublic](items=[public(v) for v in items], total=total)
 
