@@ -1,10 +1,12 @@
 """Setting up a hospital in a real Chromium: an admin registers it and sets its contract from the pages; the call
-centre then finds it by its number with those terms; a supervisor reads the contract but cannot change it."""
+centre then finds it by its number with those terms; a supervisor reads the contract but cannot change it. An admin
+issues the hospital's HIS key, shown once, which every service where a hospital acts takes until it is revoked."""
 
 from __future__ import annotations
 
 import re
 
+import httpx
 from playwright.async_api import expect
 
 from tests.browser import axe, describe, shot
@@ -12,6 +14,7 @@ from tests.browser.conftest import PageFactory
 from tests.browser.staff import signed_in
 from tests.browser.test_console_sign_in import untranslated
 from tests.e2e.conftest import Platform
+from tests.support import eventually, make_fault
 
 SITE = "SITE-NEW-01"
 
@@ -65,3 +68,43 @@ async def test_an_admin_registers_a_hospital_and_sets_its_contract_which_the_cal
     refused = await supervisor.request.post(f"{platform.url}/console/sites/{SITE}/contract",
                                             form={"csrf": "0" * 64, "response": "9"})  # fmt: skip
     assert refused.status == 403
+
+
+async def test_an_admin_issues_a_his_key_shown_once_that_every_site_service_takes_until_it_is_revoked(
+    platform: Platform, new_page: PageFactory
+) -> None:
+    page = await signed_in(new_page, platform, "ADMIN")
+    await page.get_by_role("link", name="HIS keys").click()
+    await page.locator("#site_id").select_option("SITE-SOUTH-01")
+    await page.locator("#name").fill("South HIS interface engine")
+    await page.locator("#expires_days").fill("30")
+    await page.locator("#issue-key").click()
+    key = await page.locator("#new-key").input_value()
+    assert re.fullmatch(r"pso_[0-9a-f]{12}_[A-Za-z0-9_-]+", key), key
+    key_id = key.split("_")[1]
+    await expect(page.locator(f"#key-{key_id}")).to_contain_text("South HIS interface engine")
+    assert not describe(await axe(page)), describe(await axe(page))
+    await shot(page, "site-keys-issued-en")
+
+    async with httpx.AsyncClient(base_url=platform.url, headers={"X-API-Key": key}, timeout=30) as his:
+        fault = await his.post("/api/v1/faults", json=make_fault("SITE-SOUTH-01"))
+        assert fault.status_code == 202, fault.text  # intake, which issued it
+        beat = {"site_id": "SITE-SOUTH-01", "link": "remote-monitoring", "allowance": "PT5M"}
+
+        async def monitoring_takes_it() -> bool | None:
+            return (await his.post("/api/v1/heartbeats", json=beat)).status_code < 300 or None
+
+        await eventually(monitoring_takes_it, timeout=15, what="monitoring keeping the key from site_key.issued")
+
+        await page.goto(f"{platform.url}/console/admin/site-keys?site=SITE-SOUTH-01")
+        assert await page.locator("#new-key").count() == 0, "the key is never shown again"
+        await page.locator(f"#revoke-{key_id}").click()
+        await expect(page.locator(f"#key-{key_id}")).to_contain_text("revoked")
+
+        async def refused_everywhere() -> bool | None:
+            faults = await his.post("/api/v1/faults", json=make_fault("SITE-SOUTH-01"))
+            beats = await his.post("/api/v1/heartbeats", json=beat)
+            return (faults.status_code, beats.status_code) == (401, 401) or None
+
+        await eventually(refused_everywhere, timeout=30, what="the revoked key refused by intake and monitoring")
+    assert await untranslated(page) == []

@@ -127,6 +127,25 @@ class SiteCreate(Contract):
     aliases: list[ShortText] = Field([], max_length=10, description="other names: pinyin, English, short forms")
 
 
+class SiteKeyCreate(Contract):
+    site_id: Identifier
+    name: ShortText = Field(description="what uses it, e.g. 'HIS interface engine'")
+    expires_days: int | None = Field(None, ge=1, le=3650, description="none: until revoked")
+
+
+class SiteKeyPublic(Contract):
+    key_id: Identifier
+    site_id: Identifier
+    name: str
+    created_at: datetime
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class SiteKeyCreated(SiteKeyPublic):
+    key: str = Field(description="shown this once: only a digest is kept")
+
+
 class ServiceNow(Contract):
     """What a caller is entitled to at the moment of reading."""
 

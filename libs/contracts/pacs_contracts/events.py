@@ -19,6 +19,27 @@ class SiteRegistered(Event):
     time_zone: str = "UTC"
 
 
+class SiteKeyIssued(Event):
+    """A hospital's API key, issued by intake: the other services where a hospital acts keep its digest too, so one
+    key works for faults, metrics and PM reports. The key itself never travels; its secret part is 192 random
+    bits, so the SHA-256 digest tells nothing that could be guessed back."""
+
+    type = "site_key.issued"
+    key_id: Identifier
+    site_id: Identifier
+    name: ShortText
+    digest: str
+    created_at: datetime
+    expires_at: datetime | None = None
+
+
+class SiteKeyRevoked(Event):
+    type = "site_key.revoked"
+    key_id: Identifier
+    site_id: Identifier
+    revoked_at: datetime
+
+
 class EngineerRegistered(Event):
     type = "engineer.registered"
     engineer_id: Identifier

@@ -13,14 +13,17 @@ from typing import Annotated
 import jwt
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from pacs_contracts.common import Role
 from pacs_kit import audit
-from pacs_kit.mongo import Mongo, Repository
+from pacs_kit.mongo import Document, Mongo, Repository
 from pacs_kit.problems import Problem
 from pacs_kit.settings import ServiceSettings
 
 KEY_PREFIX = "pso"
+SITE_KEY_ISSUER = "intake"  # issues hospital keys over the API and tells the others
+SITE_KEY_SERVICES = ("intake", "monitoring", "scheduler")  # where a hospital acts: faults, metrics, its PM reports
 STAFF_ROLES = frozenset({Role.call_agent, Role.engineer, Role.supervisor, Role.admin})
 
 
@@ -61,30 +64,45 @@ class ApiKeys(Repository):
 
     async def create(self, site_id: str, *, name: str, expires_in: timedelta | None = None) -> str:
         """Store a new key and return it in plain text (shown once)."""
-        key = f"{KEY_PREFIX}_{secrets.token_hex(6)}_{secrets.token_urlsafe(24)}"
-        await self.store_existing(key, site_id, name=name, expires_in=expires_in)
+        key, _ = await self.issue(site_id, name=name, expires_in=expires_in)
         return key
 
-    async def store_existing(self, key: str, site_id: str, *, name: str, expires_in: timedelta | None = None) -> None:
-        """Store the hash of a key minted elsewhere, so one key works in every site-key service."""
+    async def issue(self, site_id: str, *, name: str, expires_in: timedelta | None = None,
+                    session: AsyncClientSession | None = None) -> tuple[str, Document]:  # fmt: skip
+        """Store a new key; the key in plain text (shown once) and what is kept of it."""
+        key = f"{KEY_PREFIX}_{secrets.token_hex(6)}_{secrets.token_urlsafe(24)}"
+        return key, await self.store_existing(key, site_id, name=name, expires_in=expires_in, session=session)
+
+    async def store_existing(self, key: str, site_id: str, *, name: str, expires_in: timedelta | None = None,
+                             session: AsyncClientSession | None = None) -> Document:  # fmt: skip
+        """Store the digest of a key minted elsewhere, so one key works in every site-key service."""
         _, key_id, secret = key.split("_", 2)
         now = datetime.now(UTC)
-        await self.collection.insert_one(
-            {
-                "_id": key_id,
-                "hash": _hash(secret),
-                "site_id": site_id,
-                "name": name,
-                "created_at": now,
-                "expires_at": now + expires_in if expires_in else None,
-                "revoked_at": None,
-            }
-        )
+        doc = {"_id": key_id, "hash": _hash(secret), "site_id": site_id, "name": name, "created_at": now,
+               "expires_at": now + expires_in if expires_in else None, "revoked_at": None}  # fmt: skip
+        await self.collection.insert_one(doc, session=session)
+        return doc
 
-    async def revoke(self, key_id: str) -> bool:
-        result = await self.collection.update_one({"_id": key_id}, {"$set": {"revoked_at": datetime.now(UTC)}})
+    async def keep(self, doc: Document, session: AsyncClientSession | None = None) -> None:
+        """A key issued by another service, as its event tells it (again is harmless)."""
+        await self.collection.update_one({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True, session=session)
+
+    async def revoke(self, key_id: str, session: AsyncClientSession | None = None,
+                     at: datetime | None = None) -> bool:  # fmt: skip
+        result = await self.collection.update_one({"_id": key_id, "revoked_at": None},
+                                                  {"$set": {"revoked_at": at or datetime.now(UTC)}},
+                                                  session=session)  # fmt: skip
         self._cache.pop(key_id, None)
         return result.modified_count == 1
+
+    async def listed(self, site_id: str | None, limit: int) -> list[Document]:
+        """Keys newest first, without their digests."""
+        query = {"site_id": site_id} if site_id else {}
+        cursor = self.collection.find(query, {"hash": 0}).sort("created_at", -1).limit(limit)
+        return await cursor.to_list()
+
+    async def get(self, key_id: str) -> Document | None:
+        return await self.collection.find_one({"_id": key_id}, {"hash": 0})
 
     async def verify(self, presented: str) -> Principal | None:
         """The key's principal, or None for an unknown, revoked, expired or malformed key."""

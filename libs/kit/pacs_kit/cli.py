@@ -12,12 +12,11 @@ from datetime import timedelta
 from pacs_contracts.common import Role
 from pacs_kit import dlq
 from pacs_kit.audit import AuditLog, Verification, verify
-from pacs_kit.auth import ApiKeys, TokenIssuer
+from pacs_kit.auth import SITE_KEY_SERVICES, ApiKeys, TokenIssuer
 from pacs_kit.mongo import Mongo
 from pacs_kit.settings import ServiceSettings, database_of
 from pacs_kit.topology import Topology
 
-SITE_KEY_SERVICES = ("intake", "monitoring", "scheduler")  # where a hospital acts: faults, metrics, its PM reports
 SERVICES = ("intake", "escalation", "monitoring", "scheduler", "notify", "console")
 STAFF = sorted(r.value for r in Role if r is not Role.his)
 

@@ -16,6 +16,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 
+from pacs_kit import site_keys
 from pacs_kit.audit import CHAIN_BATCH, AuditLog, AuditMiddleware, ChainMoved
 from pacs_kit.audit_api import audit_router
 from pacs_kit.auth import ApiKeys, Auth, TokenIssuer, roles_of
@@ -91,7 +92,8 @@ def build_service(spec: ServiceSpec) -> FastAPI:
     setup_tracing(spec.name, spec.settings.otlp_endpoint)
     kit = Kit(spec.name, spec.settings)
     deps = spec.build_deps(kit)
-    kit.consumes = bool(spec.handlers)
+    handlers = {**spec.handlers, **site_keys.handlers(spec.name, kit.auth.api_keys)}
+    kit.consumes = bool(handlers)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -101,10 +103,10 @@ def build_service(spec: ServiceSpec) -> FastAPI:
         await kit.bus.connect()
         work: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = [
             ("outbox-relay", kit.relay.run), ("audit-chain", lambda: chain_audit(kit))]  # fmt: skip
-        if spec.handlers:
-            consumer = Consumer(spec.handlers, deps, kit.uow, kit.inbox, kit.metrics, kit.bus.dead_letter)
+        if handlers:
+            consumer = Consumer(handlers, deps, kit.uow, kit.inbox, kit.metrics, kit.bus.dead_letter)
             work.append(("consumer", consumer.run))
-            await kit.bus.consume(spec.handlers.keys(), consumer.on_message)
+            await kit.bus.consume(handlers.keys(), consumer.on_message)
         work += [(job.__name__, functools.partial(job, kit, deps)) for job in spec.background]
         work.append(("queue-gauges", lambda: refresh_queue_gauges(kit)))
         tasks = [asyncio.create_task(supervised(name, run, kit.metrics), name=name) for name, run in work]

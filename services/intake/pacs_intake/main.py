@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from pacs_contracts.events import IncidentOpened, SiteRegistered
 from pacs_intake.deps import IntakeDeps
 from pacs_intake.handlers import incident_opened, site_registered
-from pacs_intake.routes import calls, faults
+from pacs_intake.routes import calls, faults, site_keys
 from pacs_intake.settings import IntakeSettings
 from pacs_kit.service import ServiceSpec, build_service
 
@@ -21,7 +21,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             name="intake",
             settings=settings or IntakeSettings(),
             build_deps=IntakeDeps.build,
-            routers=[faults.router, calls.router],
+            routers=[faults.router, calls.router, site_keys.router],
             handlers=HANDLERS,
         )
     )

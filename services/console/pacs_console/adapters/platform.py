@@ -33,6 +33,9 @@ class Platform:
     async def post(self, path: str, token: str, body: dict[str, Any] | None = None) -> Any:
         return _answer(await self.client.post(path, json=body, headers={"Authorization": f"Bearer {token}"}))
 
+    async def delete(self, path: str, token: str) -> Any:
+        return _answer(await self.client.delete(path, headers={"Authorization": f"Bearer {token}"}))
+
     async def put(self, path: str, token: str, body: dict[str, Any]) -> Any:
         return _answer(await self.client.put(path, json=body, headers={"Authorization": f"Bearer {token}"}))
 
