@@ -12,8 +12,8 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pacs_console.adapters.platform import Platform, PlatformError
-from pacs_console.routes.incident_pages import site_facts
 from pacs_console.routes.signed_in import SignedIn, Visit
+from pacs_console.usecases.sites import site_facts
 from pacs_contracts.common import Identifier, Tier
 
 router = APIRouter(prefix="/console", include_in_schema=False)

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
 from pacs_console.adapters.platform import Platform, PlatformError
-from pacs_console.routes.incident_pages import site_facts
 from pacs_console.routes.signed_in import SignedIn, SignedInScript
+from pacs_console.usecases.sites import site_facts
 from pacs_contracts.common import FINISHED, Identifier
 
 router = APIRouter(prefix="/console/calls", include_in_schema=False)

@@ -12,9 +12,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from pacs_console.adapters.platform import Platform, PlatformError
+from pacs_console.adapters.platform import PlatformError
 from pacs_console.domain.accounts import subject_of
 from pacs_console.routes.signed_in import SignedIn, SignedInScript, Visit
+from pacs_console.usecases.sites import site_facts
 from pacs_contracts.common import CausedBy, Identifier, IncidentState
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -23,20 +24,6 @@ AT_RISK = timedelta(minutes=30)  # the "due soon" view: a deadline falls within 
 REASONED = ("pending", "escalate", "reopen")  # actions that carry a reason
 Action = Literal["acknowledge", "request-on-site", "check-in", "pending", "resume", "resolve", "reopen", "close",
                  "escalate"]  # fmt: skip
-SITES_AT_ONCE = 20  # distinct sites whose names a queue page reads
-
-
-async def site_facts(platform: Platform, token: str, site_ids: set[str]) -> dict[str, dict[str, Any]]:
-    """Each site's name and time zone, read side by side; a site that cannot be read keeps its id."""
-
-    async def one(site_id: str) -> tuple[str, dict[str, Any]]:
-        try:
-            site = await platform.get(f"/api/v1/sites/{site_id}", token)
-        except PlatformError:
-            return site_id, {"name": site_id, "time_zone": "UTC"}
-        return site_id, {"name": site["name"], "time_zone": site.get("time_zone") or "UTC", "site": site}
-
-    return dict(await asyncio.gather(*(one(s) for s in sorted(site_ids)[:SITES_AT_ONCE])))
 
 
 def _filters(view: str, visit: Visit, now: datetime) -> dict[str, Any]:

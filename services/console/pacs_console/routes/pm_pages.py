@@ -10,8 +10,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pacs_console.adapters.platform import PlatformError
-from pacs_console.routes.incident_pages import site_facts
 from pacs_console.routes.signed_in import SignedIn, Visit
+from pacs_console.usecases.sites import site_facts
 from pacs_contracts.api import ChecklistItem, CheckResult
 from pacs_contracts.checklist import LABELS, RESULT_LABELS
 from pacs_contracts.common import Identifier, Severity

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
-from pacs_console.routes.incident_pages import site_facts
 from pacs_console.routes.signed_in import SignedIn, Visit
+from pacs_console.usecases.sites import site_facts
 
 router = APIRouter(prefix="/console/reports", include_in_schema=False)
 ZONE = ZoneInfo("Asia/Shanghai")  # the day boundaries of a period, where the service is run
