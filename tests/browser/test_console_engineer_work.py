@@ -1,8 +1,9 @@
 """An engineer works an incident from a phone in a real Chromium: each step of its life from the page (go on site,
 check in, wait for the hospital and resume, escalate with a reason), the clocks that each step starts, pauses or
-stops, the past cases offered as a root cause is typed; the L2 engineer finds it under "escalated to me", and the
-"due within 30 minutes" view holds what is about to breach and nothing else. A PM visit's check list is filled in
-on the phone and its report downloaded for the hospital."""
+stops, the past cases offered as a root cause is typed, and another engineer's page of it following live; the L2
+engineer finds it under "escalated to me", and the "due within 30 minutes" view holds what is about to breach and
+nothing else. A PM visit's check list is filled in on the phone and its report downloaded for the hospital; an
+engineer sets their own numbers and notification rules."""
 
 from __future__ import annotations
 
@@ -78,18 +79,26 @@ async def test_an_engineer_works_an_incident_through_its_life_from_a_phone(
     await expect(page.locator("#state")).to_have_text("on site")  # back where it paused
     await expect(page.locator("#ladder-clock time.due")).to_be_visible()
 
+    # the L2 engineer has the incident's page open, in Chinese: it follows the escalation without reloading
+    l2 = await signed_in(new_page, platform, "ENGINEER2", viewport=PHONE, locale="zh-CN")
+    await l2.goto(f"{platform.url}/console/incidents/{incident}")
+    await expect(l2.locator("#tier")).to_have_text("L1")
+    await l2.evaluate("window.stillTheSamePage = true")
     await page.locator("#escalate-reason").fill("Archive index corrupt: needs the L2 database specialist")
     await page.locator("#escalate").click()
     await expect(page.locator("#tier")).to_have_text("L2")
     await expect(page.locator("#owner")).to_have_text("ENG-L2-1")
     await expect(page.locator("#timeline")).to_contain_text("Archive index corrupt: needs the L2 database specialist")
+    await expect(l2.locator("#tier")).to_have_text("L2", timeout=15_000)
+    await expect(l2.locator("#owner")).to_have_text("ENG-L2-1")
+    await expect(l2.locator("#timeline")).to_contain_text("Archive index corrupt")
+    assert await l2.evaluate("window.stillTheSamePage === true"), "no reload"
 
     await page.locator("#root_cause").press_sequentially("worklist empty, ORM messages not replayed after restart")
     await expect(page.locator(f"#similar-{CASE['external_id']}")).to_contain_text(CASE["resolution"], timeout=15_000)
     await _checked(page, "incident-similar-cases-en-phone")
 
-    # the L2 engineer finds it among the incidents escalated to them, in Chinese
-    l2 = await signed_in(new_page, platform, "ENGINEER2", viewport=PHONE, locale="zh-CN")
+    # the L2 engineer finds it among the incidents escalated to them
     await l2.goto(f"{platform.url}/console/incidents?view=escalated")
     await expect(l2.locator(f"#incident-{incident}")).to_contain_text("Site-Work-01 Hospital")
     assert await l2.locator(f"#incident-{due_soon}").count() == 0, "an incident never escalated is not listed"

@@ -120,3 +120,20 @@ async def test_the_sign_in_page_needs_its_csrf_token_and_sends_the_security_head
     done = await client.post("/console/sign-out", data={"csrf": sign_out.group(1)})
     assert done.status_code == 303
     assert (await client.get("/console/")).headers["location"] == "/console/sign-in"
+
+
+async def test_the_home_page_shows_times_in_the_users_own_zone_which_an_admin_can_change(console: Any) -> None:
+    client, admin, _ = console
+    await _account(client, admin, "agent3", locale="en")
+    assert (await client.get("/api/v1/accounts/agent3", headers=admin)).json()["time_zone"] == "Asia/Shanghai"
+    bad = await client.patch("/api/v1/accounts/agent3", json={"time_zone": "Mars/Olympus_Mons"}, headers=admin)
+    assert bad.status_code == 422
+    moved = await client.patch("/api/v1/accounts/agent3", json={"time_zone": "Europe/London"}, headers=admin)
+    assert moved.status_code == 200 and moved.json()["time_zone"] == "Europe/London"
+    page = await client.get("/console/sign-in")
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text)
+    assert csrf is not None
+    await client.post("/console/sign-in", data={"username": "agent3", "password": PASSWORD, "csrf": csrf.group(1)})
+    home = (await client.get("/console/")).text
+    ends = re.search(r"Session ends</dt>\s*<dd><time datetime=\"[^\"]+\">([^<]+)</time>", home)
+    assert ends is not None and re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC(\+01:00)?", ends.group(1)), ends

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from pacs_contracts.common import Identifier, Role, ShortText
+from pacs_contracts.common import Identifier, Role, ShortText, TimeZone
 from pacs_contracts.envelope import Contract
 
 UserName = Annotated[
@@ -29,6 +29,7 @@ class AccountCreate(Contract):
     engineer_id: Identifier | None = Field(None, description="the engineer record an engineer's account acts as")
     regions: list[Identifier] = Field([], max_length=50, description="regions a supervisor or agent serves")
     locale: Literal["zh-CN", "en"] = "zh-CN"
+    time_zone: TimeZone = Field("Asia/Shanghai", description="the zone the pages show times in, beside a hospital's")
 
 
 class AccountUpdate(Contract):
@@ -37,6 +38,7 @@ class AccountUpdate(Contract):
     roles: list[StaffRole] | None = Field(None, min_length=1, max_length=4)
     regions: list[Identifier] | None = Field(None, max_length=50)
     locale: Literal["zh-CN", "en"] | None = None
+    time_zone: TimeZone | None = None
     disabled: bool | None = Field(None, description="a disabled account cannot sign in; its sessions end")
     unlock: bool = Field(False, description="clear a lockout after failed sign-ins")
 
@@ -48,6 +50,7 @@ class AccountPublic(Contract):
     engineer_id: str | None
     regions: list[str]
     locale: str
+    time_zone: str = "Asia/Shanghai"
     disabled: bool
     locked_until: datetime | None
     created_at: datetime

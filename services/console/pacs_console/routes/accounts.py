@@ -20,6 +20,7 @@ router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 def public(doc: Document) -> AccountPublic:
     return AccountPublic(username=doc["_id"], display_name=doc["display_name"], roles=doc["roles"],
                          engineer_id=doc.get("engineer_id"), regions=doc.get("regions") or [], locale=doc["locale"],
+                         time_zone=doc.get("time_zone") or "Asia/Shanghai",
                          disabled=bool(doc.get("disabled")), locked_until=doc.get("locked_until"),
                          created_at=doc["created_at"])  # fmt: skip
 

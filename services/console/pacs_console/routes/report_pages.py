@@ -17,7 +17,6 @@ from pacs_console.routes.signed_in import SignedIn, Visit
 from pacs_console.usecases.sites import site_facts
 
 router = APIRouter(prefix="/console/reports", include_in_schema=False)
-ZONE = ZoneInfo("Asia/Shanghai")  # the day boundaries of a period, where the service is run
 GroupBy = Literal["site", "region", "tier"]
 COLUMNS = ("incidents", "mtta_minutes", "mttr_minutes", "response_met", "response_breached", "response_percent",
            "on_site_met", "on_site_breached", "on_site_percent")  # fmt: skip
@@ -39,9 +38,10 @@ def flat(row: dict[str, Any], group_by: str) -> dict[str, Any]:
 
 
 async def _report(visit: Visit, start: date | None, end: date | None, group_by: str) -> dict[str, Any]:
-    first, last = period(start, end, datetime.now(ZONE).date())
-    after = datetime.combine(last + timedelta(days=1), time(0), ZONE)
-    span = {"from": datetime.combine(first, time(0), ZONE).isoformat(), "to": after.isoformat(), "group_by": group_by}
+    zone = ZoneInfo(visit.time_zone)  # the days of the period are the user's days
+    first, last = period(start, end, datetime.now(zone).date())
+    after = datetime.combine(last + timedelta(days=1), time(0), zone)
+    span = {"from": datetime.combine(first, time(0), zone).isoformat(), "to": after.isoformat(), "group_by": group_by}
     token = visit.token()
     found = await visit.deps.platform.get("/api/v1/reports/sla", token, span)
     rows = [flat(r, group_by) for r in found["groups"]]
@@ -75,7 +75,7 @@ AskedDep = Annotated[Asked, Depends(asked)]
 async def sla_page(visit: SignedIn, ask: AskedDep) -> Response:
     if not visit.has_role("supervisor", "admin"):
         return visit.refuse(403, "error.supervisor_only")
-    return visit.page("report_sla.html", **await _report(visit, ask.start, ask.end, ask.group_by), zone=str(ZONE))
+    return visit.page("report_sla.html", **await _report(visit, ask.start, ask.end, ask.group_by), zone=visit.time_zone)
 
 
 @router.get("/sla.csv")

@@ -96,8 +96,15 @@ class Visit:
     def csrf_valid(self, presented: str) -> bool:
         return csrf_valid(self.tokens.secret, self.session.token, presented)
 
+    @property
+    def time_zone(self) -> str:
+        """The user's own zone, for times not tied to a hospital."""
+        zone: str = self.account.get("time_zone") or "Asia/Shanghai"
+        return zone
+
     def page(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
-        return render(self.request, name, self.locale, status, account=self.account, **context)
+        return render(self.request, name, self.locale, status, account=self.account, my_zone=self.time_zone,
+                      **context)  # fmt: skip
 
     def refuse(self, status: int, key: str, **values: Any) -> HTMLResponse:
         return self.page("refused.html", status, message=translate(self.locale, key, **values))
