@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
@@ -16,11 +18,19 @@ from pacs_contracts import Envelope
 from pacs_contracts.common import Severity, Tier
 from pacs_contracts.events import IncidentOpened
 from pacs_kit.cli import create_api_key
-from tests.e2e.conftest import Platform, notify_with
+from tests.e2e.conftest import Platform, notify_with, started_platform
 from tests.integration.test_notify_providers import FakeApi, Seen, serving
 from tests.support import eventually, make_fault, publish
 
 HELD = threading.Event()
+
+
+@pytest.fixture(scope="module")
+def platform(amqp_url: str) -> Iterator[Platform]:
+    """A platform of this test's own: the test judges every request the provider sees, so nothing another test
+    left queued or running on the shared platform may be counted with them."""
+    with started_platform(amqp_url) as started:
+        yield started
 
 
 class SlowPush(FakeApi):
