@@ -47,10 +47,8 @@ async def issue_key(
     csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
     """The new key on the page that answers this form, once: it is not kept, so it cannot be shown again."""
-    if not visit.csrf_valid(csrf):
-        return visit.refuse(403, "error.csrf")
-    if not visit.has_role("admin"):
-        return visit.refuse(403, "error.admin_only")
+    if refused := visit.refusal(csrf, admin=True):
+        return refused
     body = {"site_id": site_id, "name": name.strip(), "expires_days": expires_days}
     try:
         issued = await visit.deps.platform.post("/api/v1/site-keys", visit.token(), body)
@@ -63,9 +61,7 @@ async def issue_key(
 @router.post("/site-keys/{key_id}/revoke", response_class=HTMLResponse)
 async def revoke_key(key_id: Identifier, visit: SignedIn, csrf: Annotated[str, Form(max_length=128)] = "",
                      site: Annotated[str, Form(max_length=64)] = "") -> Response:  # fmt: skip
-    if not visit.csrf_valid(csrf):
-        return visit.refuse(403, "error.csrf")
-    if not visit.has_role("admin"):
-        return visit.refuse(403, "error.admin_only")
+    if refused := visit.refusal(csrf, admin=True):
+        return refused
     await visit.deps.platform.delete(f"/api/v1/site-keys/{key_id}", visit.token())
     return RedirectResponse(f"/console/admin/site-keys?site={site}", status_code=303)

@@ -77,10 +77,8 @@ async def add_override(
     csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
     """Someone else holds the pager for a while: the roster, read and written back with the override added."""
-    if not visit.csrf_valid(csrf):
-        return visit.refuse(403, "error.csrf")
-    if not visit.has_role("admin"):
-        return visit.refuse(403, "error.admin_only")
+    if refused := visit.refusal(csrf, admin=True):
+        return refused
     token = visit.token()
     try:
         roster = await visit.deps.platform.get(f"/api/v1/rosters/{region}/{tier.value}", token)

@@ -82,8 +82,8 @@ async def log_call(
     incident_id: Annotated[str, Form(max_length=64)] = "",
     csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    if not visit.csrf_valid(csrf):
-        return visit.refuse(403, "error.csrf")
+    if refused := visit.refusal(csrf):
+        return refused
     token = visit.token()
     body = {"site_id": site_id, "caller_role": caller_role, "description": description, "severity": severity,
             "callback_phone": callback_phone or None, "incident_id": incident_id or None}  # fmt: skip

@@ -86,10 +86,9 @@ async def save_contacts(visit: SignedIn) -> Response:
     engineer = _engineer(visit)
     if engineer is None:
         return visit.refuse(403, "error.engineer_only")
-    raw = await visit.request.form()
-    form: dict[str, Any] = {k: raw.get(k) for k in raw.keys()} | {"days": raw.getlist("days")}  # noqa: SIM118
-    if not visit.csrf_valid(str(form.get("csrf") or "")):
-        return visit.refuse(403, "error.csrf")
+    form = await visit.form("days")
+    if refused := visit.refusal(str(form.get("csrf") or "")):
+        return refused
     try:
         body = from_form(form)
     except ValueError:

@@ -132,8 +132,8 @@ async def act(
     down_minutes: Annotated[int, Form(ge=0, le=100_000)] = 0,
     reason: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    if not visit.csrf_valid(csrf):
-        return visit.refuse(403, "error.csrf")
+    if refused := visit.refusal(csrf):
+        return refused
     form = {"root_cause": root_cause, "resolution": resolution, "caused_by": caused_by,
             "down_minutes": down_minutes, "reason": reason}  # fmt: skip
     try:

@@ -82,9 +82,9 @@ def completion(form: dict[str, Any], engineer_id: str) -> dict[str, Any]:
 
 @router.post("/{visit_id}/complete", response_class=HTMLResponse)
 async def complete(visit_id: Identifier, visit: SignedIn) -> Response:
-    form = dict(await visit.request.form())
-    if not visit.csrf_valid(str(form.get("csrf") or "")):
-        return visit.refuse(403, "error.csrf")
+    form = await visit.form()
+    if refused := visit.refusal(str(form.get("csrf") or "")):
+        return refused
     token = visit.token()
     try:
         found = await visit.deps.platform.get(f"/api/v1/pm-visits/{visit_id}", token)

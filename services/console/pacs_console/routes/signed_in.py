@@ -96,6 +96,20 @@ class Visit:
     def csrf_valid(self, presented: str) -> bool:
         return csrf_valid(self.tokens.secret, self.session.token, presented)
 
+    def refusal(self, csrf: str, admin: bool = False) -> HTMLResponse | None:
+        """The answer to a form that may not change anything: without this session's token, or (`admin`) sent by
+        someone who is not an administrator; None when it may go ahead."""
+        if not self.csrf_valid(csrf):
+            return self.refuse(403, "error.csrf")
+        if admin and not self.has_role("admin"):
+            return self.refuse(403, "error.admin_only")
+        return None
+
+    async def form(self, *lists: str) -> dict[str, Any]:
+        """The posted form's fields; those named in `lists` (checkboxes of one name) as lists."""
+        raw = await self.request.form()
+        return {k: raw.get(k) for k in raw.keys()} | {name: raw.getlist(name) for name in lists}  # noqa: SIM118
+
     @property
     def time_zone(self) -> str:
         """The user's own zone, for times not tied to a hospital."""

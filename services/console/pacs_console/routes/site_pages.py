@@ -76,11 +76,6 @@ def from_form(form: dict[str, Any]) -> dict[str, Any]:
     return terms
 
 
-async def _form_of(visit: Visit) -> dict[str, Any]:
-    raw = await visit.request.form()
-    return {k: raw.get(k) for k in raw.keys()} | {"days": raw.getlist("days")}  # noqa: SIM118
-
-
 @router.get("", response_class=HTMLResponse)
 async def sites(visit: SignedIn, q: str = Query("", max_length=100)) -> Response:
     token = visit.token()
@@ -115,11 +110,9 @@ async def site_page(site_id: Identifier, visit: SignedIn) -> Response:
 
 @router.post("/{site_id}/contract", response_class=HTMLResponse)
 async def change_contract(site_id: Identifier, visit: SignedIn) -> Response:
-    form = await _form_of(visit)
-    if not visit.csrf_valid(str(form.get("csrf") or "")):
-        return visit.refuse(403, "error.csrf")
-    if not visit.has_role("admin"):
-        return visit.refuse(403, "error.admin_only")
+    form = await visit.form("days")
+    if refused := visit.refusal(str(form.get("csrf") or ""), admin=True):
+        return refused
     try:
         terms = from_form(form)
     except ValueError:
@@ -140,11 +133,9 @@ def _listed(text: object) -> list[str]:
 @router.post("", response_class=HTMLResponse)
 async def register(visit: SignedIn) -> Response:
     """A new hospital with the usual contract terms; its contract is then set on its own page."""
-    form = await _form_of(visit)
-    if not visit.csrf_valid(str(form.get("csrf") or "")):
-        return visit.refuse(403, "error.csrf")
-    if not visit.has_role("admin"):
-        return visit.refuse(403, "error.admin_only")
+    form = await visit.form("days")
+    if refused := visit.refusal(str(form.get("csrf") or ""), admin=True):
+        return refused
     site_id = str(form.get("site_id") or "").strip().upper()
     body = {"site_id": site_id, "name": str(form.get("name") or "").strip(),
             "region": str(form.get("region") or "").strip(), "time_zone": form.get("time_zone") or "Asia/Shanghai",

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pacs_contracts.common import FINISHED, Tier, parse_duration
+from pacs_escalation.domain.calendar import BusinessCalendar
 from pacs_escalation.domain.clock import Pause, Step, due_at, next_step, running_time, steps_due
 from pacs_escalation.domain.terms import calendar_for, ladder
 
@@ -23,6 +24,17 @@ class Decision:
 
 def _pauses(incident: dict[str, Any]) -> list[Pause]:
     return [(p["from"], p["until"]) for p in incident.get("pauses", [])]
+
+
+def _waiting_on_site(incident: dict[str, Any]) -> bool:
+    return incident.get("on_site_required_at") is not None and incident.get("on_site_at") is None
+
+
+def _on_site_due(incident: dict[str, Any], calendar: BusinessCalendar, pauses: list[Pause]) -> datetime | None:
+    """The on-site deadline: the contract's time from when remote service gave up, less later pauses."""
+    started = incident["on_site_required_at"]
+    later = [p for p in pauses if p[0] >= started]
+    return due_at(calendar, started, parse_duration(incident["terms"]["on_site"]), later)
 
 
 def evaluate(incident: dict[str, Any], now: datetime) -> Decision:
@@ -46,10 +58,8 @@ def evaluate(incident: dict[str, Any], now: datetime) -> Decision:
 
     if incident.get("acknowledged_at") is None:
         watch("response", incident["response_due"])
-    if incident.get("on_site_required_at") is not None and incident.get("on_site_at") is None:
-        started = incident["on_site_required_at"]
-        later = [p for p in pauses if p[0] >= started]
-        watch("on_site", due_at(calendar, started, parse_duration(terms["on_site"]), later))
+    if _waiting_on_site(incident):
+        watch("on_site", _on_site_due(incident, calendar, pauses))
 
     rungs = ladder(terms)
     ran = running_time(calendar, incident["opened_at"], now, pauses)
@@ -78,11 +88,7 @@ def upcoming(incident: dict[str, Any]) -> Upcoming:
     terms = incident["terms"]
     calendar = calendar_for(terms, incident["opened_at"])
     pauses = _pauses(incident)
-    on_site_due = None
-    if incident.get("on_site_required_at") is not None and incident.get("on_site_at") is None:
-        started = incident["on_site_required_at"]
-        later = [p for p in pauses if p[0] >= started]
-        on_site_due = due_at(calendar, started, parse_duration(terms["on_site"]), later)
+    on_site_due = _on_site_due(incident, calendar, pauses) if _waiting_on_site(incident) else None
     following = next_step(ladder(terms), Tier(incident["tier"]))
     if following is None:
         return Upcoming(on_site_due)
