@@ -52,7 +52,7 @@ class Window:
     """One disruption: what, when into the load it is due, and from when until everything answered again."""
 
     what: str
-    due: float  # seconds after the load started
+    due: int  # the fault whose sending lets it begin
     began: float = 0.0
     ended: float = 0.0
     at_fault: int = 0  # faults sent when it began
@@ -67,9 +67,9 @@ class Load:
     answers: list[tuple[float, int, str | None, str]] = field(default_factory=list)  # at, status, Retry-After, ref
     transport_errors: list[str] = field(default_factory=list)
     retried: int = 0
-    sent: int = 0
-    started: float = 0.0
-    resumed: float = 0.0  # when the held faults went on, after the last disruption
+    sent: int = 0  # faults taken up by a client, first to last
+    released: int = 0  # faults the pacer may hand out: the chaos opens the next stretch as each disruption begins
+    opened: asyncio.Event = field(default_factory=asyncio.Event)  # set whenever `released` moves
     requests: list[float] = field(default_factory=list)  # when each request (first or again) was sent
     in_flight: set[str] = field(default_factory=set)  # external_refs sent and not yet answered
 
@@ -107,27 +107,32 @@ async def _report(his: httpx.AsyncClient, load: Load, fault: dict[str, str]) -> 
         await asyncio.sleep(float(retry_after))
 
 
-async def _offer(his: httpx.AsyncClient, load: Load, chaos_done: asyncio.Event) -> None:
-    """FAULTS faults at RATE per second from CLIENTS concurrent clients. The last 5 % wait for the last
-    disruption to end, so that every disruption falls within the load, and then go on at the same pace."""
-    started = load.started = time.monotonic()
-    queue: asyncio.Queue[int] = asyncio.Queue()
-    for index in range(len(load.faults)):
-        queue.put_nowait(index)
-    held_from = int(len(load.faults) * 0.95)
+async def _offer(his: httpx.AsyncClient, load: Load) -> None:
+    """FAULTS faults at RATE per second from CLIENTS concurrent clients. The pacer hands out only the faults the
+    chaos released: the stretch up to a disruption's fault, then the next stretch as it begins. However long a
+    disruption takes to heal, faults go on being sent while it lasts and none is left for after it; the last 5 %
+    go once the last disruption is over. A pause at a closed stretch does not make the pacer catch up in a burst."""
+    queue: asyncio.Queue[int | None] = asyncio.Queue()
+
+    async def pacer() -> None:
+        tick = time.monotonic()
+        for index in range(len(load.faults)):
+            while index >= load.released:
+                load.opened.clear()
+                await load.opened.wait()
+                tick = max(tick, time.monotonic())
+            await asyncio.sleep(max(0.0, tick - time.monotonic()))
+            tick += 1 / RATE
+            queue.put_nowait(index)
+        for _ in range(CLIENTS):
+            queue.put_nowait(None)
 
     async def client() -> None:
-        while not queue.empty():
-            index = queue.get_nowait()
-            if index >= held_from:  # after the last disruption, at the same pace
-                await chaos_done.wait()
-                await asyncio.sleep(max(0.0, load.resumed + (index - held_from) / RATE - time.monotonic()))
-            else:
-                await asyncio.sleep(max(0.0, started + index / RATE - time.monotonic()))
+        while (index := await queue.get()) is not None:
             load.sent = max(load.sent, index + 1)
             await _report(his, load, load.faults[index])
 
-    await asyncio.gather(*(client() for _ in range(CLIENTS)))
+    await asyncio.gather(pacer(), *(client() for _ in range(CLIENTS)))
 
 
 class Chaos:
@@ -135,22 +140,35 @@ class Chaos:
         self.platform, self.load, self.rng = platform, load, rng
         kinds = [f"kill {s}" for s in SERVICES] + ["restart broker", "restart database"]
         rng.shuffle(kinds)
-        # one disruption in each equal slice of 5 %..85 % of the load's time, at a random point of its slice;
-        # one that is due while the one before still lasts begins as soon as that one is over
-        seconds = FAULTS / RATE
-        span = 0.8 * seconds / len(kinds)
-        self.windows = [Window(k, 0.05 * seconds + i * span + rng.uniform(0, span)) for i, k in enumerate(kinds)]
+        # one disruption in each equal slice of 5 %..85 % of the faults, at a random fault of its slice
+        span = 0.8 * FAULTS / len(kinds)
+        self.windows = [Window(k, int(0.05 * FAULTS + i * span + rng.uniform(0, span))) for i, k in enumerate(kinds)]
+        self.held_from = int(FAULTS * 0.95)
+        self._release(self.windows[0].due)
+
+    def _release(self, up_to: int) -> None:
+        self.load.released = up_to
+        self.load.opened.set()
 
     async def run(self) -> None:
-        await eventually(lambda: self.load.started, timeout=30, what="the load started")
-        for window in self.windows:
-            await asyncio.sleep(max(0.0, self.load.started + window.due - time.monotonic()))
-            window.began, window.at_fault, window.in_flight = time.monotonic(), self.load.sent, set(self.load.in_flight)
-            await self._disrupt(window.what)
-            await eventually(lambda: all_ready(self.platform.stack), timeout=90, what=f"all ready after {window.what}")
-            await eventually(lambda: _consumers_back(self.platform), timeout=90, what=f"consumers after {window.what}")
-            window.ended = time.monotonic()
-            window.requests = sum(1 for at in self.load.requests if window.began <= at <= window.ended)
+        try:
+            for i, window in enumerate(self.windows):
+                due = window.due
+                await eventually(lambda: self.load.sent >= due, timeout=120,  # noqa: B023 (awaited in this turn)
+                                 what=f"fault {due} sent before {window.what}", interval=0.05)  # fmt: skip
+                window.began, window.at_fault = time.monotonic(), self.load.sent
+                window.in_flight = set(self.load.in_flight)
+                self._release(self.windows[i + 1].due if i + 1 < len(self.windows) else self.held_from)
+                await self._heal(window)
+        finally:
+            self._release(FAULTS)
+
+    async def _heal(self, window: Window) -> None:
+        await self._disrupt(window.what)
+        await eventually(lambda: all_ready(self.platform.stack), timeout=90, what=f"all ready after {window.what}")
+        await eventually(lambda: _consumers_back(self.platform), timeout=90, what=f"consumers after {window.what}")
+        window.ended = time.monotonic()
+        window.requests = sum(1 for at in self.load.requests if window.began <= at <= window.ended)
 
     async def _disrupt(self, what: str) -> None:
         stack = self.platform.stack
@@ -249,9 +267,8 @@ async def test_nothing_accepted_is_lost_or_doubled_under_kills_and_restarts(plat
     rng = random.Random(seed)
     load = Load([make_fault(platform.site_id) for _ in range(FAULTS)])
     chaos = Chaos(platform, load, rng)
-    print(f"seed {seed}: {FAULTS} faults at {RATE:.0f}/s; " + ", ".join(f"{w.what} at {w.due:.0f} s"
+    print(f"seed {seed}: {FAULTS} faults at {RATE:.0f}/s; " + ", ".join(f"{w.what} at fault {w.due}"
                                                                       for w in chaos.windows))  # fmt: skip
-    chaos_done = asyncio.Event()
     headers = {"X-API-Key": platform.his_key}
     began = time.monotonic()
     async with (
@@ -260,18 +277,14 @@ async def test_nothing_accepted_is_lost_or_doubled_under_kills_and_restarts(plat
         httpx.AsyncClient(base_url=platform.url, headers={"Authorization": f"Bearer {platform.admin_token}"},
                           timeout=60) as admin,
     ):  # fmt: skip
-        offered = asyncio.create_task(_offer(his, load, chaos_done))
-        try:
-            await chaos.run()
-        finally:
-            load.resumed = time.monotonic()
-            chaos_done.set()
+        offered = asyncio.create_task(_offer(his, load))
+        await chaos.run()
         await offered
         load_seconds = time.monotonic() - began
         context = f"(seed {seed}; replay with CHAOS_SEED={seed})"
 
-        # every disruption fell within the load: requests reached the gateway while it lasted, or were under way when
-        # it began (a database restart can hold every client's request until it is back, so none is sent meanwhile)
+        # every disruption fell within the load (the pacer sees to it): requests reached the gateway while it lasted,
+        # or were under way when it began (a database restart can hold every client's request until it is back)
         idle = [w.what for w in chaos.windows if not w.requests and not w.in_flight]
         assert not idle, f"no request was sent during {idle} {context}"
 

@@ -16,13 +16,13 @@ from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
 from pacs_devstack.processes import Process, free_port, port_open, secantus_argv, secantus_url, wait_for
+from pacs_kit.services import DEFAULT_PORTS, SERVICES
 
-SERVICES = ("intake", "escalation", "monitoring", "scheduler", "notify", "console")
-DEFAULT_PORTS = {"intake": 8101, "escalation": 8102, "monitoring": 8103, "scheduler": 8104, "notify": 8105,
-                 "console": 8106}  # fmt: skip
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "deploy" / "gateway" / "nginx.conf.template"
 RULES = ROOT / "deploy" / "prometheus" / "rules"
+
+__all__ = ["DEFAULT_PORTS", "SERVICES", "Stack", "StackConfig"]
 
 
 @dataclass

@@ -14,10 +14,10 @@ from pacs_kit import dlq
 from pacs_kit.audit import AuditLog, Verification, verify
 from pacs_kit.auth import SITE_KEY_SERVICES, ApiKeys, TokenIssuer
 from pacs_kit.mongo import Mongo
+from pacs_kit.services import SERVICES
 from pacs_kit.settings import ServiceSettings, database_of
 from pacs_kit.topology import Topology
 
-SERVICES = ("intake", "escalation", "monitoring", "scheduler", "notify", "console")
 STAFF = sorted(r.value for r in Role if r is not Role.his)
 
 

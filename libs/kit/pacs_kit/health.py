@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING
 
@@ -11,6 +10,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from pacs_kit import build
+from pacs_kit.loop import WorkLoop
 
 if TYPE_CHECKING:
     from pacs_kit.service import Kit
@@ -49,17 +49,17 @@ async def metrics(request: Request) -> Response:
 
 
 async def refresh_queue_gauges(kit: Kit, every: float = 5.0) -> None:
-    """Keep DLQ depth, consumer count and outbox backlog current for scraping."""
-    while True:
-        try:
-            if kit.consumes:
-                depth, _ = await kit.bus.queue_stats(kit.topology.dlq)
-                _, consumers = await kit.bus.queue_stats(kit.topology.queue)
-                kit.metrics.dlq_depth.set(depth)
-                kit.metrics.consumers.set(consumers)
-            pending, age = await kit.outbox.backlog()
-            kit.metrics.outbox_pending.set(pending)
-            kit.metrics.outbox_lag.set(age)
-        except Exception as exc:  # the gauges go stale while a dependency is away; readiness reports it
-            log.debug("queue gauges not refreshed: %s", exc)
-        await asyncio.sleep(every)
+    """Keep DLQ depth, consumer count and outbox backlog current for scraping. While a dependency is away the
+    gauges go stale (the loop logs and retries); readiness reports it."""
+
+    async def refresh() -> None:
+        if kit.consumes:
+            depth, _ = await kit.bus.queue_stats(kit.topology.dlq)
+            _, consumers = await kit.bus.queue_stats(kit.topology.queue)
+            kit.metrics.dlq_depth.set(depth)
+            kit.metrics.consumers.set(consumers)
+        pending, age = await kit.outbox.backlog()
+        kit.metrics.outbox_pending.set(pending)
+        kit.metrics.outbox_lag.set(age)
+
+    await WorkLoop.every("queue gauges", every, refresh).run()

@@ -1,4 +1,5 @@
-"""A background loop that works until idle, then sleeps until woken or until the next poll."""
+"""The one way a service runs work in the background: a loop that works until idle, then sleeps until woken or until
+the next poll. Jobs (each service's `jobs/`) and the kit's own loops are built on it; none is written by hand."""
 
 from __future__ import annotations
 
@@ -18,6 +19,16 @@ class WorkLoop:
         self.step = step
         self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
+
+    @classmethod
+    def every(cls, name: str, seconds: float, action: Callable[[], Awaitable[object]]) -> WorkLoop:
+        """A loop that runs `action` once each `seconds` (and when woken)."""
+
+        async def step() -> bool:
+            await action()
+            return False
+
+        return cls(name, step, seconds)
 
     def wake(self) -> None:
         self._wake.set()

@@ -1,6 +1,7 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from pacs_kit.services import DEFAULT_PORTS
 from pacs_kit.settings import ServiceSettings, database_url
 
 
@@ -9,7 +10,7 @@ class ConsoleSettings(ServiceSettings):
 
     service_name: str = "console"
     mongodb_url: str = database_url("CONSOLE_")
-    port: int = 8106
+    port: int = DEFAULT_PORTS["console"]
     access_token_minutes: int = Field(15, ge=1, le=60, description="a page's token; the session cookie renews it")
     session_hours: int = Field(12, ge=1, le=24 * 14, description="a sign-in lasts a shift, then asks again")
     secure_cookies: bool = Field(True, description="cookies only over HTTPS; off only for plain-HTTP development")

@@ -1,5 +1,6 @@
 from pydantic_settings import SettingsConfigDict
 
+from pacs_kit.services import DEFAULT_PORTS
 from pacs_kit.settings import ServiceSettings, database_url
 
 
@@ -8,5 +9,5 @@ class EscalationSettings(ServiceSettings):
 
     service_name: str = "escalation"
     mongodb_url: str = database_url("ESCALATION_")
-    port: int = 8102
+    port: int = DEFAULT_PORTS["escalation"]
     gauge_refresh_seconds: float = 30.0  # open incidents, SLA at risk and compliance, availability, from the database

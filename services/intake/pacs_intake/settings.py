@@ -1,5 +1,6 @@
 from pydantic_settings import SettingsConfigDict
 
+from pacs_kit.services import DEFAULT_PORTS
 from pacs_kit.settings import ServiceSettings, database_url
 
 
@@ -8,4 +9,4 @@ class IntakeSettings(ServiceSettings):
 
     service_name: str = "intake"
     mongodb_url: str = database_url("INTAKE_")
-    port: int = 8101
+    port: int = DEFAULT_PORTS["intake"]

@@ -3,6 +3,7 @@ from ipaddress import ip_network
 from pydantic import Field, IPvAnyNetwork
 from pydantic_settings import SettingsConfigDict
 
+from pacs_kit.services import DEFAULT_PORTS
 from pacs_kit.settings import ServiceSettings, database_url
 
 # Where a hospital's DICOM nodes live: the RFC 1918 ranges and loopback. A deployment names its own.
@@ -14,7 +15,7 @@ class MonitoringSettings(ServiceSettings):
 
     service_name: str = "monitoring"
     mongodb_url: str = database_url("MONITORING_")
-    port: int = 8103
+    port: int = DEFAULT_PORTS["monitoring"]
     gauge_refresh_seconds: float = 15.0  # how often the per-site gauges are read back from the database
     # DICOM probes (C-ECHO): only addresses inside these networks are ever contacted; JSON list in the environment.
     dicom_allowed_networks: list[IPvAnyNetwork] = Field(

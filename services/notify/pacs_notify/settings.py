@@ -1,6 +1,7 @@
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from pacs_kit.services import DEFAULT_PORTS
 from pacs_kit.settings import ServiceSettings, database_url
 from pacs_notify.adapters.providers.config import ProviderSettings
 
@@ -10,7 +11,7 @@ class NotifySettings(ServiceSettings):
 
     service_name: str = "notify"
     mongodb_url: str = database_url("NOTIFY_")
-    port: int = 8105
+    port: int = DEFAULT_PORTS["notify"]
     log_path: str = ".run/notifications.log"
     public_url: str = "http://127.0.0.1:8080"  # where engineers' phones reach the gateway, for ack links
     ack_ttl_seconds: int = 86_400  # how long an ack link works

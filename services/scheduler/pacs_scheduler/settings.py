@@ -1,5 +1,6 @@
 from pydantic_settings import SettingsConfigDict
 
+from pacs_kit.services import DEFAULT_PORTS
 from pacs_kit.settings import ServiceSettings, database_url
 
 
@@ -8,7 +9,7 @@ class SchedulerSettings(ServiceSettings):
 
     service_name: str = "scheduler"
     mongodb_url: str = database_url("SCHEDULER_")
-    port: int = 8104
+    port: int = DEFAULT_PORTS["scheduler"]
     tick_seconds: float = 1.0
     lease_seconds: float = 3.0
     instance_id: str = ""

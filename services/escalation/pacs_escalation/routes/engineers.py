@@ -13,7 +13,7 @@ from pacs_contracts.common import Identifier
 from pacs_contracts.events import EngineerRegistered
 from pacs_escalation.deps import DepsDep
 from pacs_kit.deps import Admin, KitDep, Offset, Staff
-from pacs_kit.mongo import Document
+from pacs_kit.mongo import Document, model_of
 from pacs_kit.problems import Problem
 from pacs_kit.uow import Tx
 
@@ -21,7 +21,7 @@ router = APIRouter(prefix="/api/v1/engineers", tags=["engineers"])
 
 
 def _public(doc: Document) -> EngineerPublic:
-    return EngineerPublic(engineer_id=doc["_id"], **{k: v for k, v in doc.items() if k != "_id"})
+    return model_of(EngineerPublic, doc, id_as="engineer_id")
 
 
 @router.post("", status_code=201, response_model=EngineerPublic, summary="Register an engineer")

@@ -12,6 +12,7 @@ from pacs_contracts.common import Identifier, Tier
 from pacs_escalation.adapters.oncall import who_takes
 from pacs_escalation.deps import DepsDep
 from pacs_kit.deps import Admin, Staff
+from pacs_kit.mongo import model_of
 from pacs_kit.problems import Problem
 
 router = APIRouter(prefix="/api/v1", tags=["on-call"])
@@ -34,7 +35,7 @@ async def get_roster(region: Identifier, tier: Tier, _: Staff, deps: DepsDep) ->
     doc = await deps.rosters.get(region, tier.value)
     if doc is None:
         raise Problem(404, "Not found", f"no {tier.value} roster for region {region!r}", slug="not-found")
-    return RosterPublic(region=region, tier=tier, **{k: v for k, v in doc.items() if k != "_id"})
+    return model_of(RosterPublic, doc, region=region, tier=tier)
 
 
 @router.get("/oncall", response_model=OnCallPublic, summary="Who is on call for a tier in a region")

@@ -14,7 +14,7 @@ from pacs_escalation.deps import DepsDep
 from pacs_escalation.domain.sites import query_key, search_keys
 from pacs_escalation.domain.terms import service_now
 from pacs_kit.deps import Admin, KitDep, Offset, Staff
-from pacs_kit.mongo import Document
+from pacs_kit.mongo import Document, model_of
 from pacs_kit.problems import Problem
 from pacs_kit.uow import Tx
 
@@ -22,8 +22,7 @@ router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
 
 
 def _public(doc: Document) -> SitePublic:
-    fields = {k: v for k, v in doc.items() if k not in ("_id", "search_keys")}
-    return SitePublic(site_id=doc["_id"], **fields, service_now=service_now(doc["contract"], datetime.now(UTC)))
+    return model_of(SitePublic, doc, id_as="site_id", service_now=service_now(doc["contract"], datetime.now(UTC)))
 
 
 @router.post("", status_code=201, response_model=SitePublic, summary="Register a site with its contract")

@@ -14,16 +14,15 @@ from pacs_contracts.common import Identifier
 from pacs_contracts.events import SiteKeyIssued, SiteKeyRevoked
 from pacs_intake.deps import DepsDep
 from pacs_kit.deps import Admin, KitDep
-from pacs_kit.mongo import Document
+from pacs_kit.mongo import Document, model_of
 from pacs_kit.problems import Problem
 from pacs_kit.uow import Tx
 
 router = APIRouter(prefix="/api/v1/site-keys", tags=["site keys"])
-SHOWN = ("site_id", "name", "created_at", "expires_at", "revoked_at")
 
 
 def _public(doc: Document) -> SiteKeyPublic:
-    return SiteKeyPublic(key_id=doc["_id"], **{k: doc.get(k) for k in SHOWN})
+    return model_of(SiteKeyPublic, doc, id_as="key_id")
 
 
 @router.post("", status_code=201, response_model=SiteKeyCreated, summary="Issue a hospital's API key (shown once)")

@@ -23,6 +23,7 @@ from opentelemetry.trace import SpanKind
 from pacs_contracts.api import Contacts
 from pacs_contracts.events import NotificationFailed, NotificationSent
 from pacs_kit.loop import WorkLoop
+from pacs_kit.mongo import model_of
 from pacs_kit.tracing import extract_context, tracer
 from pacs_kit.uow import Tx
 from pacs_notify.adapters.outbound import Outgoing, Sent
@@ -91,7 +92,7 @@ class Dispatcher:
         notifications: dict[str, Any], now: datetime,
     ) -> None:  # fmt: skip
         stored = await deps.contacts.get(engineer_id)
-        contacts = Contacts.model_validate({k: v for k, v in stored.items() if k != "_id"}) if stored else None
+        contacts = model_of(Contacts, stored) if stored else None
         address = address_of(contacts, channel)
         if address is not None:
             window = timedelta(seconds=deps.settings.rate_window_seconds)

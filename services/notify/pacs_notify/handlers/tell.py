@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from pacs_contracts.api import Contacts
+from pacs_kit.mongo import model_of
 from pacs_kit.tracing import inject_context
 from pacs_kit.uow import Tx
 from pacs_notify.deps import NotifyDeps
@@ -31,7 +32,7 @@ async def tell(
     # read once for all the messages of a batch to this engineer (a storm's are many)
     engineer = await tx.read_once(("engineer", engineer_id), lambda: deps.engineers.get(engineer_id, tx.session))
     stored = await tx.read_once(("contacts", engineer_id), lambda: deps.contacts.get(engineer_id, tx.session))
-    contacts = Contacts.model_validate({k: v for k, v in stored.items() if k != "_id"}) if stored else None
+    contacts = model_of(Contacts, stored) if stored else None
     locale = (contacts and contacts.locale) or (engineer["locale"] if engineer else "en")
     token, code = new_token(deps.ack_key), reply_code()
     ack_url = f"{deps.settings.public_url.rstrip('/')}/ack/{token}" if ask_ack else ""

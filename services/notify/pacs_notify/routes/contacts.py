@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pacs_contracts.api import Contacts
 from pacs_contracts.common import Identifier, Role
 from pacs_kit.auth import Principal, require
+from pacs_kit.mongo import model_of
 from pacs_kit.problems import Problem
 from pacs_notify.deps import DepsDep
 
@@ -31,7 +32,7 @@ async def get_contacts(engineer_id: Identifier, principal: Owner, deps: DepsDep)
     if await deps.engineers.get(engineer_id) is None:
         raise Problem(404, "Not found", f"no engineer {engineer_id!r} known to notify", slug="not-found")
     stored = await deps.contacts.get(engineer_id)
-    return Contacts.model_validate({k: v for k, v in stored.items() if k != "_id"}) if stored else Contacts()
+    return model_of(Contacts, stored) if stored else Contacts()
 
 
 @router.put("/{engineer_id}/contacts", response_model=Contacts, summary="Set push targets, numbers and rules")

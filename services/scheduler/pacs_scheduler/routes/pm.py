@@ -20,6 +20,7 @@ from pacs_contracts.common import Identifier, Role
 from pacs_contracts.events import FaultReported
 from pacs_kit.auth import Principal, require
 from pacs_kit.deps import KitDep, Offset, Staff, StaffOrSite
+from pacs_kit.mongo import model_of
 from pacs_kit.problems import Problem
 from pacs_kit.uow import Tx
 from pacs_scheduler.adapters.pm import top_up
@@ -34,9 +35,7 @@ FieldEngineer = Annotated[Principal, require(Role.engineer, Role.supervisor, Rol
 
 
 def public(v: dict[str, Any]) -> PmVisitPublic:
-    fields = ("site_id", "engineer_id", "due_at", "notify_at", "overdue_at", "status", "rescheduled", "completion",
-              "completed_at")  # fmt: skip
-    return PmVisitPublic(visit_id=v["_id"], **{k: v.get(k) for k in fields if k in v})
+    return model_of(PmVisitPublic, v, id_as="visit_id")
 
 
 @plans.get("/{site_id}/pm-plan", response_model=PmPlanPublic, summary="A site's PM plan and its upcoming visits")
