@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements/dev.txt | c
 LOCK   := $(BIN)/uv pip compile pyproject.toml --generate-hashes --python-version 3.11 --quiet
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: run test unit integration e2e browser chaos lint format bench soak install lock sbom audit os-deps browser-deps \
+.PHONY: run test unit handlers integration e2e browser chaos lint format bench soak install lock sbom audit os-deps browser-deps \
   broker clean
 
 run: install os-deps
@@ -17,6 +17,9 @@ test: install os-deps browser-deps broker
 
 unit: install
 	$(BIN)/pytest tests/unit
+
+handlers: install
+	$(BIN)/pytest tests/handlers
 
 integration: install os-deps broker
 	$(BIN)/pytest tests/integration

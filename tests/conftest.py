@@ -14,7 +14,7 @@ from pacs_devstack.processes import secantus_servers
 from pacs_devstack.stack import SERVICES
 from tests.support import delete_namespace
 
-TIERS = ("unit", "integration", "e2e", "browser", "chaos")
+TIERS = ("unit", "handlers", "integration", "e2e", "browser", "chaos")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +33,7 @@ HandlerTable = Mapping[type[Event], Handler]
 
 @dataclass(frozen=True)
 class Delivery:
-    message: AbstractIncomingMessage
+    message: AbstractIncomingMessage | None  # None: handed in directly (`Consumer.handle`), not from the broker
     envelope: Envelope
     event: Event
     handler: Handler
@@ -104,7 +104,7 @@ class Consumer:
                 batch: list[Delivery] = []
                 while len(batch) < self.max_batch and (not batch or not self._waiting.empty()):
                     delivery = await self._waiting.get()
-                    if delivery.message.redelivered:
+                    if delivery.message is not None and delivery.message.redelivered:
                         task = asyncio.create_task(self._process([delivery]))
                         self._alone.add(task)
                         task.add_done_callback(self._alone.discard)
@@ -151,7 +151,7 @@ class Consumer:
                 continue
             seen.add(event_id)
             tx.correlation_id = delivery.envelope.correlation_id
-            context = extract_context(delivery.message.headers)
+            context = extract_context(delivery.message.headers if delivery.message else {})
             name = f"{delivery.envelope.type} process"
             with self._tracer.start_as_current_span(name, context=context, kind=SpanKind.CONSUMER):
                 await delivery.handler(delivery.event, tx=tx, deps=self.deps)
@@ -160,7 +160,17 @@ class Consumer:
         await self.inbox.record_all(tx.session, handled)
         return outcomes
 
+    async def handle(self, envelopes: Sequence[Envelope]) -> list[str]:
+        """Handle envelopes as one batch, as if they had arrived together off the queue: the same handlers, inbox
+        and transaction, with nothing to ack. What each came to ("handled", "duplicate"), in order. For the
+        handler tier of the tests, which drives a service's handlers against its database without the broker."""
+        now = time.perf_counter()
+        batch = [Delivery(None, e, parse_event(e), self.handlers[e.type], now) for e in envelopes]
+        outcomes: list[str] = await self.uow.run(lambda tx: self._handle(batch, tx), timeout=None)
+        return outcomes
+
     async def _settle(self, delivery: Delivery, outcome: str) -> None:
+        assert delivery.message is not None, "only a message from the broker is settled"
         try:
             await delivery.message.ack()
         except BROKER_ERRORS as exc:
@@ -179,6 +189,7 @@ class Consumer:
         )
         self.metrics.messages.labels(delivery.envelope.type, "failed").inc()
         await asyncio.sleep(0.2)  # a short pause so a failing message does not spin
+        assert delivery.message is not None, "only a message from the broker returns to its queue"
         try:
             await delivery.message.nack(requeue=True)
         except BROKER_ERRORS as exc:

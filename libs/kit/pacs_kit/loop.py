@@ -12,9 +12,13 @@ log = logging.getLogger(__name__)
 
 
 class WorkLoop:
-    """`step` returns True while more work is waiting; failures back off and retry, never stop the loop."""
+    """`step` returns True while more work is waiting; failures back off and retry, never stop the loop.
 
-    def __init__(self, name: str, step: Callable[[], Awaitable[bool]], poll_seconds: float) -> None:
+    Idle, the loop waits to be woken or for `poll_seconds`: a number, or a function asked each time that gives the
+    seconds until the next round (None: until woken), for a loop whose pace changes with what it is doing."""
+
+    def __init__(self, name: str, step: Callable[[], Awaitable[bool]],
+                 poll_seconds: float | Callable[[], float | None]) -> None:  # fmt: skip
         self.name = name
         self.step = step
         self.poll_seconds = poll_seconds
@@ -46,6 +50,7 @@ class WorkLoop:
                 backoff = min(backoff * 2, 5.0)
                 continue
             if not more:
+                delay = self.poll_seconds() if callable(self.poll_seconds) else self.poll_seconds
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                    await asyncio.wait_for(self._wake.wait(), timeout=delay)
                 self._wake.clear()

@@ -119,6 +119,7 @@ def build_service(spec: ServiceSpec) -> FastAPI:
     app = FastAPI(title=spec.title or f"PACS Service Ops — {spec.name}", version="1.0.0", lifespan=lifespan)
     app.state.kit = kit
     app.state.deps = deps
+    app.state.handlers = handlers
     install_problem_handlers(app)
     app.include_router(health_router)
     app.include_router(state_roles(audit_router(spec.name)), responses=PROBLEM_RESPONSES)
