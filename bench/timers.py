@@ -28,7 +28,7 @@ import aio_pika
 from asgi_lifespan import LifespanManager
 
 from pacs_devstack.processes import secantus_servers
-from pacs_escalation.adapters.filer import FILING_BATCH, FILING_PAUSE
+from pacs_escalation.jobs.file_escalations import FILING_BATCH, FILING_PAUSE
 from pacs_escalation.main import create_app as escalation_app
 from pacs_escalation.settings import EscalationSettings
 from pacs_scheduler.main import create_app as scheduler_app

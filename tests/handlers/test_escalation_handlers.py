@@ -1,13 +1,19 @@
 """Escalation's handlers, without the broker: a fault opens one incident for the site's account engineer and puts
 `incident.opened` in the outbox; the same event twice is handled once; a second call about an open incident is
-counted on it."""
+counted on it. A monitoring breach opens one proactive incident per problem, a recovery is noted on it; the owner's
+acknowledgement from a message stops the response clock; a tick past the deadline breaches it and climbs the
+ladder."""
 
 from __future__ import annotations
 
+import functools
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from pacs_contracts.events import MetricBreached, MetricRecovered, NotificationAcknowledged, SlaTick
+from pacs_escalation.usecases import clocks
 from tests.factories import make_fault_event, make_site
 from tests.handlers.conftest import types_of
 
@@ -49,3 +55,89 @@ async def test_a_fault_for_a_site_escalation_does_not_know_is_refused_and_nothin
     with pytest.raises(LookupError, match="SITE-404"):
         await escalation.deliver(make_fault_event(site_id="SITE-404"))
     assert await escalation.stored("incidents") == [] and await escalation.emitted() == []
+
+
+def _breach(**overrides: Any) -> MetricBreached:
+    values: dict[str, Any] = {"site_id": "SITE-1", "host": "pacs-arch-01", "rule": "disk_used_pct",
+                              "problem_class": "storage", "severity": "major", "value": 97.0, "threshold": 90.0,
+                              "breached_at": datetime.now(UTC)}  # fmt: skip
+    return MetricBreached(**(values | overrides))
+
+
+def _acknowledgement(incident_id: str, engineer_id: str) -> NotificationAcknowledged:
+    return NotificationAcknowledged(notification_id="N-1", incident_id=incident_id, engineer_id=engineer_id,
+                                    acknowledged_at=datetime.now(UTC))  # fmt: skip
+
+
+async def test_a_breach_opens_one_proactive_incident_and_a_repeat_is_counted_on_it(bench: Any) -> None:
+    escalation = await _with_site(bench)
+
+    await escalation.deliver(_breach())
+    await escalation.deliver(_breach(value=98.5))
+
+    (incident,) = await escalation.stored("incidents")
+    assert (incident["source"], incident["site_id"], incident["tier"]) == ("monitoring", "SITE-1", "L1")
+    assert incident["occurrences"] == 2
+    assert [e["value"] for e in incident["timeline"] if e["what"] == "metric_breached"] == [97.0, 98.5]
+    (opened,) = await escalation.emitted("incident.opened")
+    assert opened["payload"]["incident_id"] == incident["_id"] and opened["payload"]["fault_id"] is None
+
+
+async def test_a_recovery_is_noted_on_the_open_incident_which_stays_open(bench: Any) -> None:
+    escalation = await _with_site(bench)
+    await escalation.deliver(_breach())
+
+    await escalation.deliver(MetricRecovered(site_id="SITE-1", host="pacs-arch-01", rule="disk_used_pct", value=71.0,
+                                             recovered_at=datetime.now(UTC)))  # fmt: skip
+    await escalation.deliver(MetricRecovered(site_id="SITE-1", host="other-host", rule="disk_used_pct", value=5.0,
+                                             recovered_at=datetime.now(UTC)))  # fmt: skip
+
+    (incident,) = await escalation.stored("incidents")
+    recovered = [e for e in incident["timeline"] if e["what"] == "metric_recovered"]
+    assert [(e["host"], e["value"]) for e in recovered] == [("pacs-arch-01", 71.0)]
+    assert incident["state"] == "opened", "closing it stays an engineer's call"
+    assert types_of(await escalation.emitted()) == ["incident.opened"]
+
+
+async def test_the_owners_acknowledgement_from_a_message_stops_the_response_clock(bench: Any) -> None:
+    escalation = await _with_site(bench)
+    await escalation.deliver(make_fault_event())
+    (incident,) = await escalation.stored("incidents")
+
+    await escalation.deliver(_acknowledgement(incident["_id"], "ENG-9"))
+    assert (await escalation.stored("incidents"))[0]["state"] == "opened", "a former owner does not stop the clock"
+
+    await escalation.deliver(_acknowledgement(incident["_id"], "ENG-1"))
+    await escalation.deliver(_acknowledgement(incident["_id"], "ENG-1"))
+
+    (acknowledged,) = await escalation.stored("incidents")
+    assert (acknowledged["state"], acknowledged["acknowledged_by"]) == ("acknowledged", "ENG-1")
+    (event,) = await escalation.emitted("incident.acknowledged")
+    assert (event["payload"]["incident_id"], event["payload"]["engineer_id"]) == (incident["_id"], "ENG-1")
+
+
+async def test_a_tick_past_the_response_deadline_breaches_it_and_hands_the_incident_to_l2(bench: Any) -> None:
+    escalation = await bench("escalation")
+    ladder = [{"after": "PT2H", "tier": "L2"}, {"after": "PT4H", "tier": "L3"}]
+    site = make_site(contract={"response": "PT2H", "on_site": "PT6H", "warranty_end": None, "ladder": ladder})
+    await escalation.kit.mongo.db["sites"].insert_one(site)
+    await escalation.kit.mongo.db["engineers"].insert_one({"_id": "ENG-L2", "region": "east", "tier": "L2",
+                                                            "retired_at": None})  # fmt: skip
+    await escalation.deliver(make_fault_event(fault_id="F-9"))
+    (incident,) = await escalation.stored("incidents")
+
+    late = incident["opened_at"].replace(tzinfo=UTC) + timedelta(hours=2, seconds=1)
+    assert await escalation.deliver(SlaTick(at=late, sequence=1)) == ["handled"]
+    now = escalation.deps.pacer.due()
+    assert now is not None and now >= late, "the tick's time is what the next sweep acts up to"
+    await escalation.kit.uow.run(functools.partial(clocks.sweep, now, deps=escalation.deps))
+
+    (escalated,) = await escalation.stored("incidents")
+    assert (escalated["tier"], escalated["assignee_id"]) == ("L2", "ENG-L2")
+    assert escalated["breached_clocks"] == ["response"]
+    (breached,) = await escalation.emitted("sla.breached")
+    assert breached["payload"]["clock"] == "response"
+    (climbed,) = await escalation.emitted("incident.escalated")
+    assert (climbed["payload"]["from_tier"], climbed["payload"]["to_tier"]) == ("L1", "L2")
+    assert (climbed["payload"]["previous_assignee_id"], climbed["payload"]["assignee_id"]) == ("ENG-1", "ENG-L2")
+    assert climbed["correlation_id"] == "F-9"

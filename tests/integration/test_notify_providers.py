@@ -37,7 +37,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from pacs_notify.adapters.providers import Delivery, Message, Provider, deliver
+from pacs_notify.adapters.providers import Message, Outcome, Provider, deliver
 from pacs_notify.adapters.providers.alibaba import AlibabaSms
 from pacs_notify.adapters.providers.fcm import AccessTokens, Fcm, ServiceAccount
 from pacs_notify.adapters.providers.jpush import JPush
@@ -59,9 +59,9 @@ ADDRESSES = {
 
 def make_message(**overrides: Any) -> Message:
     fields: dict[str, Any] = {
-        "notification_id": "N-0123456789ABCDEF", "to": ADDRESSES, "title": "[PACS] INC-1 严重故障",
+        "notification_ids": ("N-0123456789ABCDEF",), "to": ADDRESSES, "title": "[PACS] INC-1 严重故障",
         "body": f"[PACS] INC-1 SITE-EAST-01 故障（critical）：存档拒收。L1 由您负责，请立即响应。 确认：{ACK_URL}",
-        "ack_url": ACK_URL, "severity": "critical", "locale": "zh-CN", "incident_id": "INC-1",
+        "ack_url": ACK_URL, "severity": "critical", "locale": "zh-CN", "incident_ids": ("INC-1",),
         "site_id": "SITE-EAST-01",
     }  # fmt: skip
     return Message(**(fields | overrides))
@@ -445,18 +445,18 @@ class Ceiling(random.Random):
         return b
 
 
-async def send(*providers: Provider, message: Message = MESSAGE, attempts: int = 3) -> Delivery:
+async def send(*providers: Provider, message: Message = MESSAGE, attempts: int = 3) -> Outcome:
     return await deliver(
         message, providers, attempts=attempts, base_delay=BASE_DELAY, max_delay=MAX_DELAY, rng=Ceiling()
     )
 
 
-def outcomes(delivery: Delivery) -> list[tuple[str, str]]:
-    return [(a.provider, a.outcome) for a in delivery.attempts]
+def outcomes(outcome: Outcome) -> list[tuple[str, str]]:
+    return [(a.provider, a.outcome) for a in outcome.attempts]
 
 
 def assert_paced(api: FakeApi, pauses: list[float]) -> None:
-    """The server saw the retries no sooner than the pauses the delivery says it took."""
+    """The server saw the retries no sooner than the pauses the outcome says it took."""
     gaps = [later.at - earlier.at for earlier, later in pairwise(api.requests)]
     assert all(gap >= pause - 0.001 for gap, pause in zip(gaps, pauses, strict=True)), (gaps, pauses)
 
@@ -470,18 +470,18 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 @pytest.mark.parametrize("case", CASES, ids=str)
 async def test_an_accepted_message_gives_the_providers_message_id(case: Case, client: httpx.AsyncClient) -> None:
     async with serving(case.api(case.accepted)) as api:
-        delivery = await send(case.build(client, api))
-    assert delivery.receipt is not None and delivery.receipt.message_id == case.message_id
-    assert outcomes(delivery) == [(case.name, "sent")] and len(api.requests) == 1
+        outcome = await send(case.build(client, api))
+    assert outcome.receipt is not None and outcome.receipt.message_id == case.message_id
+    assert outcomes(outcome) == [(case.name, "sent")] and len(api.requests) == 1
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)
 async def test_rate_limited_is_retried_and_delivered_when_it_clears(case: Case, client: httpx.AsyncClient) -> None:
     async with serving(case.api(case.rate_limited, case.rate_limited, case.accepted)) as api:
-        delivery = await send(case.build(client, api))
-    assert delivery.receipt is not None and delivery.receipt.message_id == case.message_id
-    assert outcomes(delivery) == [(case.name, "transient")] * 2 + [(case.name, "sent")]
-    pauses = [a.retry_in for a in delivery.attempts[:2]]
+        outcome = await send(case.build(client, api))
+    assert outcome.receipt is not None and outcome.receipt.message_id == case.message_id
+    assert outcomes(outcome) == [(case.name, "transient")] * 2 + [(case.name, "sent")]
+    pauses = [a.retry_in for a in outcome.attempts[:2]]
     expected = [case.rate_limit_pause] * 2 if case.rate_limit_pause is not None else [BASE_DELAY, 2 * BASE_DELAY]
     assert pauses == expected, "the provider's wait when it names one (capped), else growing backoff"
     assert_paced(api, expected)
@@ -490,9 +490,9 @@ async def test_rate_limited_is_retried_and_delivered_when_it_clears(case: Case, 
 @pytest.mark.parametrize("case", CASES, ids=str)
 async def test_server_errors_are_retried_with_growing_pauses(case: Case, client: httpx.AsyncClient) -> None:
     async with serving(case.api(case.server_error, case.server_error, case.accepted)) as api:
-        delivery = await send(case.build(client, api))
-    assert delivery.delivered and len(api.requests) == 3
-    assert [a.retry_in for a in delivery.attempts] == [BASE_DELAY, 2 * BASE_DELAY, None]
+        outcome = await send(case.build(client, api))
+    assert outcome.delivered and len(api.requests) == 3
+    assert [a.retry_in for a in outcome.attempts] == [BASE_DELAY, 2 * BASE_DELAY, None]
     assert_paced(api, [BASE_DELAY, 2 * BASE_DELAY])
 
 
@@ -500,10 +500,10 @@ async def test_server_errors_are_retried_with_growing_pauses(case: Case, client:
 async def test_an_invalid_recipient_is_not_retried(case: Case, client: httpx.AsyncClient) -> None:
     assert case.invalid_recipient is not None
     async with serving(case.api(case.invalid_recipient, case.accepted)) as api:
-        delivery = await send(case.build(client, api))
-    assert not delivery.delivered and not delivery.retryable
-    assert outcomes(delivery) == [(case.name, "permanent")] and len(api.requests) == 1
-    assert delivery.attempts[0].code == case.invalid_code
+        outcome = await send(case.build(client, api))
+    assert not outcome.delivered and not outcome.retryable
+    assert outcomes(outcome) == [(case.name, "permanent")] and len(api.requests) == 1
+    assert outcome.attempts[0].code == case.invalid_code
 
 
 @pytest.mark.parametrize(
@@ -516,11 +516,11 @@ async def test_the_second_provider_delivers_after_repeated_server_errors(
 ) -> None:
     failing, working = BY_NAME[first], BY_NAME[second]
     async with serving(failing.api(failing.server_error)) as down, serving(working.api(working.accepted)) as up:
-        delivery = await send(failing.build(client, down), working.build(client, up))
-    assert delivery.receipt is not None and delivery.receipt.provider == second
-    assert outcomes(delivery) == [(first, "transient")] * 3 + [(second, "sent")]
+        outcome = await send(failing.build(client, down), working.build(client, up))
+    assert outcome.receipt is not None and outcome.receipt.provider == second
+    assert outcomes(outcome) == [(first, "transient")] * 3 + [(second, "sent")]
     assert len(down.requests) == 3 and len(up.requests) == 1
-    log = [attempt.as_record() for attempt in delivery.attempts]
+    log = [attempt.as_record() for attempt in outcome.attempts]
     assert [(r["provider"], r["retry_in"], bool(r["error"])) for r in log] == [
         (first, BASE_DELAY, True), (first, 2 * BASE_DELAY, True), (first, None, True), (second, None, False),
     ], "each attempt logged with its provider, the pause after it and why it failed"  # fmt: skip
@@ -531,8 +531,8 @@ async def test_a_refused_number_is_not_sent_again_through_another_sms_provider(c
     twilio, alibaba = BY_NAME["twilio"], BY_NAME["alibaba"]
     assert twilio.invalid_recipient is not None
     async with serving(twilio.api(twilio.invalid_recipient)) as first, serving(alibaba.api(alibaba.accepted)) as second:
-        delivery = await send(twilio.build(client, first), alibaba.build(client, second))
-    assert outcomes(delivery) == [("twilio", "permanent"), ("alibaba", "skipped")]
+        outcome = await send(twilio.build(client, first), alibaba.build(client, second))
+    assert outcomes(outcome) == [("twilio", "permanent"), ("alibaba", "skipped")]
     assert second.requests == [], "the same number goes nowhere else"
 
 
@@ -540,15 +540,15 @@ async def test_an_unregistered_token_still_lets_another_push_service_try_its_own
     fcm, jpush = BY_NAME["fcm"], BY_NAME["jpush"]
     assert fcm.invalid_recipient is not None
     async with serving(fcm.api(fcm.invalid_recipient)) as first, serving(jpush.api(jpush.accepted)) as second:
-        delivery = await send(fcm.build(client, first), jpush.build(client, second))
-    assert outcomes(delivery) == [("fcm", "permanent"), ("jpush", "sent")], "a JPush id is another address"
+        outcome = await send(fcm.build(client, first), jpush.build(client, second))
+    assert outcomes(outcome) == [("fcm", "permanent"), ("jpush", "sent")], "a JPush id is another address"
 
 
 async def test_a_refused_account_hands_over_at_once(client: httpx.AsyncClient) -> None:
     unauthorized, alibaba = twilio_error(401, 20003, "Authenticate"), BY_NAME["alibaba"]
     async with serving(plain(check_twilio)(unauthorized)) as first, serving(alibaba.api(alibaba.accepted)) as second:
-        delivery = await send(build_twilio(client, first), build_alibaba(client, second))
-    assert outcomes(delivery) == [("twilio", "permanent"), ("alibaba", "sent")] and len(first.requests) == 1
+        outcome = await send(build_twilio(client, first), build_alibaba(client, second))
+    assert outcomes(outcome) == [("twilio", "permanent"), ("alibaba", "sent")] and len(first.requests) == 1
 
 
 async def test_fcm_access_token_is_cached_until_shortly_before_expiry(client: httpx.AsyncClient) -> None:
@@ -569,8 +569,8 @@ async def test_fcm_access_token_is_cached_until_shortly_before_expiry(client: ht
 async def test_fcm_fetches_a_new_token_when_the_old_one_is_refused(client: httpx.AsyncClient) -> None:
     expired = fcm_error(401, "UNAUTHENTICATED", "UNAUTHENTICATED", "Request had invalid authentication credentials.")
     async with serving(fcm_api(expired, BY_NAME["fcm"].accepted)) as api:
-        delivery = await send(build_fcm(client, api))
-    assert outcomes(delivery) == [("fcm", "transient"), ("fcm", "sent")] and len(api.issued) == 2
+        outcome = await send(build_fcm(client, api))
+    assert outcomes(outcome) == [("fcm", "transient"), ("fcm", "sent")] and len(api.issued) == 2
 
 
 async def test_a_refused_service_account_hands_over_to_the_next_push_service(client: httpx.AsyncClient) -> None:
@@ -582,9 +582,9 @@ async def test_a_refused_service_account_hands_over_to_the_next_push_service(cli
         serving(FakeApi(check_fcm_never, [], {"/token": refuse})) as google,
         serving(jpush.api(jpush.accepted)) as jiguang,
     ):
-        delivery = await send(build_fcm(client, google), jpush.build(client, jiguang))
-    assert outcomes(delivery) == [("fcm", "permanent"), ("jpush", "sent")]
-    assert "Invalid JWT Signature" in (delivery.attempts[0].error or "")
+        outcome = await send(build_fcm(client, google), jpush.build(client, jiguang))
+    assert outcomes(outcome) == [("fcm", "permanent"), ("jpush", "sent")]
+    assert "Invalid JWT Signature" in (outcome.attempts[0].error or "")
 
 
 def assert_released(release: threading.Event) -> None:
@@ -599,11 +599,11 @@ async def test_a_server_that_does_not_answer_in_time_is_retried_then_left(
     slow = FakeApi(lambda seen: assert_released(release), [BY_NAME["webhook"].accepted])
     async with new_client(timeout=0.2) as impatient, serving(slow) as api:
         try:
-            delivery = await send(build_webhook(impatient, api), LogProvider(str(tmp_path / "log")), attempts=2)
+            outcome = await send(build_webhook(impatient, api), LogProvider(str(tmp_path / "log")), attempts=2)
         finally:
             release.set()
-    assert outcomes(delivery) == [("webhook", "transient"), ("webhook", "transient"), ("log", "sent")]
-    assert "timed out" in (delivery.attempts[0].error or "")
+    assert outcomes(outcome) == [("webhook", "transient"), ("webhook", "transient"), ("log", "sent")]
+    assert "timed out" in (outcome.attempts[0].error or "")
 
 
 async def test_a_refused_connection_is_transient_and_the_log_provider_takes_over(
@@ -613,9 +613,9 @@ async def test_a_refused_connection_is_transient_and_the_log_provider_takes_over
         closed.bind(("127.0.0.1", 0))
         nobody = f"http://127.0.0.1:{closed.getsockname()[1]}"
         log = tmp_path / "messages.log"
-        delivery = await send(Ntfy(client, base_url=nobody), LogProvider(str(log)))
-    assert outcomes(delivery) == [("ntfy", "transient")] * 3 + [("log", "sent")]
-    assert "connection failed" in (delivery.attempts[0].error or "")
+        outcome = await send(Ntfy(client, base_url=nobody), LogProvider(str(log)))
+    assert outcomes(outcome) == [("ntfy", "transient")] * 3 + [("log", "sent")]
+    assert "connection failed" in (outcome.attempts[0].error or "")
     line = json.loads(log.read_text(encoding="utf-8"))
     assert (line["notification_id"], line["incident_id"], line["to"], line["text"]) == (
         MESSAGE.notification_id, "INC-1", "ENG-42", MESSAGE.body,
@@ -625,10 +625,10 @@ async def test_a_refused_connection_is_transient_and_the_log_provider_takes_over
 async def test_when_every_provider_fails_the_delivery_says_so_and_may_be_tried_later(client: httpx.AsyncClient) -> None:
     twilio, alibaba = BY_NAME["twilio"], BY_NAME["alibaba"]
     async with serving(twilio.api(twilio.server_error)) as first, serving(alibaba.api(alibaba.rate_limited)) as second:
-        delivery = await send(twilio.build(client, first), alibaba.build(client, second), attempts=2)
-    assert delivery.receipt is None and delivery.retryable
-    assert outcomes(delivery) == [("twilio", "transient")] * 2 + [("alibaba", "transient")] * 2
-    assert [a.code for a in delivery.attempts] == [
+        outcome = await send(twilio.build(client, first), alibaba.build(client, second), attempts=2)
+    assert outcome.receipt is None and outcome.retryable
+    assert outcomes(outcome) == [("twilio", "transient")] * 2 + [("alibaba", "transient")] * 2
+    assert [a.code for a in outcome.attempts] == [
         "20500",
         "20500",
         "isv.BUSINESS_LIMIT_CONTROL",

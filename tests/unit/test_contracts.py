@@ -1,9 +1,11 @@
+import importlib
+import pkgutil
 from datetime import timedelta
 
 import pytest
 from pydantic import ValidationError
 
-from pacs_contracts import Envelope, UnknownEvent, event_class, parse_event
+from pacs_contracts import Envelope, UnknownEvent, api, event_class, parse_event
 from pacs_contracts.common import parse_duration
 from pacs_contracts.events import SlaTick
 from tests.factories import make_fault_event
@@ -57,3 +59,14 @@ def test_contract_durations_are_iso_8601(text: str, expected: timedelta) -> None
 def test_malformed_durations_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="ISO-8601"):
         parse_duration(text)
+
+
+def test_the_api_package_exports_every_model_of_its_modules() -> None:
+    modules = [importlib.import_module(f"{api.__name__}.{info.name}") for info in pkgutil.iter_modules(api.__path__)]
+    defined = {
+        name
+        for module in modules
+        for name, value in vars(module).items()
+        if isinstance(value, type) and value.__module__ == module.__name__ and not name.startswith("_")
+    }
+    assert {"Page", "IncidentPublic", "PmVisitPublic"} <= defined <= set(api.__all__)

@@ -7,7 +7,8 @@ import itertools
 import time
 from datetime import UTC, datetime
 
-from pacs_escalation.adapters.pacer import PACE_SECONDS, SLOT_SECONDS, WAKE_MARGIN, Pacer, next_slot
+from pacs_escalation.domain.pacer import PACE_SECONDS, SLOT_SECONDS, WAKE_MARGIN, Pacer, next_slot
+from pacs_escalation.jobs.pace_clocks import clock_loop
 from tests.support import eventually
 
 
@@ -25,7 +26,7 @@ async def test_sweeps_follow_a_tick_at_each_slot_and_stop_without_ticks() -> Non
         swept.append((time.time(), now))
         return False
 
-    task = asyncio.create_task(pacer.run(sweep))
+    task = asyncio.create_task(clock_loop(pacer, sweep).run())
     try:
         await asyncio.sleep(0.3)
         assert swept == [], "no tick, no sweep"
@@ -60,7 +61,7 @@ async def test_a_full_sweep_goes_again_at_once_and_a_failed_one_does_not_stop_th
             raise ConnectionError("database away")
         return outcome == "more"
 
-    task = asyncio.create_task(pacer.run(sweep))
+    task = asyncio.create_task(clock_loop(pacer, sweep).run())
     try:
         pacer.tick(datetime.now(UTC))
         await eventually(lambda: len(calls) >= 4, timeout=3, what="sweeps after a failure")

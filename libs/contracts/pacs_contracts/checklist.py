@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pacs_contracts.api import ChecklistItem, CheckResult
+from pacs_contracts.api.pm import ChecklistItem, CheckResult
 from pacs_contracts.common import Severity
 
 LABELS: dict[ChecklistItem, tuple[str, str]] = {

@@ -193,6 +193,7 @@ class NotificationSent(Event):
     type = "notification.sent"
     notification_id: Identifier
     incident_id: Identifier | None = None
+    visit_id: Identifier | None = None  # a PM visit's message names its visit, and no incident
     engineer_id: Identifier
     channel: Identifier
     sent_at: datetime
@@ -202,6 +203,7 @@ class NotificationFailed(Event):
     type = "notification.failed"
     notification_id: Identifier
     incident_id: Identifier | None = None
+    visit_id: Identifier | None = None  # a PM visit's message names its visit, and no incident
     engineer_id: Identifier
     channel: Identifier
     error: ShortText

@@ -5,31 +5,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 import pymongo
-from pydantic import BaseModel
 from pymongo import AsyncMongoClient, IndexModel, monitoring
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
+from pacs_kit.documents import Document, model_of
+
 if TYPE_CHECKING:
     from pacs_kit.uow import Tx
 
+__all__ = ["Document", "Mongo", "ReadModel", "Repository", "model_of"]
+
 T = TypeVar("T")
-M = TypeVar("M", bound=BaseModel)
-Document = dict[str, Any]
-
-
-def model_of(model: type[M], doc: Document, *, id_as: str | None = None, **extra: Any) -> M:
-    """The API model of a stored document: the fields the model declares, the document's `_id` under `id_as`
-    (left out when None) and `extra` for what is computed rather than stored. What the document holds beside
-    them (`_id`, search keys, bookkeeping) stays out of the model."""
-    fields = {k: v for k, v in doc.items() if k in model.model_fields}
-    if id_as is not None:
-        fields[id_as] = doc["_id"]
-    return model.model_validate({**fields, **extra})
 
 
 class Mongo:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://pacs-service-ops.example/problems/"
 RETRY_AFTER_SECONDS = 2
+T = TypeVar("T")
 
 
 class Problem(Exception):
@@ -29,6 +30,13 @@ class Problem(Exception):
         self.detail = detail
         self.slug = slug or title.lower().replace(" ", "-")
         self.extra = extra
+
+
+def found(thing: T | None, detail: str) -> T:
+    """`thing`, or a 404 problem saying what was not found (`detail`, e.g. "no site 'S-1'")."""
+    if thing is None:
+        raise Problem(404, "Not found", detail, slug="not-found")
+    return thing
 
 
 def problem_response(

@@ -8,8 +8,8 @@ from fastapi import Depends
 
 from pacs_escalation.adapters.knowledge import Cases, Encoder, Filing, Index
 from pacs_escalation.adapters.metrics import EscalationMetrics
-from pacs_escalation.adapters.pacer import Pacer
 from pacs_escalation.adapters.repository import Downtime, Engineers, Incidents, Rosters, Sites
+from pacs_escalation.domain.pacer import Pacer
 from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit

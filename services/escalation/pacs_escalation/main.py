@@ -1,14 +1,8 @@
 """Escalation: sites, contracts, engineers and incidents on the contract clock."""
 
-import functools
-import logging
-from datetime import datetime
-
 from fastapi import FastAPI
 
 from pacs_contracts.events import FaultReported, MetricBreached, MetricRecovered, NotificationAcknowledged, SlaTick
-from pacs_escalation.adapters.filer import file_escalations
-from pacs_escalation.adapters.metrics import refresh_gauges
 from pacs_escalation.deps import EscalationDeps
 from pacs_escalation.handlers import (
     fault_reported,
@@ -17,6 +11,10 @@ from pacs_escalation.handlers import (
     notification_acknowledged,
     sla_tick,
 )
+from pacs_escalation.jobs.file_escalations import file_escalations
+from pacs_escalation.jobs.pace_clocks import pace_clocks
+from pacs_escalation.jobs.refresh_gauges import refresh_gauges
+from pacs_escalation.jobs.warm_knowledge import warm_knowledge
 from pacs_escalation.routes import (
     availability,
     engineers,
@@ -28,10 +26,7 @@ from pacs_escalation.routes import (
     sites,
 )
 from pacs_escalation.settings import EscalationSettings
-from pacs_kit.service import Kit, ServiceSpec, build_service
-
-log = logging.getLogger(__name__)
-SWEEP_TIMEOUT_SECONDS = 30.0
+from pacs_kit.service import ServiceSpec, build_service
 
 HANDLERS = {
     FaultReported: fault_reported.handle,
@@ -40,25 +35,6 @@ HANDLERS = {
     MetricRecovered: metric_recovered.handle,
     NotificationAcknowledged: notification_acknowledged.handle,
 }
-
-
-async def warm_knowledge(kit: Kit, deps: EscalationDeps) -> None:
-    """Load the embedding model and the case index before the first search needs them."""
-    try:
-        await deps.encoder.encode(["warm-up"])
-        await deps.index.refresh(deps.cases)
-    except Exception:  # the first search loads them instead
-        log.exception("could not warm the knowledge index")
-
-
-async def pace_clocks(kit: Kit, deps: EscalationDeps) -> None:
-    """Sweep the contract clocks on each tick and between ticks (see adapters/pacer.py)."""
-    deps.pacer.observe = deps.metrics.clock_sweep.observe
-
-    async def sweep(now: datetime) -> bool:
-        return await kit.uow.run(functools.partial(sla_tick.sweep, now, deps=deps), timeout=SWEEP_TIMEOUT_SECONDS)
-
-    await deps.pacer.run(sweep)
 
 
 def create_app(settings: EscalationSettings | None = None) -> FastAPI:

@@ -1,21 +1,20 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends
 
-from pacs_contracts.api import Contacts
 from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
-from pacs_notify.adapters.dispatcher import Dispatcher
 from pacs_notify.adapters.metrics import NotifyMetrics
 from pacs_notify.adapters.outbound import LogSender, Outbound, ProviderSender, Sender
 from pacs_notify.adapters.providers import build_providers, http_client
-from pacs_notify.adapters.repository import AckTokens, Deliveries, Engineers, Notifications, SendLog, Sites
+from pacs_notify.adapters.repository import AckTokens, Engineers, Notifications, SendLog, Sends, Sites
 from pacs_notify.adapters.repository import Contacts as ContactsRepository
 from pacs_notify.domain.ack import ack_key
+from pacs_notify.domain.doorbell import Doorbell
 from pacs_notify.settings import NotifySettings
 
 
@@ -35,16 +34,16 @@ def outbound(settings: NotifySettings) -> Outbound:
 class NotifyDeps:
     engineers: Engineers
     notifications: Notifications
-    deliveries: Deliveries
+    sends: Sends
     contacts: ContactsRepository
     sites: Sites
     acks: AckTokens
     send_log: SendLog
     outbound: Outbound
-    dispatcher: Dispatcher
     settings: NotifySettings
     ack_key: bytes
     metrics: NotifyMetrics
+    dispatch: Doorbell = field(default_factory=Doorbell)  # rung as new messages commit: the job sends them at once
 
     @classmethod
     def build(cls, kit: Kit) -> NotifyDeps:
@@ -54,26 +53,20 @@ class NotifyDeps:
         return cls(
             Engineers(mongo),
             Notifications(mongo),
-            Deliveries(mongo),
+            Sends(mongo),
             ContactsRepository(mongo),
             Sites(mongo),
             AckTokens(mongo),
             SendLog(mongo),
             outbound(settings),
-            Dispatcher(),
             settings,
             ack_key(settings.jwt_secret.get_secret_value() if settings.jwt_secret else ""),
             NotifyMetrics(kit.metrics.registry),
         )
 
     def repositories(self) -> list[Repository]:
-        return [self.engineers, self.notifications, self.deliveries, self.contacts, self.sites, self.acks,
+        return [self.engineers, self.notifications, self.sends, self.contacts, self.sites, self.acks,
                 self.send_log]  # fmt: skip
-
-    @staticmethod
-    def channel_of(contacts: Contacts | None) -> str:
-        """The channel a message starts on: the first rule's, or the log without contacts."""
-        return "log" if contacts is None else contacts.rules[0].channel
 
 
 DepsDep = Annotated[NotifyDeps, Depends(deps_of)]

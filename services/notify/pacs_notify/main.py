@@ -12,9 +12,19 @@ from pacs_contracts.events import (
     SiteRegistered,
     SlaBreached,
 )
-from pacs_kit.service import Kit, ServiceSpec, build_service
+from pacs_kit.service import ServiceSpec, build_service
 from pacs_notify.deps import NotifyDeps
-from pacs_notify.handlers import engineer_registered, incident_escalated, incident_opened, incident_reassigned, others
+from pacs_notify.handlers import (
+    engineer_registered,
+    incident_acknowledged,
+    incident_escalated,
+    incident_opened,
+    incident_reassigned,
+    pm_due,
+    site_registered,
+    sla_breached,
+)
+from pacs_notify.jobs.send_due_messages import send_due_messages
 from pacs_notify.routes import ack, contacts, inbound, notifications
 from pacs_notify.settings import NotifySettings
 
@@ -23,18 +33,11 @@ HANDLERS = {
     IncidentOpened: incident_opened.handle,
     IncidentEscalated: incident_escalated.handle,
     IncidentReassigned: incident_reassigned.handle,
-    IncidentAcknowledged: others.incident_acknowledged,
-    SlaBreached: others.sla_breached,
-    PmDue: others.pm_due,
-    SiteRegistered: others.site_registered,
+    IncidentAcknowledged: incident_acknowledged.handle,
+    SlaBreached: sla_breached.handle,
+    PmDue: pm_due.handle,
+    SiteRegistered: site_registered.handle,
 }
-
-
-async def dispatch(kit: Kit, deps: NotifyDeps) -> None:
-    try:
-        await deps.dispatcher.run(kit, deps)
-    finally:  # the service stops: the providers' HTTP client goes with it
-        await deps.outbound.close()
 
 
 def create_app(settings: NotifySettings | None = None) -> FastAPI:
@@ -45,6 +48,6 @@ def create_app(settings: NotifySettings | None = None) -> FastAPI:
             build_deps=NotifyDeps.build,
             routers=[notifications.router, ack.router, contacts.router, inbound.router],
             handlers=HANDLERS,
-            background=[dispatch],
+            background=[send_due_messages],
         )
     )

@@ -11,7 +11,8 @@ from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
 from pacs_scheduler.adapters.lease import Leases
-from pacs_scheduler.adapters.pm import Plans, Sites, Visits
+from pacs_scheduler.adapters.pm import Plans, Visits
+from pacs_scheduler.adapters.sites import Sites
 from pacs_scheduler.adapters.windows import Windows
 from pacs_scheduler.settings import SchedulerSettings
 

@@ -4,13 +4,17 @@ from fastapi import FastAPI
 
 from pacs_contracts.events import SiteRegistered
 from pacs_kit.service import ServiceSpec, build_service
-from pacs_scheduler.adapters import maintenance as windows
-from pacs_scheduler.adapters import pm as pm_visits
-from pacs_scheduler.adapters import ticker
 from pacs_scheduler.deps import SchedulerDeps
-from pacs_scheduler.handlers import sites
+from pacs_scheduler.handlers import site_registered
+from pacs_scheduler.jobs.clock_ticks import publish_clock_ticks
+from pacs_scheduler.jobs.maintenance_windows import start_and_end_windows
+from pacs_scheduler.jobs.pm_visits import announce_pm_visits
 from pacs_scheduler.routes import clock, maintenance, pm
 from pacs_scheduler.settings import SchedulerSettings
+
+HANDLERS = {
+    SiteRegistered: site_registered.handle,
+}
 
 
 def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
@@ -20,7 +24,7 @@ def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
             settings=settings or SchedulerSettings(),
             build_deps=SchedulerDeps.build,
             routers=[clock.router, maintenance.router, pm.plans, pm.visits],
-            background=[ticker.run, windows.run, pm_visits.run],
-            handlers={SiteRegistered: sites.registered},
+            background=[publish_clock_ticks, start_and_end_windows, announce_pm_visits],
+            handlers=HANDLERS,
         )
     )

@@ -12,7 +12,7 @@ from pacs_contracts.accounts import AccountCreate, AccountPublic, AccountUpdate,
 from pacs_contracts.api import Page
 from pacs_kit.deps import Admin
 from pacs_kit.mongo import Document
-from pacs_kit.problems import Problem
+from pacs_kit.problems import Problem, found
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
 
@@ -63,17 +63,13 @@ async def list_accounts(
 
 @router.get("/{username}", response_model=AccountPublic, summary="One staff account")
 async def get_account(username: UserName, _: Admin, deps: DepsDep) -> AccountPublic:
-    doc = await deps.accounts.get(username)
-    if doc is None:
-        raise Problem(404, "Not found", f"no account {username!r}", slug="not-found")
+    doc = found(await deps.accounts.get(username), f"no account {username!r}")
     return public(doc)
 
 
 @router.patch("/{username}", response_model=AccountPublic, summary="Change roles, password or state; unlock")
 async def update_account(username: UserName, body: AccountUpdate, _: Admin, deps: DepsDep) -> AccountPublic:
-    current = await deps.accounts.get(username)
-    if current is None:
-        raise Problem(404, "Not found", f"no account {username!r}", slug="not-found")
+    current = found(await deps.accounts.get(username), f"no account {username!r}")
     fields: dict[str, Any] = body.model_dump(exclude_none=True, exclude={"password", "unlock"})
     _check_roles(fields.get("roles", current["roles"]), current.get("engineer_id"))
     if body.password is not None:

@@ -3,35 +3,27 @@
 Counters and histograms count the events this instance published (kit relay observers): incidents
 opened, escalations, breaches, time to acknowledge and to resolve; summed over instances they are
 the platform's. Gauges describe the estate as the database holds it, refreshed in the background
-(a scrape never waits on a query); every instance shows the same values, so dashboards take `max`.
+by jobs/refresh_gauges.py (a scrape never waits on a query); every instance shows the same values,
+so dashboards take `max`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-import logging
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from pacs_contracts import Envelope
-from pacs_contracts.common import Severity, Tier, parse_duration
-from pacs_escalation.domain.availability import summary
-from pacs_escalation.domain.sla import CLOSED, at_risk
+from pacs_contracts.common import Severity, Tier
+from pacs_escalation.domain.sla import at_risk
 
-if TYPE_CHECKING:
-    from pacs_escalation.deps import EscalationDeps
-    from pacs_kit.service import Kit
-
-log = logging.getLogger(__name__)
 # minutes to days: a 2-hour response promise sits in the middle
 RESPONSE_BUCKETS = (60, 300, 900, 1800, 3600, 7200, 14400, 28800, 86400, 259200)
 SWEEP_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
-COMPLIANCE_WINDOW = timedelta(days=30)
 
 
 class EscalationMetrics:
@@ -111,32 +103,3 @@ def _since_opened(histogram: Histogram, payload: dict[str, Any], field: str) -> 
 def _clocks_of(incident: dict[str, Any]) -> list[str]:
     """The clocks an incident was held to: the response always, on site once it was asked for."""
     return ["response", "on_site"] if incident.get("on_site_required_at") else ["response"]
-
-
-async def refresh_gauges(kit: Kit, deps: EscalationDeps) -> None:
-    every = getattr(kit.settings, "gauge_refresh_seconds", 30.0)
-    while True:
-        try:
-            now = datetime.now(UTC)
-            await _availability(deps, now)
-            projection = {"timeline": 0, "terms": 0, "resolution": 0}
-            open_now = await deps.incidents.collection.find({"state": {"$nin": list(CLOSED)}}, projection).to_list()
-            recent = await deps.incidents.opened_between(now - COMPLIANCE_WINDOW, now)
-            deps.metrics.incidents(open_now, recent, now)
-        except Exception as exc:  # stale gauges until the database answers; readiness reports the outage
-            log.warning("escalation gauges not refreshed: %s", exc)
-        await asyncio.sleep(every)
-
-
-async def _availability(deps: EscalationDeps, now: datetime) -> None:
-    year = now.year
-    entries = await deps.downtime.overlapping(
-        None, datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
-    )
-    sites, _ = await deps.sites.list(limit=100_000, offset=0)
-    for site in sites:
-        budget = parse_duration(site["contract"].get("software_downtime_budget", "PT4H")).total_seconds() / 60
-        result = summary([e for e in entries if e["site_id"] == site["_id"]], year, budget)
-        for cause, minutes in result["minutes_down_by_cause"].items():
-            deps.metrics.down.labels(site["_id"], cause).set(minutes)
-        deps.metrics.budget_left.labels(site["_id"]).set(result["software_minutes_left"])

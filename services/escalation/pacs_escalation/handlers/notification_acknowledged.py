@@ -14,6 +14,7 @@ from pacs_contracts.events import NotificationAcknowledged
 from pacs_escalation.deps import EscalationDeps
 from pacs_escalation.domain.actions import apply
 from pacs_escalation.domain.lifecycle import Action, IllegalTransition
+from pacs_escalation.usecases import incident_changes
 from pacs_kit.uow import Tx
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,4 @@ async def handle(event: NotificationAcknowledged, *, tx: Tx, deps: EscalationDep
         change = apply(incident, Action.acknowledge, datetime.now(UTC), event.engineer_id, {"via": "message"})
     except IllegalTransition:
         return  # acknowledged already, or beyond
-    if await deps.incidents.transition(incident["_id"], change.guard, change.fields, change.entry, tx.session):
-        for emitted in change.events:
-            await tx.emit(emitted)
+    await incident_changes.save(incident["_id"], change, tx, deps)  # moved meanwhile: left as it is

@@ -16,7 +16,6 @@ from pacs_contracts.api import (
     ResolutionCreate,
 )
 from pacs_contracts.common import Role, Tier
-from pacs_escalation.adapters.oncall import who_takes
 from pacs_escalation.deps import DepsDep, EscalationDeps
 from pacs_escalation.domain import incident as incidents
 from pacs_escalation.domain import knowledge
@@ -24,6 +23,8 @@ from pacs_escalation.domain.actions import Change, NotAllowed, apply, hand_over
 from pacs_escalation.domain.availability import InvalidOutage
 from pacs_escalation.domain.lifecycle import Action, IllegalTransition
 from pacs_escalation.routes.incidents import visible
+from pacs_escalation.usecases import incident_changes
+from pacs_escalation.usecases.on_call import who_takes
 from pacs_kit.auth import Principal, require
 from pacs_kit.deps import KitDep
 from pacs_kit.problems import Problem
@@ -54,15 +55,9 @@ async def _save(
         await deps.encoder.embed_cases([case])
 
     async def save(tx: Tx) -> None:
-        if not await deps.incidents.transition(incident["_id"], change.guard, change.fields, change.entry, tx.session):
+        if not await incident_changes.save(incident["_id"], change, tx, deps, case=case):
             raise Problem(409, "Changed meanwhile", "the incident changed while this action was applied; reload it",
                           slug="conflict")  # fmt: skip
-        if change.outage is not None:
-            await deps.downtime.record(change.outage, tx.session)
-        if case is not None:
-            await deps.cases.put_many([case], tx.session)
-        for event in change.events:
-            await tx.emit(event)
         tx.audit(before={k: incident.get(k) for k in AUDITED}, after={k: after.get(k) for k in AUDITED})
 
     await kit.uow.grouped(save, correlation_id=incident.get("fault_id") or incident["_id"])

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 
 from pacs_contracts.api import OnCallPublic, RosterPublic, RosterPut
 from pacs_contracts.common import Identifier, Tier
-from pacs_escalation.adapters.oncall import who_takes
 from pacs_escalation.deps import DepsDep
+from pacs_escalation.usecases.on_call import who_takes
 from pacs_kit.deps import Admin, Staff
 from pacs_kit.mongo import model_of
 from pacs_kit.problems import Problem

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pymongo import ASCENDING, IndexModel
-from pymongo.asynchronous.client_session import AsyncClientSession
 
-from pacs_kit.mongo import Document, Mongo, Repository
+from pacs_kit.mongo import Document, Mongo, ReadModel, Repository
 from pacs_kit.uow import Tx
 
 
@@ -36,7 +33,7 @@ class Calls(Repository):
     indexes = [IndexModel([("site_id", ASCENDING), ("received_at", ASCENDING)])]
 
 
-class Sites(Repository):
+class Sites(ReadModel):
     """Sites as announced by escalation's `site.registered`."""
 
     collection_name = "sites"
@@ -47,12 +44,7 @@ class Sites(Repository):
         self._known: set[str] = set()
 
     async def exists(self, site_id: str) -> bool:
+        """Whether the site was registered."""
         if site_id not in self._known and await self.get(site_id) is not None:
             self._known.add(site_id)
         return site_id in self._known
-
-    async def upsert(self, site: dict[str, Any], session: AsyncClientSession) -> None:
-        await self.collection.replace_one({"_id": site["_id"]}, site, upsert=True, session=session)
-
-    async def get(self, site_id: str) -> Document | None:
-        return await self.collection.find_one({"_id": site_id})

@@ -1,3 +1,5 @@
+"""A fault intake received follows the incident escalation opened for it."""
+
 from pacs_contracts.events import IncidentOpened
 from pacs_intake.deps import IntakeDeps
 from pacs_intake.domain.fault import RECEIVED, next_status
@@ -5,6 +7,7 @@ from pacs_kit.uow import Tx
 
 
 async def handle(event: IncidentOpened, *, tx: Tx, deps: IntakeDeps) -> None:
+    """Link the fault to its incident, once, while it is still only received."""
     if event.fault_id is None:
         return  # a proactive incident: no fault of ours to link
     # With the batch's other links, in one round trip. A fault intake never received (a PM visit's follow-up,

@@ -15,7 +15,7 @@ from pacs_contracts.events import SiteKeyIssued, SiteKeyRevoked
 from pacs_intake.deps import DepsDep
 from pacs_kit.deps import Admin, KitDep
 from pacs_kit.mongo import Document, model_of
-from pacs_kit.problems import Problem
+from pacs_kit.problems import Problem, found
 from pacs_kit.uow import Tx
 
 router = APIRouter(prefix="/api/v1/site-keys", tags=["site keys"])
@@ -55,9 +55,7 @@ async def listed(
 
 @router.delete("/{key_id}", response_model=SiteKeyPublic, summary="Revoke a key: every service refuses it")
 async def revoke(key_id: Identifier, _: Admin, kit: KitDep) -> SiteKeyPublic:
-    doc = await kit.auth.api_keys.get(key_id)
-    if doc is None:
-        raise Problem(404, "Not found", f"no key {key_id!r}", slug="not-found")
+    doc = found(await kit.auth.api_keys.get(key_id), f"no key {key_id!r}")
     if doc["revoked_at"] is not None:
         return _public(doc)  # revoked already: the same answer again
     now = datetime.now(UTC)

@@ -1,22 +1,15 @@
 """Monitoring's Prometheus metrics per site: what is firing now (refreshed from the database in the
-background, so every instance shows the estate, and a scrape never waits on a query), and counters
-of the samples and transitions this instance handled."""
+background by jobs/refresh_gauges.py, so every instance shows the estate, and a scrape never waits on a
+query), and counters of the samples and transitions this instance handled."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections import Counter as Tally
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-if TYPE_CHECKING:
-    from pacs_kit.service import Kit
-    from pacs_monitoring.deps import MonitoringDeps
-
-log = logging.getLogger(__name__)
 ECHO_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -66,16 +59,3 @@ class MonitoringMetrics:
         for node in nodes:
             if node.get("last_probe"):
                 self.dicom_up.labels(node["site_id"], node["_id"]).set(1 if node["last_probe"]["up"] else 0)
-
-
-async def refresh(kit: Kit, deps: MonitoringDeps) -> None:
-    every = getattr(kit.settings, "gauge_refresh_seconds", 15.0)
-    while True:
-        try:
-            states = await deps.states.not_ok()
-            links = await deps.links.collection.find({}, {"site_id": 1, "silent": 1}).to_list()
-            nodes = await deps.dicom_nodes.collection.find({}, {"site_id": 1, "last_probe": 1}).to_list()
-            deps.metrics.estate(states, links, nodes)
-        except Exception as exc:  # stale gauges until the database answers; readiness reports the outage
-            log.warning("monitoring gauges not refreshed: %s", exc)
-        await asyncio.sleep(every)

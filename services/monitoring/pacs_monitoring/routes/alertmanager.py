@@ -21,9 +21,9 @@ from pacs_kit.deps import KitDep, SiteKey
 from pacs_kit.middleware import bulk_body
 from pacs_kit.problems import Problem
 from pacs_kit.uow import Tx
-from pacs_monitoring.adapters.breaches import settle
 from pacs_monitoring.deps import DepsDep
 from pacs_monitoring.domain.rules import Observation
+from pacs_monitoring.usecases.breaches import settle
 
 router = APIRouter(prefix="/api/v1/alertmanager", tags=["alertmanager"])
 SEVERITIES = {"critical": Severity.critical, "error": Severity.major, "major": Severity.major,

@@ -19,12 +19,13 @@ from pacs_contracts.api import DicomNodeCreate, DicomNodePublic, DicomProbePubli
 from pacs_contracts.common import Identifier, Role
 from pacs_kit.auth import Principal, require
 from pacs_kit.deps import KitDep, Offset, StaffOrSite
-from pacs_kit.problems import Problem
+from pacs_kit.mongo import model_of
+from pacs_kit.problems import Problem, found
 from pacs_kit.uow import Tx
-from pacs_monitoring.adapters.breaches import retire
 from pacs_monitoring.adapters.dicom import resolve
 from pacs_monitoring.deps import DepsDep, MonitoringDeps
 from pacs_monitoring.domain.probes import default_name
+from pacs_monitoring.usecases.breaches import retire
 
 router = APIRouter(prefix="/api/v1/dicom-nodes", tags=["dicom"])
 Registrar = Annotated[Principal, require(Role.his, Role.engineer, Role.supervisor, Role.admin)]
@@ -74,8 +75,7 @@ async def probes(
     node = await _node(node_id, principal, deps)
     interval = timedelta(seconds=deps.dicom.interval_of(node))
     found = await deps.dicom_probes.latest(node_id, limit, interval, deps.dicom.retention)
-    return [DicomProbePublic(node_id=node_id, at=p["at"], up=p["up"], rtt_seconds=p["rtt_seconds"], error=p["error"])
-            for p in found]  # fmt: skip
+    return [model_of(DicomProbePublic, p) for p in found]
 
 
 @router.delete("/{node_id}", status_code=204, summary="Stop probing a DICOM node and drop its probes")
@@ -96,16 +96,12 @@ async def remove(node_id: str, principal: Registrar, deps: DepsDep, kit: KitDep)
 
 def public(node: dict[str, Any], deps: MonitoringDeps) -> DicomNodePublic:
     last = node.get("last_probe")
-    fields = {k: node[k] for k in ("site_id", "name", "ae_title", "host", "port", "calling_ae_title", "created_at",
-                                   "next_probe_at")}  # fmt: skip
-    return DicomNodePublic(node_id=node["_id"], **fields, interval_seconds=deps.dicom.interval_of(node),
-                           last_probe=DicomProbeSummary(**last) if last else None)  # fmt: skip
+    return model_of(DicomNodePublic, node, id_as="node_id", interval_seconds=deps.dicom.interval_of(node),
+                    last_probe=DicomProbeSummary(**last) if last else None)  # fmt: skip
 
 
 async def _node(node_id: str, principal: Principal, deps: MonitoringDeps) -> dict[str, Any]:
-    node = await deps.dicom_nodes.get(node_id)
-    if node is None:
-        raise Problem(404, "Not found", f"no DICOM node {node_id!r}", slug="not-found")
+    node = found(await deps.dicom_nodes.get(node_id), f"no DICOM node {node_id!r}")
     principal.act_for_site(node["site_id"])
     return node
 

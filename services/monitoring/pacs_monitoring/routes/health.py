@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pacs_contracts.api import DicomNodeHealth, LinkPublic, RuleStatePublic, SiteHealth
 from pacs_contracts.common import Identifier
 from pacs_kit.deps import StaffOrSite
+from pacs_kit.mongo import model_of
 from pacs_monitoring.adapters.repository import site_health
 from pacs_monitoring.deps import DepsDep
 
@@ -19,10 +20,8 @@ router = APIRouter(prefix="/api/v1/sites", tags=["estate"])
 async def health(site_id: Identifier, principal: StaffOrSite, deps: DepsDep) -> SiteHealth:
     principal.act_for_site(site_id)
     found = await site_health(deps.states, deps.links, deps.maintenance, site_id)
-    rules = [RuleStatePublic(host=r["host"], rule=r["rule"], state=r["state"], announced=r.get("announced", True),
-                             value=r["value"], changed_at=r["changed_at"]) for r in found["rules"]]  # fmt: skip
-    links = [LinkPublic(link=ln["link"], last_seen=ln["last_seen"], silent_after=ln["silent_after"],
-                        silent=ln["silent"]) for ln in found["links"]]  # fmt: skip
+    rules = [model_of(RuleStatePublic, r, announced=r.get("announced", True)) for r in found["rules"]]
+    links = [model_of(LinkPublic, ln) for ln in found["links"]]
     nodes, _ = await deps.dicom_nodes.search(site_id, limit=10_000, offset=0)
     probes = [DicomNodeHealth(node_id=n["_id"], name=n["name"], ae_title=n["ae_title"],
                               **_last(n.get("last_probe"))) for n in nodes]  # fmt: skip

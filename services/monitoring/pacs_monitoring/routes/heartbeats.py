@@ -10,9 +10,9 @@ from pacs_contracts.api import HeartbeatAccepted, HeartbeatCreate
 from pacs_contracts.common import parse_duration
 from pacs_kit.deps import KitDep, SiteKey
 from pacs_kit.uow import Tx
-from pacs_monitoring.adapters.breaches import settle
-from pacs_monitoring.adapters.links import silence
 from pacs_monitoring.deps import DepsDep
+from pacs_monitoring.domain.links import silence
+from pacs_monitoring.usecases.breaches import settle
 
 router = APIRouter(prefix="/api/v1/heartbeats", tags=["heartbeats"])
 

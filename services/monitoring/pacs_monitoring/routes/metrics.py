@@ -1,4 +1,4 @@
-"""Metric batches from site agents: matched against the rules in force for each host (adapters/ingest.py)."""
+"""Metric batches from site agents: matched against the rules in force for each host (usecases/ingest.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from fastapi import APIRouter
 from pacs_contracts.api import MetricBatch, MetricBatchAccepted
 from pacs_kit.deps import KitDep, SiteKey
 from pacs_kit.middleware import bulk_body
-from pacs_monitoring.adapters.ingest import ingest
 from pacs_monitoring.deps import DepsDep
+from pacs_monitoring.usecases.ingest import ingest
 
 router = APIRouter(prefix="/api/v1/metrics", tags=["metrics"])
 

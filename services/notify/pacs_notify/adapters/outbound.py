@@ -20,23 +20,6 @@ import httpx
 from pacs_notify.adapters.providers import Message, Provider, ProviderSettings, deliver
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """One message as a provider sees it: no patient data, a short text with its ack links."""
-
-    channel: str  # log, push or sms
-    address: str | None  # E.164 number, push token or topic; None for log
-    text: str
-    engineer_id: str
-    notification_ids: tuple[str, ...]
-    incident_ids: tuple[str, ...]
-    title: str = "PACS"
-    urgent: bool = True
-    targets: dict[str, str] = field(default_factory=dict)  # address per provider name or kind ("sms", "ntfy", ...)
-    ack_url: str = ""
-    site_id: str = ""
-
-
 @dataclass
 class Sent:
     ok: bool
@@ -48,7 +31,7 @@ class Sent:
 
 
 class Sender(Protocol):
-    async def send(self, message: Outgoing) -> Sent: ...
+    async def send(self, message: Message) -> Sent: ...
 
 
 class LogSender:
@@ -61,13 +44,13 @@ class LogSender:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = asyncio.Lock()
 
-    async def send(self, message: Outgoing) -> Sent:
+    async def send(self, message: Message) -> Sent:
         started = time.monotonic()
         line = json.dumps({
-            "at": datetime.now(UTC).isoformat(), "notification_id": message.notification_ids[0],
-            "notification_ids": list(message.notification_ids), "incident_id": message.incident_ids[0],
-            "incident_ids": list(message.incident_ids),
-            "to": message.engineer_id, "channel": message.channel, "address": message.address, "text": message.text,
+            "at": datetime.now(UTC).isoformat(), "notification_id": message.notification_id,
+            "notification_ids": list(message.notification_ids), "incident_id": message.incident_id or None,
+            "incident_ids": list(message.incident_ids), "visit_ids": list(message.visit_ids),
+            "to": message.engineer_id, "channel": message.channel, "address": message.address, "text": message.body,
         }, ensure_ascii=False)  # fmt: skip
         async with self._lock:
             await asyncio.to_thread(self._append, line)
@@ -88,20 +71,15 @@ class ProviderSender:
         self.providers = providers
         self.settings = settings
 
-    async def send(self, message: Outgoing) -> Sent:
-        outgoing = Message(
-            notification_id=message.notification_ids[0], to=message.targets, title=message.title, body=message.text,
-            ack_url=message.ack_url, severity="critical" if message.urgent else "minor",
-            incident_id=message.incident_ids[0], site_id=message.site_id,
-        )  # fmt: skip
+    async def send(self, message: Message) -> Sent:
         s = self.settings
-        done = await deliver(outgoing, self.providers, attempts=s.retry_attempts,
-                             base_delay=s.retry_base_delay_seconds, max_delay=s.retry_max_delay_seconds)  # fmt: skip
-        attempts = [a.as_record() for a in done.attempts]
-        if done.receipt is None:
-            last = next((a.error for a in reversed(done.attempts) if a.error), "no provider accepted it")
-            return Sent(False, None, None, last, attempts, retryable=done.retryable)
-        return Sent(True, done.receipt.provider, done.receipt.message_id, None, attempts)
+        outcome = await deliver(message, self.providers, attempts=s.retry_attempts,
+                                base_delay=s.retry_base_delay_seconds, max_delay=s.retry_max_delay_seconds)  # fmt: skip
+        attempts = [a.as_record() for a in outcome.attempts]
+        if outcome.receipt is None:
+            last = next((a.error for a in reversed(outcome.attempts) if a.error), "no provider accepted it")
+            return Sent(False, None, None, last, attempts, retryable=outcome.retryable)
+        return Sent(True, outcome.receipt.provider, outcome.receipt.message_id, None, attempts)
 
 
 class Outbound:
@@ -120,5 +98,5 @@ class Outbound:
     def sender(self, channel: str) -> Sender:
         return self.senders.get(channel, self.log)
 
-    async def send(self, message: Outgoing) -> Sent:
+    async def send(self, message: Message) -> Sent:
         return await self.sender(message.channel).send(message)

@@ -13,16 +13,10 @@ from pacs_kit.mongo import Document, Mongo, ReadModel, Repository
 from pacs_kit.paging import Cursor, WindowMemory, newest_first
 
 
-class Engineers(Repository):
+class Engineers(ReadModel):
     """Engineers as announced by `engineer.registered`."""
 
     collection_name = "engineers"
-
-    async def upsert(self, engineer: dict[str, Any], session: AsyncClientSession) -> None:
-        await self.collection.replace_one({"_id": engineer["_id"]}, engineer, upsert=True, session=session)
-
-    async def get(self, engineer_id: str, session: AsyncClientSession | None = None) -> Document | None:
-        return await self.collection.find_one({"_id": engineer_id}, session=session)
 
     async def supervisors(self, region: str | None, session: AsyncClientSession) -> list[str]:
         """The supervisors of a region (every supervisor when the region is unknown)."""
@@ -55,7 +49,7 @@ class Notifications(Repository):
         return result.upserted_id is not None
 
     async def mark_sent(self, sent: list[tuple[str, datetime]], session: AsyncClientSession) -> None:
-        """Record a batch of deliveries in one round trip."""
+        """Record a batch of sends in one round trip."""
         updates = [
             UpdateOne({"_id": nid}, {"$set": {"status": "sent", "sent_at": at}, "$inc": {"attempts": 1}})
             for nid, at in sent
@@ -147,7 +141,7 @@ class Sites(ReadModel):
 class SendLog(Repository):
     """When each address got its last messages (a bundle is one), the newest few only: the rate limit's memory.
 
-    One small document per address, read by its id, instead of every delivery sent to it in the window: a busy
+    One small document per address, read by its id, instead of every send to it in the window: a busy
     number costs the same read as a quiet one."""
 
     collection_name = "send_log"
@@ -163,8 +157,9 @@ class SendLog(Repository):
                                          upsert=True, session=session)  # fmt: skip
 
 
-class Deliveries(Repository):
-    """Each message on each channel at its time: queued → sending → sent (→ delivered) | failed | skipped."""
+class Sends(Repository):
+    """The sends of each notification: one per channel at its time, and each repeat, queued → sending → sent
+    (→ delivered | undelivered) | failed | skipped. The collection keeps the name the notifications API gives them."""
 
     collection_name = "deliveries"
     indexes = [
@@ -174,9 +169,9 @@ class Deliveries(Repository):
         IndexModel([("provider_message_id", ASCENDING)]),
     ]
 
-    async def add_all(self, deliveries: list[Document], session: AsyncClientSession) -> None:
-        if deliveries:
-            await self.collection.insert_many(deliveries, session=session)
+    async def add_all(self, sends: list[Document], session: AsyncClientSession) -> None:
+        if sends:
+            await self.collection.insert_many(sends, session=session)
 
     async def due(self, now: datetime, limit: int) -> list[Document]:
         query = {"status": "queued", "due_at": {"$lte": now}}
@@ -189,7 +184,7 @@ class Deliveries(Repository):
 
     async def claim(self, ids: list[str], now: datetime) -> list[str]:
         """queued → sending, all at once in a transaction and marked with this claim's own token, so two
-        dispatchers never send the same delivery: each sends what carries its token."""
+        dispatchers never send the same one: each sends what carries its token."""
         token = uuid.uuid4().hex
 
         async def work(session: AsyncClientSession) -> list[str]:
@@ -203,7 +198,7 @@ class Deliveries(Repository):
 
     async def release_stale(self, ids: list[str]) -> None:
         """Back to queued, due when they were and marked with the claim they were in, so they go out again as the
-        very message they were (same deliveries, same order, same message id) and a provider that got it before
+        very message they were (same sends, same order, same message id) and a provider that got it before
         the dispatcher died can tell it is the same one."""
         await self.update_many_tx({"_id": {"$in": ids}, "status": "sending"},
                                   {"$set": {"status": "queued", "resend": True}})  # fmt: skip
@@ -233,7 +228,7 @@ class Deliveries(Repository):
 
     async def receipt(self, provider: str, message_id: str, status: str, receipt: Document) -> bool:
         """A provider's delivery receipt: sent → delivered or undelivered, with what it said; False if none moved."""
-        # only `sent` moves: a late or repeated receipt never takes a delivery back
+        # only `sent` moves: a late or repeated receipt never takes a send back
         modified = await self.update_many_tx(
             {"provider": provider, "provider_message_id": message_id, "status": "sent"},
             {"$set": {"status": status}, "$push": {"receipts": receipt}},
@@ -241,6 +236,6 @@ class Deliveries(Repository):
         return modified > 0
 
     async def carrying(self, provider: str, message_id: str) -> bool:
-        """Whether any delivery went out as this provider message."""
+        """Whether any send went out as this provider message."""
         query = {"provider": provider, "provider_message_id": message_id}
         return await self.collection.count_documents(query, limit=1) > 0

@@ -93,11 +93,14 @@ def pm_due_text(event: PmDue, locale: str) -> str:
 
 
 def new_notification(
-    *, event_key: str, incident_id: str, engineer_id: str, reason: str, text: str, channel: str, now: datetime
-) -> dict[str, Any]:
+    *, event_key: str, incident_id: str | None, visit_id: str | None, engineer_id: str, reason: str, text: str,
+    channel: str, now: datetime,
+) -> dict[str, Any]:  # fmt: skip
+    """A message about an incident, or about a PM visit (`incident_id` None: a visit is no incident)."""
     return {
         "_id": notification_id(event_key, engineer_id, reason),
         "incident_id": incident_id,
+        "visit_id": visit_id,
         "engineer_id": engineer_id,
         "reason": reason,
         "channel": channel,

@@ -30,7 +30,7 @@ class Step:
 
 
 def steps(contacts: Contacts | None, kind: str, raised_at: datetime) -> list[Step]:
-    """The deliveries a new message starts with; without contacts, one line on the deployment's log channel,
+    """The sends a new message starts with; without contacts, one line on the deployment's log channel,
     information at the default office hours (those `GET .../contacts` shows an engineer who set none)."""
     if contacts is None:
         return [Step(0, "log", office_time(Contacts(), raised_at) if kind == INFO else raised_at, None)]
@@ -39,6 +39,32 @@ def steps(contacts: Contacts | None, kind: str, raised_at: datetime) -> list[Ste
     return [Step(i, rule.channel, raised_at + parse_duration(rule.after),
                  parse_duration(rule.repeat) if rule.repeat else None)
             for i, rule in enumerate(contacts.rules)]  # fmt: skip
+
+
+def channel_of(contacts: Contacts | None) -> str:
+    """The channel a message starts on: the first rule's, or the log without contacts."""
+    return "log" if contacts is None else contacts.rules[0].channel
+
+
+def address_of(contacts: Contacts | None, channel: str) -> str | None:
+    """The engineer's first number for SMS, first push target for push; None for the log channel."""
+    if contacts is None:
+        return None
+    if channel == "sms" and contacts.phones:
+        return contacts.phones[0]
+    if channel == "push" and contacts.push:
+        return contacts.push[0].address
+    return None
+
+
+def targets_of(contacts: Contacts | None, engineer_id: str) -> dict[str, str]:
+    """Every address the providers may use for this engineer: per push provider, the number for SMS."""
+    targets = {"log": engineer_id}
+    if contacts is not None:
+        targets |= {t.provider: t.address for t in reversed(contacts.push)}  # the first target of a provider wins
+        if contacts.phones:
+            targets["sms"] = contacts.phones[0]
+    return targets
 
 
 def office_time(contacts: Contacts, at: datetime) -> datetime:

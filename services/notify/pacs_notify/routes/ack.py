@@ -13,10 +13,10 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from pacs_kit.deps import KitDep
-from pacs_kit.problems import Problem
-from pacs_notify.adapters.acks import spend
+from pacs_kit.problems import Problem, found
 from pacs_notify.deps import DepsDep
 from pacs_notify.domain.ack import genuine
+from pacs_notify.usecases.acknowledge import spend
 
 router = APIRouter(tags=["acknowledge"])
 
@@ -35,9 +35,8 @@ async def acknowledge(token: str, deps: DepsDep, kit: KitDep) -> HTMLResponse:
     done = await spend(kit, deps, [token], datetime.now(UTC))
     if done:
         return _page("已确认 Acknowledged", f"{done[0]}: 已确认，谢谢。Acknowledged, thank you.")
-    known = await deps.acks.get(token)
-    if known is None:
-        raise Problem(404, "Not found", "this acknowledge link is not valid", slug="not-found")
+    known = found(await deps.acks.get(token), "this acknowledge link is not valid")
     if known.get("used_at") is not None:
-        return _page("已确认 Already acknowledged", f"{known['incident_id']}: 已确认过。Already acknowledged.")
+        about = known.get("incident_id") or known.get("visit_id")
+        return _page("已确认 Already acknowledged", f"{about}: 已确认过。Already acknowledged.")
     raise Problem(410, "Gone", "this acknowledge link has expired; acknowledge in the app instead", slug="expired")

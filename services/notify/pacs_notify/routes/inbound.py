@@ -28,10 +28,10 @@ from pydantic import ValidationError
 
 from pacs_kit.deps import KitDep
 from pacs_kit.problems import Problem
-from pacs_notify.adapters.acks import spend
 from pacs_notify.adapters.providers.alibaba import RECEIVED, SMS_REPORTS, SmsReport
 from pacs_notify.deps import DepsDep, NotifyDeps
 from pacs_notify.domain.ack import parse_reply, twilio_signature
+from pacs_notify.usecases.acknowledge import spend
 
 router = APIRouter(prefix="/api/v1/sms", tags=["acknowledge"])
 RECEIPTS = {"delivered": "delivered", "undelivered": "undelivered", "failed": "undelivered"}
@@ -116,9 +116,9 @@ def _sms_reports(body: bytes) -> list[SmsReport]:
 
 async def _record(deps: NotifyDeps, provider: str, message_id: str, status: str, receipt: dict[str, Any]) -> str:
     """Apply one receipt and count it: delivered or undelivered, settled (already final) or unknown."""
-    if await deps.deliveries.receipt(provider, message_id, status, receipt):
+    if await deps.sends.receipt(provider, message_id, status, receipt):
         outcome = status
-    elif await deps.deliveries.carrying(provider, message_id):
+    elif await deps.sends.carrying(provider, message_id):
         outcome = "settled"
     else:
         outcome = "unknown"

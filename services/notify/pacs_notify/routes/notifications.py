@@ -50,7 +50,7 @@ async def list_notifications(
     filters = {k: v for k, v in {"incident_id": incident_id, "engineer_id": engineer_id}.items() if v}
     items, after = await deps.notifications.search(filters, limit, cursor_of(cursor))
     deliveries: dict[str, list[DeliveryPublic]] = {}
-    for d in await deps.deliveries.of_notifications([n["_id"] for n in items]):
+    for d in await deps.sends.of_notifications([n["_id"] for n in items]):
         deliveries.setdefault(d["notification_id"], []).append(_delivery(d))
     return Page[NotificationPublic](
         items=[NotificationPublic(

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pacs_contracts.api import MaintenanceWindowCreate, MaintenanceWindowPublic
+from pacs_contracts.api import MaintenanceWindowCreate
 from pacs_contracts.events import MaintenanceEnded, MaintenanceStarted
 
 SCHEDULED, ACTIVE, ENDED, CANCELLED = "scheduled", "active", "ended", "cancelled"
@@ -32,12 +32,3 @@ def started(window: dict[str, Any]) -> MaintenanceStarted:
 
 def ended(window: dict[str, Any]) -> MaintenanceEnded:
     return MaintenanceEnded(window_id=window["_id"], site_id=window["site_id"], host=window.get("host"))
-
-
-def public(window: dict[str, Any]) -> MaintenanceWindowPublic:
-    return MaintenanceWindowPublic.model_validate(
-        {
-            "window_id": window["_id"],
-            **{k: window.get(k) for k in MaintenanceWindowPublic.model_fields if k != "window_id"},
-        }
-    )

@@ -11,16 +11,21 @@ from pacs_contracts.api import MaintenanceWindowCreate, MaintenanceWindowPublic,
 from pacs_contracts.common import Identifier, Role
 from pacs_kit.auth import Principal, require
 from pacs_kit.deps import KitDep, Offset, Staff
-from pacs_kit.problems import Problem
+from pacs_kit.mongo import Document, model_of
+from pacs_kit.problems import Problem, found
 from pacs_kit.uow import Tx
-from pacs_scheduler.adapters.maintenance import move
 from pacs_scheduler.deps import DepsDep
 from pacs_scheduler.domain import maintenance
 from pacs_scheduler.domain.maintenance import ACTIVE, CANCELLED, ENDED, SCHEDULED
+from pacs_scheduler.usecases.maintenance_windows import move
 
 router = APIRouter(prefix="/api/v1/maintenance-windows", tags=["maintenance"])
 Planner = Annotated[Principal, require(Role.engineer, Role.supervisor, Role.admin)]
 STATES = (SCHEDULED, ACTIVE, ENDED, CANCELLED)
+
+
+def public(window: Document) -> MaintenanceWindowPublic:
+    return model_of(MaintenanceWindowPublic, window, id_as="window_id")
 
 
 @router.post("", status_code=201, response_model=MaintenanceWindowPublic, summary="Plan a maintenance window")
@@ -34,7 +39,7 @@ async def create(body: MaintenanceWindowCreate, actor: Planner, deps: DepsDep, k
         await deps.windows.add(window, tx.session)
 
     await kit.uow.run(add)
-    return maintenance.public(window)
+    return public(window)
 
 
 @router.get("", response_model=Page[MaintenanceWindowPublic], summary="Maintenance windows, latest start first")
@@ -48,23 +53,19 @@ async def list_windows(
 ) -> Page[MaintenanceWindowPublic]:
     filters: dict[str, Any] = {k: v for k, v in {"site_id": site_id, "state": state}.items() if v is not None}
     items, total = await deps.windows.search(filters, limit, offset)
-    return Page[MaintenanceWindowPublic](items=[maintenance.public(w) for w in items], total=total)
+    return Page[MaintenanceWindowPublic](items=[public(w) for w in items], total=total)
 
 
 @router.get("/{window_id}", response_model=MaintenanceWindowPublic, summary="One maintenance window")
 async def get_window(window_id: str, _: Staff, deps: DepsDep) -> MaintenanceWindowPublic:
-    window = await deps.windows.get(window_id)
-    if window is None:
-        raise Problem(404, "Not found", f"no maintenance window {window_id!r}", slug="not-found")
-    return maintenance.public(window)
+    window = found(await deps.windows.get(window_id), f"no maintenance window {window_id!r}")
+    return public(window)
 
 
 @router.delete("/{window_id}", response_model=MaintenanceWindowPublic, summary="Cancel a window, or end it now")
 async def cancel(window_id: str, _: Planner, deps: DepsDep, kit: KitDep) -> MaintenanceWindowPublic:
     """A scheduled window is cancelled (nothing is published); an active one ends now (`maintenance.ended`)."""
-    window = await deps.windows.get(window_id)
-    if window is None:
-        raise Problem(404, "Not found", f"no maintenance window {window_id!r}", slug="not-found")
+    window = found(await deps.windows.get(window_id), f"no maintenance window {window_id!r}")
     now = datetime.now(UTC)
     if window["state"] == SCHEDULED:
         fields = {"state": CANCELLED, "ended_at": now}
@@ -82,4 +83,4 @@ async def cancel(window_id: str, _: Planner, deps: DepsDep, kit: KitDep) -> Main
     if not moved:
         raise Problem(409, "Changed meanwhile", "the window started or ended while this was applied; reload it",
                       slug="conflict")  # fmt: skip
-    return maintenance.public({**window, **fields})
+    return public({**window, **fields})

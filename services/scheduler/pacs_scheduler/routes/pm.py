@@ -21,12 +21,12 @@ from pacs_contracts.events import FaultReported
 from pacs_kit.auth import Principal, require
 from pacs_kit.deps import KitDep, Offset, Staff, StaffOrSite
 from pacs_kit.mongo import model_of
-from pacs_kit.problems import Problem
+from pacs_kit.problems import Problem, found
 from pacs_kit.uow import Tx
-from pacs_scheduler.adapters.pm import top_up
 from pacs_scheduler.adapters.report import render_html, render_pdf
 from pacs_scheduler.deps import DepsDep, SchedulerDeps
 from pacs_scheduler.domain import pm
+from pacs_scheduler.usecases.pm_plans import top_up
 
 plans = APIRouter(prefix="/api/v1/sites", tags=["pm"])
 visits = APIRouter(prefix="/api/v1/pm-visits", tags=["pm"])
@@ -40,9 +40,7 @@ def public(v: dict[str, Any]) -> PmVisitPublic:
 
 @plans.get("/{site_id}/pm-plan", response_model=PmPlanPublic, summary="A site's PM plan and its upcoming visits")
 async def get_plan(site_id: Identifier, _: Staff, deps: DepsDep) -> PmPlanPublic:
-    plan = await deps.plans.get(site_id)
-    if plan is None:
-        raise Problem(404, "Not found", f"site {site_id!r} has no PM plan", slug="not-found")
+    plan = found(await deps.plans.get(site_id), f"site {site_id!r} has no PM plan")
     return await _plan_view(deps, plan)
 
 
@@ -173,7 +171,5 @@ async def report(visit_id: str, principal: StaffOrSite, deps: DepsDep,
 
 
 async def _visit(deps: SchedulerDeps, visit_id: str) -> dict[str, Any]:
-    visit = await deps.visits.get(visit_id)
-    if visit is None:
-        raise Problem(404, "Not found", f"no PM visit {visit_id!r}", slug="not-found")
+    visit = found(await deps.visits.get(visit_id), f"no PM visit {visit_id!r}")
     return visit

@@ -2,12 +2,12 @@
 
 from pacs_notify.adapters.providers.base import Message, PermanentError, Provider, Receipt, TransientError
 from pacs_notify.adapters.providers.config import Providers, ProviderSettings, build_providers, http_client
-from pacs_notify.adapters.providers.failover import Attempt, Delivery, deliver
+from pacs_notify.adapters.providers.failover import Attempt, Outcome, deliver
 
 __all__ = [
     "Attempt",
-    "Delivery",
     "Message",
+    "Outcome",
     "PermanentError",
     "Provider",
     "ProviderSettings",

@@ -107,7 +107,8 @@ class AlibabaSms:
 
     def params(self, message: Message) -> dict[str, str]:
         """The signed request parameters; the number goes without its "+" (86… for the mainland)."""
-        template = {"site": message.site_id, "severity": message.severity, "code": message.incident_id}
+        code = message.incident_id or message.visit_id  # what the message is about
+        template = {"site": message.site_id, "severity": message.severity, "code": code}
         params = {
             "AccessKeyId": self.access_key_id,
             "Action": "SendSms",

@@ -11,27 +11,52 @@ Kind = Literal["sms", "push", "webhook", "log"]
 About = Literal["recipient", "provider"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Message:
-    """What every provider needs, and nothing about patients.
+    """One message to one engineer, as the dispatcher hands it to its channel and every provider sends it: nothing
+    about patients.
 
     `to` holds the engineer's addresses, keyed by provider name or by kind, the name winning:
     `{"sms": "+8613800138000", "jpush": "<registration id>", "fcm": "<token>", "ntfy": "<topic>",
     "log": "ENG-1"}`. `body` is the whole text an SMS carries, the localised ack line included;
-    push providers also open `ack_url` when the notification is tapped.
+    push providers also open `ack_url` when the notification is tapped. `address` is the one the channel's rate
+    limit counts and the send records (the first number, the first push target; None on the log).
+
+    Several notifications due together go as one message: `notification_ids` names them all, the first standing for
+    the message where a provider takes one; `incident_ids` and `visit_ids` name what they are about.
     """
 
-    notification_id: str
+    notification_ids: tuple[str, ...]
     to: Mapping[str, str]
-    title: str
     body: str
+    title: str = "PACS"
     ack_url: str = ""
     severity: str = "critical"
     locale: str = "en"
-    incident_id: str = ""
+    incident_ids: tuple[str, ...] = ()
+    visit_ids: tuple[str, ...] = ()  # PM visits: no incident of their own
     site_id: str = ""
+    channel: str = "log"  # log, push or sms
+    address: str | None = None
+    engineer_id: str = ""
 
-    def address(self, provider: Provider) -> str | None:
+    @property
+    def notification_id(self) -> str:
+        return self.notification_ids[0]
+
+    @property
+    def incident_id(self) -> str:
+        return self.incident_ids[0] if self.incident_ids else ""
+
+    @property
+    def visit_id(self) -> str:
+        return self.visit_ids[0] if self.visit_ids else ""
+
+    def subject(self) -> dict[str, str]:
+        """What the message is about, for a provider's payload: the incident, and the PM visit when it names one."""
+        return {"incident_id": self.incident_id} | ({"visit_id": self.visit_id} if self.visit_id else {})
+
+    def address_for(self, provider: Provider) -> str | None:
         return self.to.get(provider.name) or self.to.get(provider.kind)
 
 
@@ -89,7 +114,7 @@ class PermanentError(ProviderError):
 
 def require_address(provider: Provider, message: Message) -> str:
     """The address this provider sends to; a recipient without one is a permanent error about the recipient."""
-    address = message.address(provider)
+    address = message.address_for(provider)
     if not address:
         raise PermanentError(provider.name, f"no {provider.name} or {provider.kind} address", about="recipient")
     return address

@@ -11,7 +11,7 @@ The rule:
   condemns that address for that kind: later providers of the same kind that would send to the same address
   are skipped, since they would refuse it too. Providers of another kind, or with another address for this
   engineer (a JPush registration id and an FCM token, say), are still tried.
-- The first receipt ends the delivery. Every try and every skip is in `attempts`, for the delivery log.
+- The first receipt ends the run. Every try and every skip is in `attempts`, for the delivery log.
 """
 
 from __future__ import annotations
@@ -30,13 +30,13 @@ from opentelemetry.trace import SpanKind
 from pacs_notify.adapters.providers.base import Message, PermanentError, Provider, Receipt, TransientError
 
 _TRACER = trace.get_tracer(__name__)
-Outcome = Literal["sent", "transient", "permanent", "skipped"]
+AttemptOutcome = Literal["sent", "transient", "permanent", "skipped"]
 
 
 @dataclass(frozen=True)
 class Attempt:
     provider: str
-    outcome: Outcome
+    outcome: AttemptOutcome
     error: str | None = None
     code: str | None = None
     duration: float = 0.0  # seconds the call took
@@ -52,7 +52,10 @@ class Attempt:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class Outcome:
+    """What became of one message across the providers: the receipt that ended it (None if none accepted it), and
+    every attempt."""
+
     receipt: Receipt | None
     attempts: list[Attempt] = field(default_factory=list)
 
@@ -62,7 +65,7 @@ class Delivery:
 
     @property
     def retryable(self) -> bool:
-        """Undelivered, but some provider failed only for transient reasons, so a later delivery may succeed."""
+        """Undelivered, but some provider failed only for transient reasons, so a later round may succeed."""
         return not self.delivered and any(a.outcome == "transient" for a in self.attempts)
 
 
@@ -80,23 +83,23 @@ async def deliver(
     max_delay: float = 30.0,
     rng: random.Random | None = None,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-) -> Delivery:
+) -> Outcome:
     """Try each provider in order until one accepts the message; see the module docstring for the rule."""
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
     run = _Run(message, attempts, base_delay, max_delay, rng or random.Random(), sleep)
     condemned: set[tuple[str, str | None]] = set()
     for provider in providers:
-        target = (provider.kind, message.address(provider))
+        target = (provider.kind, message.address_for(provider))
         if target in condemned:
             run.log.append(Attempt(provider.name, "skipped", "an earlier provider refused this address"))
             continue
         receipt, error = await run.through(provider)
         if receipt is not None:
-            return Delivery(receipt, run.log)
+            return Outcome(receipt, run.log)
         if isinstance(error, PermanentError) and error.about == "recipient":
             condemned.add(target)
-    return Delivery(None, run.log)
+    return Outcome(None, run.log)
 
 
 @dataclass

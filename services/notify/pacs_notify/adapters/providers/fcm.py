@@ -120,8 +120,8 @@ class Fcm:
 
     def payload(self, message: Message) -> dict[str, Any]:
         data = {
-            "notification_id": message.notification_id, "incident_id": message.incident_id,
-            "ack_url": message.ack_url, "severity": message.severity,
+            "notification_id": message.notification_id, **message.subject(), "ack_url": message.ack_url,
+            "severity": message.severity,
         }  # fmt: skip
         return {
             "message": {

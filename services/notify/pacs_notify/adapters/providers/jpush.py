@@ -37,8 +37,7 @@ class JPush:
         self.time_to_live = time_to_live
 
     def payload(self, message: Message) -> dict[str, Any]:
-        extras = {"notification_id": message.notification_id, "incident_id": message.incident_id,
-                  "ack_url": message.ack_url}  # fmt: skip
+        extras = {"notification_id": message.notification_id, **message.subject(), "ack_url": message.ack_url}
         priority = 2 if message.severity == "critical" else 1  # Android's notification priority, -2 to 2
         return {
             "platform": "all",

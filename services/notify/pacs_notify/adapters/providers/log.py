@@ -24,8 +24,8 @@ class LogProvider:
             {
                 "at": at.isoformat(),
                 "notification_id": message.notification_id,
-                "incident_id": message.incident_id,
-                "to": message.address(self),
+                **message.subject(),
+                "to": message.address_for(self),
                 "text": message.body,
             },
             ensure_ascii=False,

@@ -67,8 +67,8 @@ class Webhook:
 
     def body(self, message: Message, sent_at: datetime) -> bytes:
         document = {
-            "notification_id": message.notification_id, "incident_id": message.incident_id,
-            "site_id": message.site_id, "to": message.address(self), "title": message.title, "body": message.body,
+            "notification_id": message.notification_id, **message.subject(),
+            "site_id": message.site_id, "to": message.address_for(self), "title": message.title, "body": message.body,
             "ack_url": message.ack_url, "severity": message.severity, "locale": message.locale,
             "sent_at": sent_at.isoformat(),
         }  # fmt: skip

@@ -7,7 +7,8 @@ from pacs_kit.uow import Tx
 from pacs_scheduler.deps import SchedulerDeps
 
 
-async def registered(event: SiteRegistered, *, tx: Tx, deps: SchedulerDeps) -> None:
+async def handle(event: SiteRegistered, *, tx: Tx, deps: SchedulerDeps) -> None:
+    """Keep the site as registered, replacing what an earlier registration said."""
     site = {"_id": event.site_id, "name": event.name, "region": event.region,
             "account_engineer_id": event.account_engineer_id, "time_zone": event.time_zone}  # fmt: skip
     await deps.sites.upsert(site, tx.session)

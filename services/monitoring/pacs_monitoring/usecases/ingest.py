@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from pacs_contracts.api import MetricSample
 from pacs_kit.uow import Tx
-from pacs_monitoring.adapters.breaches import settle
 from pacs_monitoring.adapters.forecasts import forecast
 from pacs_monitoring.domain.pack import Forecast
 from pacs_monitoring.domain.rules import Observation
+from pacs_monitoring.usecases.breaches import settle
 
 if TYPE_CHECKING:
     from pacs_kit.service import Kit

@@ -15,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from pacs_contracts.api import MetricSample
+from pacs_kit.loop import WorkLoop
 from pacs_monitoring.adapters.dicom import Prober
-from pacs_monitoring.adapters.ingest import ingest
 from pacs_monitoring.domain.probes import Echo, samples
+from pacs_monitoring.usecases.ingest import ingest
 
 if TYPE_CHECKING:
     from pacs_kit.service import Kit
@@ -31,19 +32,18 @@ BATCH = 200
 LOOK_BACK = timedelta(seconds=60)
 
 
-async def probe(kit: Kit, deps: MonitoringDeps) -> None:
+async def probe_dicom_nodes(kit: Kit, deps: MonitoringDeps) -> None:
     """Probe rounds for as long as the service runs; a round that fails is tried again on the next check."""
     prober = Prober(deps.dicom)
     since: datetime | None = None  # an instance's first round reads every node due, however late
+
+    async def one_round() -> bool:
+        nonlocal since
+        since, full = await run_round(kit, deps, prober, since)
+        return full
+
     try:
-        while True:
-            try:
-                full = True
-                while full:
-                    since, full = await run_round(kit, deps, prober, since)
-            except Exception:  # the database is away: the nodes due are claimed once it is back
-                log.warning("DICOM probe round failed; retrying", exc_info=True)
-            await asyncio.sleep(CHECK_SECONDS)
+        await WorkLoop("DICOM probe round", one_round, CHECK_SECONDS).run()
     finally:
         prober.close()
 

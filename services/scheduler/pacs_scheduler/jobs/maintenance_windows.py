@@ -8,12 +8,11 @@ it twice, and a window that came due while the scheduler was down is started (or
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pacs_contracts.events import Event
 from pacs_kit.loop import WorkLoop
-from pacs_kit.uow import Tx
 from pacs_scheduler.domain.maintenance import ACTIVE, ENDED, SCHEDULED, ended, started
+from pacs_scheduler.usecases.maintenance_windows import move
 
 if TYPE_CHECKING:
     from pacs_kit.service import Kit
@@ -21,18 +20,6 @@ if TYPE_CHECKING:
 
 CHECK_SECONDS = 0.5
 BATCH = 100
-
-
-async def move(kit: Kit, deps: SchedulerDeps, window: dict[str, Any], fields: dict[str, Any], event: Event) -> bool:
-    """Apply `fields` (the new state among them) and publish `event`, unless someone moved the window first."""
-
-    async def work(tx: Tx) -> bool:
-        if not await deps.windows.move(window["_id"], window["state"], fields, tx.session):
-            return False
-        await tx.emit(event, correlation_id=window["_id"])
-        return True
-
-    return await kit.uow.run(work)
 
 
 async def step(kit: Kit, deps: SchedulerDeps) -> None:
@@ -44,11 +31,6 @@ async def step(kit: Kit, deps: SchedulerDeps) -> None:
         await move(kit, deps, window, {"state": ENDED, "ended_at": now}, ended(window))
 
 
-async def run(kit: Kit, deps: SchedulerDeps) -> None:
+async def start_and_end_windows(kit: Kit, deps: SchedulerDeps) -> None:
     """Twice a second; while the database is away the windows wait and are moved once it is back."""
-
-    async def once() -> bool:
-        await step(kit, deps)
-        return False
-
-    await WorkLoop("maintenance windows", once, CHECK_SECONDS).run()
+    await WorkLoop.every("maintenance windows", CHECK_SECONDS, lambda: step(kit, deps)).run()

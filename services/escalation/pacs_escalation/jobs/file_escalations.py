@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
-from pacs_escalation.deps import Floor
+from pacs_escalation.deps import EscalationDeps, Floor
 from pacs_escalation.domain.knowledge import from_incident
 from pacs_kit.loop import WorkLoop
-
-if TYPE_CHECKING:
-    from pacs_escalation.deps import EscalationDeps
-    from pacs_kit.service import Kit
+from pacs_kit.service import Kit
 
 FILING_BATCH = 25
 FILING_PAUSE = 1.0

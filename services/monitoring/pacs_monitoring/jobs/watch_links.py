@@ -1,30 +1,22 @@
-"""The dead man's switch over each site's links: silence past its allowance is a breach, a heartbeat its recovery."""
+"""The dead man's switch over each site's links: a link silent past its allowance is declared so, a breach told
+once; its heartbeat, when it comes back, is the recovery (routes/heartbeats.py)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from pacs_contracts.common import Severity
 from pacs_kit.loop import WorkLoop
 from pacs_kit.uow import Tx
-from pacs_monitoring.adapters.breaches import settle
-from pacs_monitoring.domain.rules import Observation
+from pacs_monitoring.domain.links import silence
+from pacs_monitoring.usecases.breaches import settle
 
 if TYPE_CHECKING:
     from pacs_kit.service import Kit
     from pacs_monitoring.deps import MonitoringDeps
 
-RULE = "link-silent"
-PROBLEM_CLASS = "remote_link"
 CHECK_SECONDS = 0.5
 BATCH = 200
-
-
-def silence(link: str, firing: bool, silent_for: float) -> Observation:
-    """A link is observed as its own host, under one rule for every link."""
-    return Observation(host=link, rule=RULE, problem_class=PROBLEM_CLASS, severity=Severity.major,
-                       value=silent_for, threshold=0.0, firing=firing)  # fmt: skip
 
 
 async def check(kit: Kit, deps: MonitoringDeps) -> int:
@@ -47,7 +39,7 @@ async def check(kit: Kit, deps: MonitoringDeps) -> int:
     return result
 
 
-async def watch(kit: Kit, deps: MonitoringDeps) -> None:
+async def watch_links(kit: Kit, deps: MonitoringDeps) -> None:
     """While the database is away, silence is declared once it is back."""
 
     async def once() -> bool:

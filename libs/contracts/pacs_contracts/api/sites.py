@@ -1,0 +1,78 @@
+"""Sites and their service contracts: terms, ladder, working hours, and what a caller is entitled to now."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from pacs_contracts.common import Identifier, IsoDuration, Phone, ShortText, Tier, TimeZone
+from pacs_contracts.envelope import Contract
+
+
+class LadderStep(Contract):
+    after: IsoDuration
+    tier: Tier
+
+
+class WorkingHours(Contract):
+    weekday: Annotated[int, Field(ge=0, le=6, description="0 is Monday")]
+    start: time
+    end: time = Field(description="00:00 means midnight at the end of the day")
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> WorkingHours:
+        if self.end != time(0) and self.end <= self.start:
+            raise ValueError("working hours must end after they start")
+        return self
+
+
+class CalendarTerms(Contract):
+    time_zone: TimeZone = "Asia/Shanghai"
+    hours: list[WorkingHours] = Field(min_length=1)
+    holidays: list[date] = []
+
+
+DEFAULT_LADDER = (LadderStep(after="PT2H", tier=Tier.L2), LadderStep(after="PT4H", tier=Tier.L3),
+                  LadderStep(after="PT8H", tier=Tier.L4))  # fmt: skip
+
+
+class ContractTerms(Contract):
+    """The service terms of one site; an incident keeps the terms in force when it opened."""
+
+    warranty_start: date | None = None
+    warranty_end: date | None = None
+    response: IsoDuration = "PT2H"
+    on_site: IsoDuration = "PT6H"
+    ladder: list[LadderStep] = Field(default_factory=lambda: list(DEFAULT_LADDER))
+    calendar: CalendarTerms | None = Field(None, description="working hours that apply after warranty")
+    working_hours_always: bool = Field(False, description="apply the calendar during warranty too")
+    software_downtime_budget: IsoDuration = "PT4H"
+
+
+class SiteCreate(Contract):
+    site_id: Identifier
+    name: ShortText
+    region: Identifier
+    time_zone: TimeZone = "Asia/Shanghai"
+    account_engineer_id: Identifier
+    contract: ContractTerms = ContractTerms()
+    phones: list[Phone] = Field([], max_length=10, description="numbers the hospital calls from, to find it by")
+    city: ShortText | None = None
+    aliases: list[ShortText] = Field([], max_length=10, description="other names: pinyin, English, short forms")
+
+
+class ServiceNow(Contract):
+    """What a caller is entitled to at the moment of reading."""
+
+    in_warranty: bool
+    entitlement: str = Field(description="free in warranty, billable after")
+    round_the_clock: bool
+    clocks_running: bool = Field(description="the contract clocks run now (round the clock or in working hours)")
+    changes_at: datetime | None = Field(None, description="when working hours next begin or end")
+
+
+class SitePublic(SiteCreate):
+    created_at: datetime
+    service_now: ServiceNow | None = None
