@@ -8,10 +8,14 @@ split into single messages, so one poison message cannot hold back the others.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+import pkgutil
 import time
+import typing
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from aio_pika.abc import AbstractIncomingMessage
@@ -38,6 +42,19 @@ class Delivery:
     event: Event
     handler: Handler
     received: float
+
+
+def handler_table(package: ModuleType) -> dict[type[Event], Handler]:
+    """A service's handlers/ package as its handler table: one module per consumed event, whose `handle` takes
+    that event (the type of its first parameter). The folder is the list; tests/unit/test_layout.py checks that
+    each module is named after its event."""
+    table: dict[type[Event], Handler] = {}
+    for found in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{package.__name__}.{found.name}")
+        handle = module.handle
+        event = next(iter(typing.get_type_hints(handle).values()))
+        table[event] = handle
+    return table
 
 
 def undecodable(exc: Exception) -> str:

@@ -23,33 +23,17 @@ from pacs_console.routes.signed_in import SignInNeeded, answer_platform_error, a
 from pacs_console.settings import ConsoleSettings
 from pacs_kit.service import Kit, ServiceSpec, build_service
 
+ROUTES = (auth, accounts, pages, incident_pages, call_pages, admin_pages, board_pages, pm_pages, contact_pages,
+          report_pages, site_pages)  # fmt: skip
+
 
 async def hear_incident_changes(kit: Kit, deps: ConsoleDeps) -> None:
     await deps.live.listen(kit.settings.amqp_url, kit.topology)
 
 
 def create_app(settings: ConsoleSettings | None = None) -> FastAPI:
-    app = build_service(
-        ServiceSpec(
-            name="console",
-            settings=settings or ConsoleSettings(),
-            build_deps=ConsoleDeps.build,
-            routers=[
-                auth.router,
-                accounts.router,
-                pages.router,
-                incident_pages.router,
-                call_pages.router,
-                admin_pages.router,
-                board_pages.router,
-                pm_pages.router,
-                contact_pages.router,
-                report_pages.router,
-                site_pages.router,
-            ],
-            background=[hear_incident_changes],
-        )
-    )
+    app = build_service(ServiceSpec("console", settings or ConsoleSettings(), ConsoleDeps.build,
+                                    [r.router for r in ROUTES], background=[hear_incident_changes]))  # fmt: skip
     app.mount("/console/static", StaticFiles(directory=static_folder()), name="static")
     app.add_exception_handler(SignInNeeded, answer_sign_in_needed)
     app.add_exception_handler(PlatformError, answer_platform_error)

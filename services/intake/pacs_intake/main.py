@@ -2,26 +2,16 @@
 
 from fastapi import FastAPI
 
-from pacs_contracts.events import IncidentOpened, SiteRegistered
+from pacs_intake import handlers
 from pacs_intake.deps import IntakeDeps
-from pacs_intake.handlers import incident_opened, site_registered
 from pacs_intake.routes import calls, faults, site_keys
 from pacs_intake.settings import IntakeSettings
+from pacs_kit.consumer import handler_table
 from pacs_kit.service import ServiceSpec, build_service
 
-HANDLERS = {
-    SiteRegistered: site_registered.handle,
-    IncidentOpened: incident_opened.handle,
-}
+HANDLERS = handler_table(handlers)
+ROUTERS = [faults.router, calls.router, site_keys.router]
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
-    return build_service(
-        ServiceSpec(
-            name="intake",
-            settings=settings or IntakeSettings(),
-            build_deps=IntakeDeps.build,
-            routers=[faults.router, calls.router, site_keys.router],
-            handlers=HANDLERS,
-        )
-    )
+    return build_service(ServiceSpec("intake", settings or IntakeSettings(), IntakeDeps.build, ROUTERS, HANDLERS))

@@ -12,6 +12,7 @@ from pacs_contracts.events import FaultReported, IncidentOpened, MetricBreached
 from pacs_escalation.domain.lifecycle import State, allowed
 from pacs_escalation.domain.sla import evaluate, upcoming
 from pacs_escalation.domain.terms import calendar_for, entitlement
+from pacs_kit.documents import model_of
 
 SUMMARY_MAX = 200  # what an incident event carries (ShortText); a long code and equipment id are cut to fit
 
@@ -72,41 +73,11 @@ def breach_entry(breach: MetricBreached, now: datetime) -> dict[str, Any]:
 
 
 def opened_event(incident: dict[str, Any]) -> IncidentOpened:
-    return IncidentOpened(
-        incident_id=incident["_id"],
-        site_id=incident["site_id"],
-        fault_id=incident["fault_id"],
-        tier=incident["tier"],
-        assignee_id=incident["assignee_id"],
-        severity=incident["severity"],
-        summary=incident["summary"],
-        opened_at=incident["opened_at"],
-        response_due=incident.get("response_due"),
-    )
+    return model_of(IncidentOpened, incident, id_as="incident_id")
 
 
 def public(incident: dict[str, Any]) -> IncidentPublic:
     ahead = upcoming(incident)
-    return IncidentPublic(
-        incident_id=incident["_id"],
-        site_id=incident["site_id"],
-        fault_id=incident["fault_id"],
-        state=incident["state"],
-        tier=incident["tier"],
-        assignee_id=incident["assignee_id"],
-        severity=incident["severity"],
-        summary=incident["summary"],
-        opened_at=incident["opened_at"],
-        response_due=incident["response_due"],
-        acknowledged_at=incident.get("acknowledged_at"),
-        resolved_at=incident.get("resolved_at"),
-        source=incident.get("source", "fault"),
-        occurrences=incident.get("occurrences", 1),
-        region=incident["region"],
-        on_site_required_at=incident.get("on_site_required_at"),
-        on_site_due=ahead.on_site_due,
-        on_site_at=incident.get("on_site_at"),
-        next_tier=ahead.next_tier,
-        next_tier_at=ahead.next_tier_at,
-        actions=[action.value for action in allowed(State(incident["state"]))],
-    )
+    return model_of(IncidentPublic, incident, id_as="incident_id", on_site_due=ahead.on_site_due,
+                    next_tier=ahead.next_tier, next_tier_at=ahead.next_tier_at,
+                    actions=[action.value for action in allowed(State(incident["state"]))])  # fmt: skip

@@ -11,7 +11,7 @@ from pacs_contracts.common import parse_duration
 from pacs_escalation.deps import DepsDep
 from pacs_escalation.domain.availability import summary
 from pacs_kit.deps import Staff
-from pacs_kit.problems import Problem
+from pacs_kit.problems import found
 
 router = APIRouter(prefix="/api/v1/sites/{site_id}", tags=["availability"])
 
@@ -23,9 +23,7 @@ async def availability(
     deps: DepsDep,
     year: Annotated[int | None, Query(ge=2000, le=2100, description="default: this year")] = None,
 ) -> dict[str, Any]:
-    site = await deps.sites.get(site_id)
-    if site is None:
-        raise Problem(404, "Not found", f"no site {site_id!r}", slug="not-found")
+    site = found(await deps.sites.get(site_id), f"no site {site_id!r}")
     year = year or datetime.now(UTC).year
     entries = await deps.downtime.overlapping(
         site_id, datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)

@@ -19,7 +19,7 @@ from pacs_escalation.domain.sla import CLOSED
 from pacs_kit.auth import Principal, require
 from pacs_kit.deps import PageCursor, Staff, WantTotal
 from pacs_kit.paging import bounded_count, cursor_of, next_link
-from pacs_kit.problems import Problem
+from pacs_kit.problems import Problem, found
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
 Overseer = Annotated[Principal, require(Role.supervisor, Role.admin)]
@@ -36,9 +36,10 @@ async def scope_of(principal: Principal, deps: EscalationDeps) -> dict[str, Any]
 
 async def visible(incident_id: str, principal: Principal, deps: EscalationDeps) -> dict[str, Any]:
     """The incident, or a 404 when it does not exist or is outside what the caller may see."""
-    doc = await deps.incidents.collection.find_one({"_id": incident_id, **await scope_of(principal, deps)})
-    if doc is None:
-        raise Problem(404, "Not found", f"no incident {incident_id!r}", slug="not-found")
+    doc = found(
+        await deps.incidents.collection.find_one({"_id": incident_id, **await scope_of(principal, deps)}),
+        f"no incident {incident_id!r}",
+    )
     return doc
 
 

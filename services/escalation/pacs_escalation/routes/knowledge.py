@@ -18,7 +18,7 @@ from pacs_escalation.deps import DepsDep
 from pacs_escalation.domain import knowledge
 from pacs_kit.deps import Admin, Staff
 from pacs_kit.middleware import bulk_body
-from pacs_kit.problems import Problem
+from pacs_kit.problems import Problem, found
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
 MAX_IMPORT = 1000
@@ -77,7 +77,5 @@ async def search(
 
 @router.get("/cases/{external_id}", response_model=KnowledgeCasePublic, summary="One case with its escalations")
 async def get_case(external_id: str, _: Staff, deps: DepsDep) -> KnowledgeCasePublic:
-    case = await deps.cases.get(external_id)
-    if case is None:
-        raise Problem(404, "Not found", f"no case {external_id!r}", slug="not-found")
+    case = found(await deps.cases.get(external_id), f"no case {external_id!r}")
     return KnowledgeCasePublic.model_validate(_public(case))

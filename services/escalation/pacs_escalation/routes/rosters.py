@@ -13,7 +13,7 @@ from pacs_escalation.deps import DepsDep
 from pacs_escalation.usecases.on_call import who_takes
 from pacs_kit.deps import Admin, Staff
 from pacs_kit.mongo import model_of
-from pacs_kit.problems import Problem
+from pacs_kit.problems import Problem, found
 
 router = APIRouter(prefix="/api/v1", tags=["on-call"])
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
@@ -32,9 +32,7 @@ async def put_roster(region: Identifier, tier: Tier, body: RosterPut, _: Admin, 
 
 @router.get("/rosters/{region}/{tier}", response_model=RosterPublic, summary="A region's roster for a tier")
 async def get_roster(region: Identifier, tier: Tier, _: Staff, deps: DepsDep) -> RosterPublic:
-    doc = await deps.rosters.get(region, tier.value)
-    if doc is None:
-        raise Problem(404, "Not found", f"no {tier.value} roster for region {region!r}", slug="not-found")
+    doc = found(await deps.rosters.get(region, tier.value), f"no {tier.value} roster for region {region!r}")
     return model_of(RosterPublic, doc, region=region, tier=tier)
 
 

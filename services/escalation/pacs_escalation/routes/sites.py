@@ -15,7 +15,7 @@ from pacs_escalation.domain.sites import query_key, search_keys
 from pacs_escalation.domain.terms import service_now
 from pacs_kit.deps import Admin, KitDep, Offset, Staff
 from pacs_kit.mongo import Document, model_of
-from pacs_kit.problems import Problem
+from pacs_kit.problems import Problem, found
 from pacs_kit.uow import Tx
 
 router = APIRouter(prefix="/api/v1/sites", tags=["sites"])
@@ -81,9 +81,7 @@ async def list_sites(
 
 @router.get("/{site_id}", response_model=SitePublic, summary="One site")
 async def get_site(site_id: str, _: Staff, deps: DepsDep) -> SitePublic:
-    doc = await deps.sites.get(site_id)
-    if doc is None:
-        raise Problem(404, "Not found", f"no site {site_id!r}", slug="not-found")
+    doc = found(await deps.sites.get(site_id), f"no site {site_id!r}")
     return _public(doc)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from pacs_contracts.api import CallCreate, FaultCreate, FaultPublic
 from pacs_contracts.common import FaultSource
 from pacs_contracts.events import FaultReported
+from pacs_kit.documents import model_of
 
 RECEIVED, INCIDENT_OPENED = "received", "incident_opened"
 TRANSITIONS = {(RECEIVED, "incident.opened"): INCIDENT_OPENED}
@@ -66,30 +67,10 @@ def next_status(status: str, event_type: str) -> str:
 
 
 def reported_event(fault: dict[str, Any]) -> FaultReported:
-    return FaultReported(
-        fault_id=fault["_id"],
-        site_id=fault["site_id"],
-        source=fault["source"],
-        code=fault["code"],
-        severity=fault["severity"],
-        equipment_id=fault["equipment_id"],
-        description=fault["description"],
-        reported_at=fault["received_at"],
-        incident_id=fault.get("incident_id") if fault["source"] == FaultSource.call.value else None,
-    )
+    by_call = fault["source"] == FaultSource.call.value  # a call may name the open incident it is about
+    return model_of(FaultReported, fault, id_as="fault_id", reported_at=fault["received_at"],
+                    incident_id=fault.get("incident_id") if by_call else None)  # fmt: skip
 
 
 def public(fault: dict[str, Any]) -> FaultPublic:
-    return FaultPublic(
-        fault_id=fault["_id"],
-        site_id=fault["site_id"],
-        source=fault["source"],
-        external_ref=fault["external_ref"],
-        code=fault["code"],
-        severity=fault["severity"],
-        equipment_id=fault["equipment_id"],
-        description=fault["description"],
-        status=fault["status"],
-        incident_id=fault["incident_id"],
-        received_at=fault["received_at"],
-    )
+    return model_of(FaultPublic, fault, id_as="fault_id")
