@@ -151,23 +151,26 @@ class Index:
 
     async def refresh(self, cases: Cases) -> None:
         async with self._lock:
-            changed = await cases.indexed_since(self._seen)
-            added: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-            for doc in changed:
-                whole = np.frombuffer(doc["vector_whole"], dtype=np.float32)
-                short = np.frombuffer(doc["vector_short"], dtype=np.float32)
-                row = self._rows.get(doc["_id"])
-                if row is None:
-                    added[doc["_id"]] = (whole, short)
-                else:
-                    self._whole[row], self._short[row] = whole, short
-                self._seen = doc["indexed_at"] if self._seen is None else max(self._seen, doc["indexed_at"])
-            if added:
-                for case_id in added:
-                    self._rows[case_id] = len(self._ids)
-                    self._ids.append(case_id)
-                self._whole = np.vstack([self._whole, *(w for w, _ in added.values())])
-                self._short = np.vstack([self._short, *(s for _, s in added.values())])
+            self.take(await cases.indexed_since(self._seen))
+
+    def take(self, changed: list[Document]) -> None:
+        """Add or replace cases as stored (both vectors and `indexed_at`)."""
+        added: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for doc in changed:
+            whole = np.frombuffer(doc["vector_whole"], dtype=np.float32)
+            short = np.frombuffer(doc["vector_short"], dtype=np.float32)
+            row = self._rows.get(doc["_id"])
+            if row is None:
+                added[doc["_id"]] = (whole, short)
+            else:
+                self._whole[row], self._short[row] = whole, short
+            self._seen = doc["indexed_at"] if self._seen is None else max(self._seen, doc["indexed_at"])
+        if added:
+            for case_id in added:
+                self._rows[case_id] = len(self._ids)
+                self._ids.append(case_id)
+            self._whole = np.vstack([self._whole, *(w for w, _ in added.values())])
+            self._short = np.vstack([self._short, *(s for _, s in added.values())])
 
     def nearest(self, query: np.ndarray, limit: int) -> list[tuple[str, float]]:
         """The `limit` closest cases, best first, with their scores."""
