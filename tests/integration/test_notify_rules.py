@@ -178,7 +178,8 @@ async def test_information_waits_for_office_hours(
             return info[0] if info else None
 
         pm = await eventually(held, timeout=10, what="the PM message recorded")
-        assert pm["status"] == "queued" and pm["incident_id"] is None and "PM-SITE-R-1" in pm["text"]
+        assert (pm["status"], pm["incident_id"], pm["visit_id"]) == ("queued", None, "PM-SITE-R-1")
+        assert "PM-SITE-R-1" in pm["text"]
         _waits_for_office_hours(pm, now)
         assert [m["incident_ids"] for m in phone.lines("sms")] == [["INC-P1"]]
 

@@ -37,7 +37,8 @@ class DeliveryPublic(Contract):
 
 class NotificationPublic(Contract):
     notification_id: Identifier
-    incident_id: Identifier | None
+    incident_id: Identifier | None = Field(description="the incident it is about; none for a PM visit's")
+    visit_id: Identifier | None = Field(None, description="the PM visit it is about, when it is one")
     engineer_id: Identifier
     channel: str
     status: str

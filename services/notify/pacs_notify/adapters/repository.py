@@ -33,6 +33,7 @@ class Notifications(Repository):
     indexes = [
         IndexModel([("status", ASCENDING), ("created_at", ASCENDING)]),
         IndexModel([("incident_id", ASCENDING), ("created_at", ASCENDING)]),
+        IndexModel([("visit_id", ASCENDING), ("created_at", ASCENDING)]),
         IndexModel([("engineer_id", ASCENDING), ("created_at", DESCENDING)]),
         IndexModel([("created_at", DESCENDING)]),
     ]

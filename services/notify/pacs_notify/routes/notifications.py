@@ -42,19 +42,22 @@ async def list_notifications(
     _: Staff,
     deps: DepsDep,
     incident_id: Identifier | None = None,
+    visit_id: Identifier | None = None,
     engineer_id: Identifier | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: PageCursor = None,
     total: WantTotal = False,
 ) -> Page[NotificationPublic]:
-    filters = {k: v for k, v in {"incident_id": incident_id, "engineer_id": engineer_id}.items() if v}
+    asked = {"incident_id": incident_id, "visit_id": visit_id, "engineer_id": engineer_id}
+    filters = {k: v for k, v in asked.items() if v}
     items, after = await deps.notifications.search(filters, limit, cursor_of(cursor))
     deliveries: dict[str, list[DeliveryPublic]] = {}
     for d in await deps.sends.of_notifications([n["_id"] for n in items]):
         deliveries.setdefault(d["notification_id"], []).append(_delivery(d))
     return Page[NotificationPublic](
         items=[NotificationPublic(
-            notification_id=n["_id"], incident_id=n["incident_id"], engineer_id=n["engineer_id"],
+            notification_id=n["_id"], incident_id=n["incident_id"], visit_id=n.get("visit_id"),
+            engineer_id=n["engineer_id"],
             channel=n["channel"], status=n["status"], text=n["text"], created_at=n["created_at"],
             sent_at=n["sent_at"], kind=n.get("kind", "oncall"), acknowledged_at=n.get("acknowledged_at"),
             deliveries=deliveries.get(n["_id"], []),
