@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from pacs_escalation.adapters.knowledge import Encoder, Index
+from pacs_escalation.adapters.knowledge import DIMENSIONS, Encoder, Index
 from pacs_escalation.domain.knowledge import texts
 
 DATA = Path(__file__).parents[1] / "tests" / "data"
@@ -113,11 +113,8 @@ def report(name: str, rank: Ranker, queries: list[dict[str, Any]], cases: dict[s
 
 def labelled(name: str) -> list[dict[str, Any]]:
     """A labelled set, each query's `expected` as a list (the first set names one case)."""
-    path = DATA / name
-    if not path.is_file():
-        return []
     return [{**q, "expected": [q["expected"]] if isinstance(q["expected"], str) else q["expected"]}
-            for q in json.loads(path.read_text(encoding="utf-8"))]  # fmt: skip
+            for q in json.loads((DATA / name).read_text(encoding="utf-8"))]  # fmt: skip
 
 
 def timed_at_scale(docs: list[dict[str, Any]], encoder: Encoder, queries: list[dict[str, Any]], size: int) -> None:
@@ -129,7 +126,7 @@ def timed_at_scale(docs: list[dict[str, Any]], encoder: Encoder, queries: list[d
         doc = dict(docs[n % len(docs)])
         doc["_id"] = f"{doc['_id']}-{n}"
         for field in ("vector_whole", "vector_short"):
-            vector = np.frombuffer(doc[field], dtype=np.float32) + rng.normal(0, 0.02, 512).astype(np.float32)
+            vector = np.frombuffer(doc[field], dtype=np.float32) + rng.normal(0, 0.02, DIMENSIONS).astype(np.float32)
             doc[field] = (vector / np.linalg.norm(vector)).astype(np.float32).tobytes()
         grown.append(doc)
     started = time.perf_counter()
@@ -156,7 +153,7 @@ async def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="print the rank of every query's case")
     parser.add_argument("--cases", type=int, default=10_000, help="index size for the timing (default 10,000)")
     args = parser.parse_args()
-    cases = [c for name in ("knowledge_cases.json", "knowledge_more_cases.json") if (DATA / name).is_file()
+    cases = [c for name in ("knowledge_cases.json", "knowledge_more_cases.json")
              for c in json.loads((DATA / name).read_text(encoding="utf-8"))]  # fmt: skip
     by_id = {c["external_id"]: c for c in cases}
     sets = {
@@ -164,7 +161,7 @@ async def main() -> None:
         "paraphrase set": labelled("knowledge_paraphrased_queries.json"),
     }
     print(f"{len(cases)} cases; " + "; ".join(f"{name}: {len(q)} queries ({sum(x['cross_lingual'] for x in q)} "
-                                                f"cross-lingual)" for name, q in sets.items() if q)
+                                                f"cross-lingual)" for name, q in sets.items())
           + f"; {platform.processor() or platform.machine()}, Python {platform.python_version()}")  # fmt: skip
     encoder = Encoder()
     started = time.perf_counter()
@@ -174,8 +171,6 @@ async def main() -> None:
     print(f"embedding {len(cases)} cases (two texts each): {seconds:.2f} s")
     index = indexed(docs)
     for name, queries in sets.items():
-        if not queries:
-            continue
         print(f"\n=== {name}")
         report("baseline: BM25 over words and Chinese character pairs", bm25(cases), queries, by_id, args.verbose)
         report("service: multilingual sentence embeddings", service(index, encoder), queries, by_id, args.verbose)

@@ -21,7 +21,6 @@ from pacs_kit.service import Kit
 class Bench:
     """One service, built as it runs (settings, kit, deps, handler table), its database empty at the start."""
 
-    service: str
     kit: Kit
     deps: Any
     consumer: Consumer
@@ -32,8 +31,8 @@ class Bench:
         return await self.consumer.handle(envelopes)
 
     @staticmethod
-    def envelope(event: Event, *, correlation_id: str | None = None, producer: str = "tests") -> Envelope:
-        return Envelope.wrap(event, producer=producer, correlation_id=correlation_id)
+    def envelope(event: Event, *, correlation_id: str | None = None) -> Envelope:
+        return Envelope.wrap(event, producer="tests", correlation_id=correlation_id)
 
     async def emitted(self, *types: str) -> list[dict[str, Any]]:
         """The envelopes waiting in the outbox (nothing relays them here), oldest first, of the given types."""
@@ -59,10 +58,9 @@ async def bench(mongodb_urls: dict[str, str]) -> AsyncIterator[Callable[..., Any
         app = module.create_app(settings)
         kit: Kit = app.state.kit
         deps = app.state.deps
-        for repo in [kit.outbox, kit.inbox, kit.audit, kit.auth.api_keys, *deps.repositories()]:
-            await repo.ensure_indexes()
+        await kit.ensure_indexes(deps)
         consumer = Consumer(app.state.handlers, deps, kit.uow, kit.inbox, kit.metrics, _no_dead_letters)
-        made.append(Bench(service, kit, deps, consumer))
+        made.append(Bench(kit, deps, consumer))
         return made[-1]
 
     yield build

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "deploy" / "gateway" / "nginx.conf.template"
 RULES = ROOT / "deploy" / "prometheus" / "rules"
 
-__all__ = ["DEFAULT_PORTS", "SERVICES", "Stack", "StackConfig"]
+__all__ = ["SERVICES", "Stack", "StackConfig"]
 
 
 @dataclass

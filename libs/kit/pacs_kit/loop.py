@@ -14,11 +14,11 @@ log = logging.getLogger(__name__)
 class WorkLoop:
     """`step` returns True while more work is waiting; failures back off and retry, never stop the loop.
 
-    Idle, the loop waits to be woken or for `poll_seconds`: a number, or a function asked each time that gives the
-    seconds until the next round (None: until woken), for a loop whose pace changes with what it is doing."""
+    Idle, the loop waits to be woken or for `poll_seconds`: a number; None (until woken); or, for a loop whose pace
+    changes with what it is doing, a function asked each round for the seconds until the next (None: until woken)."""
 
     def __init__(self, name: str, step: Callable[[], Awaitable[bool]],
-                 poll_seconds: float | Callable[[], float | None]) -> None:  # fmt: skip
+                 poll_seconds: float | Callable[[], float | None] | None) -> None:  # fmt: skip
         self.name = name
         self.step = step
         self.poll_seconds = poll_seconds
@@ -54,3 +54,18 @@ class WorkLoop:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=delay)
                 self._wake.clear()
+
+
+class Doorbell:
+    """How code that commits work wakes the loop that does it, without knowing the loop: the loop hangs its `wake`
+    here when it starts. A ring before then is lost, and harmless: a loop looks for work as it starts."""
+
+    def __init__(self) -> None:
+        self._wake: Callable[[], None] | None = None
+
+    def answer_with(self, wake: Callable[[], None]) -> None:
+        self._wake = wake
+
+    def ring(self) -> None:
+        if self._wake is not None:
+            self._wake()

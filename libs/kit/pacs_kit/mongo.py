@@ -13,12 +13,12 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import PyMongoError
 
-from pacs_kit.documents import Document, model_of
+from pacs_kit.documents import Document
 
 if TYPE_CHECKING:
     from pacs_kit.uow import Tx
 
-__all__ = ["Document", "Mongo", "ReadModel", "Repository", "model_of"]
+__all__ = ["Document", "Mongo", "ReadModel", "Repository"]
 
 T = TypeVar("T")
 

@@ -85,6 +85,11 @@ class Kit:
         )
         self.consumes = False
 
+    async def ensure_indexes(self, deps: Deps) -> None:
+        """The kit's collections' indexes and those of the service's repositories (idempotent)."""
+        for repo in [self.outbox, self.inbox, self.audit, self.auth.api_keys, *deps.repositories()]:
+            await repo.ensure_indexes()
+
 
 def build_service(spec: ServiceSpec) -> FastAPI:
     """The FastAPI app of one service; nothing connects until the lifespan starts."""
@@ -98,8 +103,7 @@ def build_service(spec: ServiceSpec) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await kit.mongo.wait_until_reachable(timeout=30)
-        for repo in [kit.outbox, kit.inbox, kit.audit, kit.auth.api_keys, *deps.repositories()]:
-            await repo.ensure_indexes()
+        await kit.ensure_indexes(deps)
         await kit.bus.connect()
         work: list[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = [
             ("outbox-relay", kit.relay.run), ("audit-chain", lambda: chain_audit(kit))]  # fmt: skip

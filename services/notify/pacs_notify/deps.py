@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from pacs_kit.deps import deps_of
+from pacs_kit.loop import Doorbell
 from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
 from pacs_notify.adapters.metrics import NotifyMetrics
@@ -14,7 +15,6 @@ from pacs_notify.adapters.providers import build_providers, http_client
 from pacs_notify.adapters.repository import AckTokens, Engineers, Notifications, SendLog, Sends, Sites
 from pacs_notify.adapters.repository import Contacts as ContactsRepository
 from pacs_notify.domain.ack import ack_key
-from pacs_notify.domain.doorbell import Doorbell
 from pacs_notify.settings import NotifySettings
 
 

@@ -105,7 +105,6 @@ from pacs_contracts.api.sites import (
     SitePublic,
     WorkingHours,
 )
-from pacs_contracts.common import Phone
 
 __all__ = [
     "AE_TITLE_MAX", "DEFAULT_LADDER", "DEFAULT_RULES", "MAX_MAINTENANCE", "MAX_SHIFT", "MIN_SHIFT", "AeTitle",
@@ -118,7 +117,7 @@ __all__ = [
     "KnowledgeCasePublic", "KnowledgeEscalation", "KnowledgeHit", "KnowledgeImported", "KnowledgeResults",
     "LadderStep", "LinkPublic", "MaintenanceKind", "MaintenanceWindowCreate", "MaintenanceWindowPublic",
     "MetricBatch", "MetricBatchAccepted", "MetricSample", "NotificationPublic", "NotificationRule", "OfficeHours",
-    "OnCallPublic", "Page", "PendingCreate", "Phone", "PmPlanPublic", "PmPlanTerms", "PmStatus",
+    "OnCallPublic", "Page", "PendingCreate", "PmPlanPublic", "PmPlanTerms", "PmStatus",
     "PmVisitCompletion", "PmVisitPublic", "ProblemDetails", "PushTarget", "ReassignmentCreate", "ReopenCreate",
     "Reschedule", "RescheduleEntry", "ResolutionCreate", "RosterOverride", "RosterPublic", "RosterPut",
     "RuleStatePublic", "ServiceNow", "SiteCreate", "SiteHealth", "SiteKeyCreate", "SiteKeyCreated",

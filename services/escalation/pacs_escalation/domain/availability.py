@@ -5,9 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pacs_contracts.common import parse_duration
+
 
 class InvalidOutage(ValueError):
     pass
+
+
+def budget_minutes(contract: dict[str, Any]) -> float:
+    """The contract's yearly software downtime budget, in minutes (four hours unless it says otherwise)."""
+    return parse_duration(contract.get("software_downtime_budget", "PT4H")).total_seconds() / 60
 
 
 def outage(incident: dict[str, Any], resolution: dict[str, Any], resolved_at: datetime) -> dict[str, Any] | None:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable
 from datetime import UTC, datetime
+
+from pacs_kit.loop import Doorbell
 
 SLOT_SECONDS = 0.1  # at most ten checks a second between ticks
 WAKE_MARGIN = 0.005  # a timer may fire a little early; a sweep must not
@@ -36,7 +37,7 @@ class Pacer:
         self._busy_until = float("-inf")  # monotonic
         self.durations: deque[float] = deque(maxlen=5000)  # seconds per sweep, the latest, for the benchmark
         self.sweeps = 0
-        self.wake: Callable[[], None] = lambda: None  # the sweeping loop's, to start a round at once
+        self.doorbell = Doorbell()  # wakes the sweeping loop, to start a round at once
 
     def busy(self) -> bool:
         """Whether the clocks had a long sweep lately: background work should yield to them."""
@@ -46,7 +47,7 @@ class Pacer:
         """A tick came: sweep at once, then keep pace until a little past the next one."""
         self._tick = now if self._tick is None else max(self._tick, now)
         self._ticked_at = time.monotonic()
-        self.wake()
+        self.doorbell.ring()
 
     def _pacing(self) -> bool:
         return time.monotonic() - self._ticked_at < PACE_SECONDS

@@ -48,7 +48,7 @@ def clock_loop(
         return more
 
     loop = WorkLoop("clock sweep", step, poll_seconds=pacer.delay)
-    pacer.wake = loop.wake
+    pacer.doorbell.answer_with(loop.wake)
     return loop
 
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime, timedelta
 
-from pacs_contracts.common import parse_duration
 from pacs_escalation.deps import EscalationDeps
-from pacs_escalation.domain.availability import summary
+from pacs_escalation.domain.availability import budget_minutes, summary
 from pacs_escalation.domain.sla import CLOSED
 from pacs_kit.loop import WorkLoop
 from pacs_kit.service import Kit
 
-log = logging.getLogger(__name__)
 COMPLIANCE_WINDOW = timedelta(days=30)
 
 
@@ -20,16 +17,13 @@ async def refresh_gauges(kit: Kit, deps: EscalationDeps) -> None:
     """Open incidents, SLA at risk and compliance, availability: every `gauge_refresh_seconds`."""
     every = getattr(kit.settings, "gauge_refresh_seconds", 30.0)
 
-    async def refresh() -> None:
-        try:
-            now = datetime.now(UTC)
-            await _availability(deps, now)
-            projection = {"timeline": 0, "terms": 0, "resolution": 0}
-            open_now = await deps.incidents.collection.find({"state": {"$nin": list(CLOSED)}}, projection).to_list()
-            recent = await deps.incidents.opened_between(now - COMPLIANCE_WINDOW, now)
-            deps.metrics.incidents(open_now, recent, now)
-        except Exception as exc:  # stale gauges until the database answers; readiness reports the outage
-            log.warning("escalation gauges not refreshed: %s", exc)
+    async def refresh() -> None:  # a failure leaves the gauges stale; the loop retries, readiness reports the outage
+        now = datetime.now(UTC)
+        await _availability(deps, now)
+        projection = {"timeline": 0, "terms": 0, "resolution": 0}
+        open_now = await deps.incidents.collection.find({"state": {"$nin": list(CLOSED)}}, projection).to_list()
+        recent = await deps.incidents.opened_between(now - COMPLIANCE_WINDOW, now)
+        deps.metrics.incidents(open_now, recent, now)
 
     await WorkLoop.every("escalation gauges", every, refresh).run()
 
@@ -41,7 +35,7 @@ async def _availability(deps: EscalationDeps, now: datetime) -> None:
     )
     sites, _ = await deps.sites.list(limit=100_000, offset=0)
     for site in sites:
-        budget = parse_duration(site["contract"].get("software_downtime_budget", "PT4H")).total_seconds() / 60
+        budget = budget_minutes(site["contract"])
         result = summary([e for e in entries if e["site_id"] == site["_id"]], year, budget)
         for cause, minutes in result["minutes_down_by_cause"].items():
             deps.metrics.down.labels(site["_id"], cause).set(minutes)

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import logging
-
 from pacs_escalation.deps import EscalationDeps
 from pacs_kit.loop import WorkLoop
 from pacs_kit.service import Kit
-
-log = logging.getLogger(__name__)
 
 
 async def warm_knowledge(kit: Kit, deps: EscalationDeps) -> None:
     """Load the embedding model and the case index before the first search needs them."""
 
     async def step() -> bool:
-        try:
-            await deps.encoder.encode(["warm-up"])
-            await deps.index.refresh(deps.cases)
-        except Exception:  # the first search loads them instead
-            log.exception("could not warm the knowledge index")
+        await deps.encoder.encode(["warm-up"])
+        await deps.index.refresh(deps.cases)
         return False
 
-    # one round: nothing wakes the loop again
+    # a failure is retried with the loop's back-off (a search meanwhile loads what it needs); once loaded, the loop
+    # waits for a wake-up that never comes
     await WorkLoop("knowledge warm-up", step, poll_seconds=None).run()

@@ -7,9 +7,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from pacs_contracts.common import parse_duration
 from pacs_escalation.deps import DepsDep
-from pacs_escalation.domain.availability import summary
+from pacs_escalation.domain.availability import budget_minutes, summary
 from pacs_kit.deps import Staff
 from pacs_kit.problems import found
 
@@ -28,5 +27,5 @@ async def availability(
     entries = await deps.downtime.overlapping(
         site_id, datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
     )
-    budget = parse_duration(site["contract"].get("software_downtime_budget", "PT4H")).total_seconds() / 60
+    budget = budget_minutes(site["contract"])
     return {"site_id": site_id, **summary(entries, year, budget)}

@@ -13,7 +13,8 @@ from pacs_contracts.common import Identifier
 from pacs_contracts.events import EngineerRegistered
 from pacs_escalation.deps import DepsDep
 from pacs_kit.deps import Admin, KitDep, Offset, Staff
-from pacs_kit.mongo import Document, model_of
+from pacs_kit.documents import model_of
+from pacs_kit.mongo import Document
 from pacs_kit.problems import Problem
 from pacs_kit.uow import Tx
 

@@ -36,18 +36,15 @@ async def scope_of(principal: Principal, deps: EscalationDeps) -> dict[str, Any]
 
 async def visible(incident_id: str, principal: Principal, deps: EscalationDeps) -> dict[str, Any]:
     """The incident, or a 404 when it does not exist or is outside what the caller may see."""
-    doc = found(
-        await deps.incidents.collection.find_one({"_id": incident_id, **await scope_of(principal, deps)}),
-        f"no incident {incident_id!r}",
-    )
-    return doc
+    doc = await deps.incidents.collection.find_one({"_id": incident_id, **await scope_of(principal, deps)})
+    return found(doc, f"no incident {incident_id!r}")
 
 
 @router.get("/board", response_model=BoardPublic, summary="The escalation board: open incidents by region and tier")
 async def escalation_board(_: Overseer, deps: DepsDep) -> BoardPublic:
     now = datetime.now(UTC)
-    found = await deps.incidents.collection.find({"state": {"$nin": list(CLOSED)}}, LISTED).to_list()
-    shown = board(found, now)
+    open_now = await deps.incidents.collection.find({"state": {"$nin": list(CLOSED)}}, LISTED).to_list()
+    shown = board(open_now, now)
     return BoardPublic(at=now, cells=shown["cells"], at_risk=[incidents.public(i) for i in shown["at_risk"]],
                        breached=[incidents.public(i) for i in shown["breached"]])  # fmt: skip
 

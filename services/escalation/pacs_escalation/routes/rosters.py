@@ -12,7 +12,7 @@ from pacs_contracts.common import Identifier, Tier
 from pacs_escalation.deps import DepsDep
 from pacs_escalation.usecases.on_call import who_takes
 from pacs_kit.deps import Admin, Staff
-from pacs_kit.mongo import model_of
+from pacs_kit.documents import model_of
 from pacs_kit.problems import Problem, found
 
 router = APIRouter(prefix="/api/v1", tags=["on-call"])

@@ -14,7 +14,8 @@ from pacs_escalation.deps import DepsDep
 from pacs_escalation.domain.sites import query_key, search_keys
 from pacs_escalation.domain.terms import service_now
 from pacs_kit.deps import Admin, KitDep, Offset, Staff
-from pacs_kit.mongo import Document, model_of
+from pacs_kit.documents import model_of
+from pacs_kit.mongo import Document
 from pacs_kit.problems import Problem, found
 from pacs_kit.uow import Tx
 

@@ -14,7 +14,8 @@ from pacs_contracts.common import Identifier
 from pacs_contracts.events import SiteKeyIssued, SiteKeyRevoked
 from pacs_intake.deps import DepsDep
 from pacs_kit.deps import Admin, KitDep
-from pacs_kit.mongo import Document, model_of
+from pacs_kit.documents import model_of
+from pacs_kit.mongo import Document
 from pacs_kit.problems import Problem, found
 from pacs_kit.uow import Tx
 

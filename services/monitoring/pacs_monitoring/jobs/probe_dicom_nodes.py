@@ -33,7 +33,7 @@ LOOK_BACK = timedelta(seconds=60)
 
 
 async def probe_dicom_nodes(kit: Kit, deps: MonitoringDeps) -> None:
-    """Probe rounds for as long as the service runs; a round that fails is tried again on the next check."""
+    """Probe rounds for as long as the service runs; a round that fails is tried again after the loop's back-off."""
     prober = Prober(deps.dicom)
     since: datetime | None = None  # an instance's first round reads every node due, however late
 

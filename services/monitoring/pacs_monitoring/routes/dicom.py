@@ -19,7 +19,7 @@ from pacs_contracts.api import DicomNodeCreate, DicomNodePublic, DicomProbePubli
 from pacs_contracts.common import Identifier, Role
 from pacs_kit.auth import Principal, require
 from pacs_kit.deps import KitDep, Offset, StaffOrSite
-from pacs_kit.mongo import model_of
+from pacs_kit.documents import model_of
 from pacs_kit.problems import Problem, found
 from pacs_kit.uow import Tx
 from pacs_monitoring.adapters.dicom import resolve
@@ -74,8 +74,8 @@ async def probes(
 ) -> list[DicomProbePublic]:
     node = await _node(node_id, principal, deps)
     interval = timedelta(seconds=deps.dicom.interval_of(node))
-    found = await deps.dicom_probes.latest(node_id, limit, interval, deps.dicom.retention)
-    return [model_of(DicomProbePublic, p) for p in found]
+    latest = await deps.dicom_probes.latest(node_id, limit, interval, deps.dicom.retention)
+    return [model_of(DicomProbePublic, p) for p in latest]
 
 
 @router.delete("/{node_id}", status_code=204, summary="Stop probing a DICOM node and drop its probes")

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pacs_contracts.api import DicomNodeHealth, LinkPublic, RuleStatePublic, SiteHealth
 from pacs_contracts.common import Identifier
 from pacs_kit.deps import StaffOrSite
-from pacs_kit.mongo import model_of
+from pacs_kit.documents import model_of
 from pacs_monitoring.adapters.repository import site_health
 from pacs_monitoring.deps import DepsDep
 

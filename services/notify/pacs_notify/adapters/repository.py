@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, DESCENDING, IndexModel, UpdateOne
+from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from pacs_kit.mongo import Document, Mongo, ReadModel, Repository
@@ -48,15 +48,6 @@ class Notifications(Repository):
             {"_id": notification["_id"]}, {"$setOnInsert": notification}, upsert=True, session=session
         )
         return result.upserted_id is not None
-
-    async def mark_sent(self, sent: list[tuple[str, datetime]], session: AsyncClientSession) -> None:
-        """Record a batch of sends in one round trip."""
-        updates = [
-            UpdateOne({"_id": nid}, {"$set": {"status": "sent", "sent_at": at}, "$inc": {"attempts": 1}})
-            for nid, at in sent
-        ]
-        if updates:
-            await self.collection.bulk_write(updates, session=session)
 
     async def acknowledge(self, notification_ids: list[str], at: datetime, session: AsyncClientSession) -> None:
         await self.collection.update_many({"_id": {"$in": notification_ids}, "acknowledged_at": None},

@@ -23,8 +23,9 @@ from opentelemetry.trace import SpanKind
 
 from pacs_contracts.api import Contacts
 from pacs_contracts.events import NotificationFailed, NotificationSent
+from pacs_kit.documents import model_of
 from pacs_kit.loop import WorkLoop
-from pacs_kit.mongo import Document, model_of
+from pacs_kit.mongo import Document
 from pacs_kit.service import Kit
 from pacs_kit.tracing import extract_context, tracer
 from pacs_kit.uow import Tx

@@ -9,8 +9,8 @@ from fastapi import APIRouter
 from pacs_contracts.api import Contacts
 from pacs_contracts.common import Identifier, Role
 from pacs_kit.auth import Principal, require
-from pacs_kit.mongo import model_of
-from pacs_kit.problems import Problem
+from pacs_kit.documents import model_of
+from pacs_kit.problems import Problem, found
 from pacs_notify.deps import DepsDep
 
 router = APIRouter(prefix="/api/v1/engineers", tags=["contacts"])
@@ -29,8 +29,7 @@ def _may_edit(principal: Principal, engineer_id: str) -> None:
 @router.get("/{engineer_id}/contacts", response_model=Contacts, summary="How an engineer is reached")
 async def get_contacts(engineer_id: Identifier, principal: Owner, deps: DepsDep) -> Contacts:
     _may_edit(principal, engineer_id)
-    if await deps.engineers.get(engineer_id) is None:
-        raise Problem(404, "Not found", f"no engineer {engineer_id!r} known to notify", slug="not-found")
+    found(await deps.engineers.get(engineer_id), f"no engineer {engineer_id!r} known to notify")
     stored = await deps.contacts.get(engineer_id)
     return model_of(Contacts, stored) if stored else Contacts()
 
@@ -39,7 +38,6 @@ async def get_contacts(engineer_id: Identifier, principal: Owner, deps: DepsDep)
 async def put_contacts(engineer_id: Identifier, body: Contacts, principal: Owner, deps: DepsDep) -> Contacts:
     """Rules apply to messages raised from now on; a rule for a channel without an address uses the log."""
     _may_edit(principal, engineer_id)
-    if await deps.engineers.get(engineer_id) is None:
-        raise Problem(404, "Not found", f"no engineer {engineer_id!r} known to notify", slug="not-found")
+    found(await deps.engineers.get(engineer_id), f"no engineer {engineer_id!r} known to notify")
     await deps.contacts.put(engineer_id, body.model_dump(mode="json"))
     return body

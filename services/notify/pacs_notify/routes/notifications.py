@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pacs_contracts.api import DeliveryPublic, NotificationPublic, Page
 from pacs_contracts.common import Identifier
 from pacs_kit.deps import PageCursor, Staff, WantTotal
+from pacs_kit.documents import model_of
 from pacs_kit.paging import bounded_count, cursor_of, next_link
 from pacs_notify.deps import DepsDep
 from pacs_notify.domain.plan import mask
@@ -55,13 +56,8 @@ async def list_notifications(
     for d in await deps.sends.of_notifications([n["_id"] for n in items]):
         deliveries.setdefault(d["notification_id"], []).append(_delivery(d))
     return Page[NotificationPublic](
-        items=[NotificationPublic(
-            notification_id=n["_id"], incident_id=n["incident_id"], visit_id=n.get("visit_id"),
-            engineer_id=n["engineer_id"],
-            channel=n["channel"], status=n["status"], text=n["text"], created_at=n["created_at"],
-            sent_at=n["sent_at"], kind=n.get("kind", "oncall"), acknowledged_at=n.get("acknowledged_at"),
-            deliveries=deliveries.get(n["_id"], []),
-        ) for n in items],
+        items=[model_of(NotificationPublic, n, id_as="notification_id", deliveries=deliveries.get(n["_id"], []))
+               for n in items],
         total=await bounded_count(deps.notifications.collection, filters) if total else None,
         next=next_link(request, after),
     )  # fmt: skip

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from pacs_contracts.api import Contacts
-from pacs_kit.mongo import model_of
+from pacs_kit.documents import model_of
 from pacs_kit.tracing import inject_context
 from pacs_kit.uow import Tx
 from pacs_notify.deps import NotifyDeps

@@ -11,7 +11,8 @@ from pacs_contracts.api import MaintenanceWindowCreate, MaintenanceWindowPublic,
 from pacs_contracts.common import Identifier, Role
 from pacs_kit.auth import Principal, require
 from pacs_kit.deps import KitDep, Offset, Staff
-from pacs_kit.mongo import Document, model_of
+from pacs_kit.documents import model_of
+from pacs_kit.mongo import Document
 from pacs_kit.problems import Problem, found
 from pacs_kit.uow import Tx
 from pacs_scheduler.deps import DepsDep

@@ -20,7 +20,7 @@ from pacs_contracts.common import Identifier, Role
 from pacs_contracts.events import FaultReported
 from pacs_kit.auth import Principal, require
 from pacs_kit.deps import KitDep, Offset, Staff, StaffOrSite
-from pacs_kit.mongo import model_of
+from pacs_kit.documents import model_of
 from pacs_kit.problems import Problem, found
 from pacs_kit.uow import Tx
 from pacs_scheduler.adapters.report import render_html, render_pdf
