@@ -64,6 +64,7 @@ class Load:
     faults: list[dict[str, str]]
     accepted: dict[str, str] = field(default_factory=dict)  # external_ref -> fault_id
     answers: list[tuple[float, int, str | None, str]] = field(default_factory=list)  # at, status, Retry-After, ref
+    refusals: dict[float, str] = field(default_factory=dict)  # when a 503 came -> its problem's detail
     transport_errors: list[str] = field(default_factory=list)
     retried: int = 0
     sent: int = 0  # faults taken up by a client, first to last
@@ -96,7 +97,10 @@ async def _report(his: httpx.AsyncClient, load: Load, fault: dict[str, str]) -> 
         finally:
             load.in_flight.discard(fault["external_ref"])
         retry_after = response.headers.get("Retry-After")
-        load.answers.append((time.monotonic(), response.status_code, retry_after, fault["external_ref"]))
+        answered = time.monotonic()
+        load.answers.append((answered, response.status_code, retry_after, fault["external_ref"]))
+        if response.status_code == 503:
+            load.refusals[answered] = response.text[-160:]
         if response.is_success:
             load.accepted[fault["external_ref"]] = response.json()["fault_id"]
             return
@@ -249,6 +253,18 @@ async def _where_things_are(platform: Platform, admin: httpx.AsyncClient, missin
     return "\n".join(lines)
 
 
+def _refusals_logged(platform: Platform) -> str:
+    """What intake and the gateway logged about the requests they turned away, for a failure message."""
+    run_dir = platform.stack.run_dir
+    wanted = {"logs/intake.log": "database", "nginx-error.log": "upstream"}
+    lines = []
+    for name, word in wanted.items():
+        path = run_dir / name
+        text = path.read_text(errors="replace").splitlines() if path.exists() else []
+        lines += [f"{name}: {line[:300]}" for line in text if word in line][-5:]
+    return "\n".join(lines)
+
+
 @contextlib.asynccontextmanager
 async def _logs_kept_on_failure(platform: Platform, seed: int) -> AsyncIterator[None]:
     """A failed run leaves the services' logs under .run/chaos-<seed>/ for whoever looks into it."""
@@ -295,9 +311,13 @@ async def test_nothing_accepted_is_lost_or_doubled_under_kills_and_restarts(plat
         assert all(retry_after for _, status, retry_after, _ in load.answers if status == 503), (
             "503 without Retry-After"
         )
-        stray = [f"{at - began:.1f} s ({ref})" for at, status, _, ref in load.answers
+        stray = [f"{at - began:.1f} s ({ref}: {load.refusals.get(at)})" for at, status, _, ref in load.answers
                  if status == 503 and not chaos.covers(at, ref)]  # fmt: skip
-        assert not stray, f"503s when nothing the fault needed was down: {stray[:10]} {context}"
+        spans = ", ".join(f"{w.what} {w.began - began:.1f}-{w.ended - began:.1f} s" for w in chaos.windows)
+        assert not stray, (
+            f"503s when nothing the fault needed was down: {stray[:5]}; disruptions: {spans} {context}\n"
+            + _refusals_logged(platform)
+        )
         assert len(load.accepted) == FAULTS, f"{FAULTS - len(load.accepted)} faults never accepted {context}"
         wanted = set(load.accepted.values())
         assert len(wanted) == FAULTS, "two reports were given one fault id"

@@ -27,8 +27,12 @@ class Mongo:
     """One client and the service's own database."""
 
     def __init__(self, url: str, database: str, listeners: list[monitoring.CommandListener] | None = None) -> None:
+        # A request waits at most 3 s for a database it cannot reach, then is answered 503. The driver's
+        # heartbeat waits for its answer as long as a connection may take (connectTimeoutMS): kept at 10 s, a
+        # database that is busy, not gone, is not declared down, which would turn away every request meanwhile.
+        # One that is gone refuses the connection at once, whatever this says.
         self.client: AsyncMongoClient[Document] = AsyncMongoClient(
-            url, tz_aware=True, serverSelectionTimeoutMS=3000, connectTimeoutMS=3000, event_listeners=listeners or []
+            url, tz_aware=True, serverSelectionTimeoutMS=3000, connectTimeoutMS=10_000, event_listeners=listeners or []
         )
         self.db = self.client[database]
 
