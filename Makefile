@@ -88,7 +88,8 @@ audit: install
 
 # From the OS packages when missing, after one package-list update: nginx, the gateway on one machine;
 # Orthanc and dcmtk (storescp), the DICOM peers the probe tests echo; Pango, HarfBuzz-subset and a CJK font,
-# which WeasyPrint needs to lay out the bilingual PM report; Prometheus and promtool, which scrape the stack
+# which WeasyPrint needs to lay out the bilingual PM report and service review (matplotlib draws the review's
+# charts in the same font); Prometheus and promtool, which scrape the stack
 # for the dashboard test and check the platform's alert rules; npm, which fetches axe-core (browser-deps); Chromium,
 # the real browser the browser tests drive (Playwright cannot download its own build here).
 os-deps:

@@ -1,8 +1,8 @@
 """Escalation's handlers, without the broker: a fault opens one incident for the site's account engineer and puts
-`incident.opened` in the outbox; the same event twice is handled once; a second call about an open incident is
-counted on it. A monitoring breach opens one proactive incident per problem, a recovery is noted on it; the owner's
-acknowledgement from a message stops the response clock; a tick past the deadline breaches it and climbs the
-ladder."""
+`incident.opened` in the outbox, saying which channel it came by; the same event twice is handled once; a second call
+about an open incident is counted on it. A monitoring breach opens one proactive incident per problem, a recovery is
+noted on it; the owner's acknowledgement from a message stops the response clock, timed in contract time; a tick past
+the deadline breaches it and climbs the ladder."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from pacs_contracts.events import MetricBreached, MetricRecovered, NotificationAcknowledged, SlaTick
+from pacs_escalation.domain.incident import open_from_fault
 from pacs_escalation.usecases import clocks
 from tests.factories import make_fault_event, make_site
 from tests.handlers.conftest import types_of
@@ -50,6 +51,18 @@ async def test_a_second_call_about_an_open_incident_is_counted_on_it_not_opened_
     assert types_of(await escalation.emitted()) == ["incident.opened"]
 
 
+async def test_an_incident_says_whether_it_came_from_the_his_the_800_line_or_a_pm_visit(bench: Any) -> None:
+    escalation = await _with_site(bench)
+
+    await escalation.deliver(make_fault_event(fault_id="F-HIS"), make_fault_event(fault_id="F-CALL", source="call"),
+                             make_fault_event(fault_id="PMF-V-1-1", source="pm", code="PM_FOLLOW_UP"))  # fmt: skip
+
+    stored = {i["fault_id"]: i["channel"] for i in await escalation.stored("incidents")}
+    assert stored == {"F-HIS": "his", "F-CALL": "call", "PMF-V-1-1": "pm"}
+    opened = {e["payload"]["fault_id"]: e["payload"]["channel"] for e in await escalation.emitted("incident.opened")}
+    assert opened == stored
+
+
 async def test_a_fault_for_a_site_escalation_does_not_know_is_refused_and_nothing_is_kept(bench: Any) -> None:
     escalation = await bench("escalation")
     with pytest.raises(LookupError, match="SITE-404"):
@@ -81,6 +94,7 @@ async def test_a_breach_opens_one_proactive_incident_and_a_repeat_is_counted_on_
     assert [e["value"] for e in incident["timeline"] if e["what"] == "metric_breached"] == [97.0, 98.5]
     (opened,) = await escalation.emitted("incident.opened")
     assert opened["payload"]["incident_id"] == incident["_id"] and opened["payload"]["fault_id"] is None
+    assert (opened["payload"]["channel"], opened["payload"]["problem_class"]) == ("monitoring", "storage")
 
 
 async def test_a_recovery_is_noted_on_the_open_incident_which_stays_open(bench: Any) -> None:
@@ -114,6 +128,27 @@ async def test_the_owners_acknowledgement_from_a_message_stops_the_response_cloc
     assert (acknowledged["state"], acknowledged["acknowledged_by"]) == ("acknowledged", "ENG-1")
     (event,) = await escalation.emitted("incident.acknowledged")
     assert (event["payload"]["incident_id"], event["payload"]["engineer_id"]) == (incident["_id"], "ENG-1")
+
+
+async def test_an_acknowledgement_from_a_message_counts_contract_time_not_the_clock_on_the_wall(bench: Any) -> None:
+    escalation = await bench("escalation")
+    today = datetime.now(UTC).date()
+    # after warranty, in working hours that never open today or yesterday: a public holiday and its eve
+    calendar = {"time_zone": "UTC", "hours": [{"weekday": d, "start": "00:00:00", "end": "00:00:00"} for d in range(7)],
+                "holidays": [str(today + timedelta(days=d)) for d in (-1, 0, 1)]}  # fmt: skip
+    site = make_site(contract={"response": "PT2H", "on_site": "PT6H", "warranty_end": "2020-12-31",
+                               "calendar": calendar})  # fmt: skip
+    await escalation.kit.mongo.db["sites"].insert_one(site)
+    two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+    await escalation.kit.mongo.db["incidents"].insert_one(open_from_fault(make_fault_event(), site, two_hours_ago))
+    (incident,) = await escalation.stored("incidents")
+
+    await escalation.deliver(_acknowledgement(incident["_id"], "ENG-1"))
+
+    (event,) = await escalation.emitted("incident.acknowledged")
+    acknowledged_at = datetime.fromisoformat(event["payload"]["acknowledged_at"])
+    assert acknowledged_at - datetime.fromisoformat(event["payload"]["opened_at"]) >= timedelta(hours=2)
+    assert event["payload"]["contract_minutes"] == 0, "the holiday's hours do not count against the engineer"
 
 
 async def test_a_tick_past_the_response_deadline_breaches_it_and_hands_the_incident_to_l2(bench: Any) -> None:

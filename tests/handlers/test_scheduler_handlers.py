@@ -3,9 +3,10 @@ visits, its name and time zone head its reports), once per event, and a re-regis
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pacs_contracts.events import SiteRegistered
+from pacs_contracts.events import IncidentEscalated, IncidentOpened, IncidentReopened, IncidentResolved, SiteRegistered
 
 
 def _registered(**overrides: Any) -> SiteRegistered:
@@ -22,7 +23,8 @@ async def test_a_registered_site_is_kept_once_however_often_the_event_comes(benc
     assert await scheduler.deliver(event) == ["duplicate"]
 
     kept = {"_id": "SITE-1", "name": "Demo Hospital", "region": "east", "account_engineer_id": "ENG-1",
-            "time_zone": "Asia/Shanghai"}  # fmt: skip
+            "time_zone": "Asia/Shanghai", "availability_commitment_percent": None,
+            "software_downtime_budget_minutes": None}  # fmt: skip
     assert await scheduler.stored("sites") == [kept]
     assert await scheduler.emitted() == [], "keeping a site announces nothing"
 
@@ -37,3 +39,54 @@ async def test_a_re_registration_replaces_the_site_the_scheduler_kept(bench: Any
     assert (site["name"], site["account_engineer_id"], site["time_zone"]) == ("Demo Hospital East Campus", "ENG-2",
                                                                               "UTC")  # fmt: skip
     assert site == await scheduler.deps.sites.get("SITE-1"), "PM plans and reports read the new registration"
+
+
+OPENED_AT = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+def _opened() -> IncidentOpened:
+    return IncidentOpened(incident_id="INC-1", site_id="SITE-1", fault_id="F-1", tier="L1", assignee_id="ENG-1",
+                          severity="critical", summary="PACS-ARCHIVE-DOWN", opened_at=OPENED_AT,
+                          response_due=OPENED_AT + timedelta(hours=2), channel="call")  # fmt: skip
+
+
+def _resolved(minutes: int) -> IncidentResolved:
+    return IncidentResolved(incident_id="INC-1", site_id="SITE-1", engineer_id="ENG-1", caused_by="software",
+                            resolved_at=OPENED_AT + timedelta(minutes=minutes), contract_minutes=minutes,
+                            down_from=OPENED_AT, product="PACS")  # fmt: skip
+
+
+async def test_an_incidents_facts_come_out_the_same_whatever_order_its_events_arrive_in(bench: Any) -> None:
+    """The review's read model: a resolution heard before the opening, and an escalation heard twice."""
+    scheduler = await bench("scheduler")
+    climbed = IncidentEscalated(incident_id="INC-1", site_id="SITE-1", from_tier="L1", to_tier="L3",
+                                assignee_id="ENG-3", reason="index corrupt", escalated_at=OPENED_AT)  # fmt: skip
+    await scheduler.deliver(_resolved(90))
+    await scheduler.deliver(climbed)
+    await scheduler.deliver(climbed)  # the same step, published again under a new event id
+    await scheduler.deliver(_opened())
+
+    (fact,) = await scheduler.stored("review_incidents")
+    assert (fact["channel"], fact["caused_by"], fact["resolve_minutes"], fact["down_from"]) == (
+        "call",
+        "software",
+        90,
+        OPENED_AT,
+    )
+    assert [e["to_tier"] for e in fact["escalations"]] == ["L3"], "one climb, however often it was told"
+    assert await scheduler.emitted() == [], "the read model announces nothing"
+
+
+async def test_a_reopened_incident_is_unsolved_again_until_its_next_resolution(bench: Any) -> None:
+    scheduler = await bench("scheduler")
+    await scheduler.deliver(_opened())
+    await scheduler.deliver(_resolved(30))
+    reopened = IncidentReopened(incident_id="INC-1", site_id="SITE-1", engineer_id="ENG-1",
+                                reopened_at=OPENED_AT + timedelta(minutes=45))  # fmt: skip
+    await scheduler.deliver(reopened)
+    (fact,) = await scheduler.stored("review_incidents")
+    assert fact["resolved_at"] is None and len(fact["reopened"]) == 1
+
+    await scheduler.deliver(_resolved(120))
+    (fact,) = await scheduler.stored("review_incidents")
+    assert fact["resolved_at"] == OPENED_AT + timedelta(minutes=120) and fact["resolve_minutes"] == 120

@@ -10,7 +10,13 @@ import httpx
 import pytest
 
 from pacs_contracts import Envelope
-from pacs_contracts.events import IncidentAcknowledged, IncidentEscalated, IncidentReassigned, IncidentResolved
+from pacs_contracts.events import (
+    IncidentAcknowledged,
+    IncidentEscalated,
+    IncidentReassigned,
+    IncidentResolved,
+    SiteRegistered,
+)
 from pacs_escalation.main import create_app
 from pacs_escalation.settings import EscalationSettings
 from pacs_kit.service import Kit
@@ -86,18 +92,24 @@ async def test_an_incident_goes_from_fault_to_closed_and_refuses_illegal_steps(
 
 
 async def test_editing_a_contract_never_changes_a_running_incident(
-    amqp_url: str, namespace: str, settings_for: Callable[..., Any]
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any], tap: Callable[..., Any]
 ) -> None:
     app = create_app(settings_for(EscalationSettings))
     kit: Kit = app.state.kit
     admin = bearer(kit, "ops", "admin")
+    announced = await tap(SiteRegistered.type)
     async with running(app, admin) as client:
         await _estate(client)
         before = await _open_incident(amqp_url, namespace, client, "F-BEFORE")
 
-        terms = {"response": "PT30S", "on_site": "PT1M", "ladder": [{"after": "PT10S", "tier": "L2"}]}
+        terms = {"response": "PT30S", "on_site": "PT1M", "ladder": [{"after": "PT10S", "tier": "L2"}],
+                 "availability_percent": 99.5, "software_downtime_budget": "PT2H"}  # fmt: skip
         updated = await client.put("/api/v1/sites/SITE-L/contract", json=terms)
         assert updated.status_code == 200 and updated.json()["contract"]["response"] == "PT30S"
+        # the services that keep what the contract commits to hear of the new terms
+        registrations = await announced.at_least(2, timeout=10, what="the site announced again with its new terms")
+        latest = registrations[-1]["payload"]
+        assert (latest["availability_commitment_percent"], latest["software_downtime_budget_minutes"]) == (99.5, 120)
         after = await _open_incident(amqp_url, namespace, client, "F-AFTER")
 
         def response_time(incident: dict[str, Any]) -> timedelta:

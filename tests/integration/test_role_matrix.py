@@ -36,6 +36,12 @@ PUBLIC = {  # (method, path): why no credential is asked
     ("GET", "/readyz"): "readiness probe",
     ("GET", "/metrics"): "Prometheus scrape, kept off the gateway",
     ("GET", "/ack/{token}"): "the signed single-use link is the credential",
+    (
+        "GET",
+        "/api/v1/service-reviews/acknowledgements/{token}",
+    ): "the hospital's signed, expiring link is the credential",
+    ("POST", "/api/v1/service-reviews/acknowledgements/{token}"): "the hospital's signed, expiring link is the "
+    "credential",
     ("POST", "/api/v1/sms/inbound/twilio"): "Twilio's request signature is verified",
     ("POST", "/api/v1/sms/status/twilio"): "Twilio's request signature is verified",
     ("POST", "/api/v1/sms/status/alibaba"): "a configured secret token in the URL",

@@ -1,8 +1,12 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
+from pacs_contracts.api import ContractTerms
 from pacs_escalation.domain.availability import InvalidOutage, minutes_in_year, outage, summary
+from pacs_escalation.domain.sites import registered
+from tests.factories import make_site
 
 RESOLVED = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
 INCIDENT = {"_id": "INC-1", "site_id": "SITE-1"}
@@ -39,3 +43,18 @@ def test_software_downtime_is_counted_against_the_budget_by_cause() -> None:
     assert result["minutes_down_by_cause"] == {"network": 30.0, "software": 150.0}
     assert result["software_minutes_left"] == 90.0
     assert result["availability_percent"] == pytest.approx(100 * (1 - 180 / (365 * 24 * 60)), abs=1e-4)
+
+
+def test_a_registered_site_announces_the_availability_and_downtime_budget_its_contract_commits_to() -> None:
+    terms = ContractTerms(software_downtime_budget="PT2H30M", availability_percent=99.9).model_dump(mode="json")
+    announced = registered(make_site(contract=terms))
+    assert (announced.site_id, announced.availability_commitment_percent) == ("SITE-1", 99.9)
+    assert announced.software_downtime_budget_minutes == 150
+    unstated = registered(make_site())
+    assert (unstated.availability_commitment_percent, unstated.software_downtime_budget_minutes) == (None, 240)
+
+
+@pytest.mark.parametrize("percent", [0, -1, 100.5])
+def test_an_availability_commitment_is_a_percentage_above_zero(percent: float) -> None:
+    with pytest.raises(ValidationError, match="availability_percent"):
+        ContractTerms(availability_percent=percent)

@@ -12,8 +12,8 @@ from tests.factories import make_fault_event
 
 ARCHITECTURE_EVENTS = [
     "site.registered", "engineer.registered", "fault.reported", "incident.opened", "incident.escalated",
-    "incident.acknowledged", "incident.resolved", "sla.breached", "sla.tick", "metric.breached",
-    "metric.recovered", "pm.due", "pm.overdue", "maintenance.started", "maintenance.ended",
+    "incident.acknowledged", "incident.on_site", "incident.resolved", "incident.reopened", "sla.breached", "sla.tick",
+    "metric.breached", "metric.recovered", "pm.due", "pm.overdue", "maintenance.started", "maintenance.ended",
     "notification.sent", "notification.failed", "notification.acknowledged",
 ]  # fmt: skip
 

@@ -4,10 +4,18 @@ from typing import Any
 import pytest
 
 from pacs_contracts.common import Tier, parse_duration
-from pacs_contracts.events import IncidentAcknowledged, IncidentEscalated, IncidentReassigned, IncidentResolved
+from pacs_contracts.events import (
+    IncidentAcknowledged,
+    IncidentEscalated,
+    IncidentOnSite,
+    IncidentReassigned,
+    IncidentReopened,
+    IncidentResolved,
+    MetricBreached,
+)
 from pacs_escalation.domain.actions import NotAllowed, apply, hand_over
 from pacs_escalation.domain.calendar import BusinessCalendar
-from pacs_escalation.domain.incident import open_from_fault, public
+from pacs_escalation.domain.incident import open_from_breach, open_from_fault, opened_event, public
 from pacs_escalation.domain.lifecycle import Action, IllegalTransition, State
 from pacs_escalation.domain.terms import calendar_for, entitlement, service_now
 from tests.factories import make_fault_event, make_site
@@ -130,3 +138,78 @@ def test_a_site_says_whether_its_clocks_run_now_and_when_that_changes() -> None:
     assert closed["changes_at"] == datetime(2026, 7, 6, 0, 0, tzinfo=UTC)
     monday = service_now(terms, datetime(2026, 7, 6, 2, 0, tzinfo=UTC))
     assert monday["clocks_running"] and monday["changes_at"] == datetime(2026, 7, 6, 10, 0, tzinfo=UTC)
+
+
+WEEKDAYS = [{"weekday": d, "start": "08:00:00", "end": "18:00:00"} for d in range(5)]
+OFFICE_HOURS = {"warranty_end": "2025-12-31", "response": "PT2H", "on_site": "PT6H",
+                "calendar": {"time_zone": "Asia/Shanghai", "hours": WEEKDAYS}}  # fmt: skip
+TUESDAY_EVENING = datetime(2026, 3, 3, 9, 30, tzinfo=UTC)  # 17:30 in Shanghai, half an hour before closing
+
+
+def after_warranty() -> dict[str, Any]:
+    return open_from_fault(make_fault_event(), make_site(contract=OFFICE_HOURS), TUESDAY_EVENING)
+
+
+def test_time_to_acknowledge_is_counted_in_working_hours_so_the_night_does_not_count() -> None:
+    next_morning = datetime(2026, 3, 4, 0, 30, tzinfo=UTC)  # Wednesday 08:30 in Shanghai
+    (event,) = apply(after_warranty(), Action.acknowledge, next_morning, "ENG-1", {}).events
+    assert isinstance(event, IncidentAcknowledged)
+    assert event.opened_at == TUESDAY_EVENING and event.acknowledged_at == next_morning
+    assert event.contract_minutes == 60, "30 minutes on Tuesday evening and 30 on Wednesday morning, not 15 hours"
+
+
+def test_time_to_resolve_leaves_out_the_wait_for_the_hospital() -> None:
+    wednesday = datetime(2026, 3, 4, tzinfo=UTC)  # 08:00 in Shanghai
+    incident = after_warranty()
+    for action, hour in ((Action.acknowledge, 0.5), (Action.pend, 1), (Action.resume, 2)):
+        incident = {**incident, **apply(incident, action, wednesday + timedelta(hours=hour), "ENG-1", {}).fields}
+    resolution = {"caused_by": "software", "root_cause": "archive index", "resolution": "rebuilt the index",
+                  "whole_system_down": False, "down_from": None, "product": "PACS", "module": "archive"}  # fmt: skip
+    (event,) = apply(incident, Action.resolve, wednesday + timedelta(hours=3), "ENG-1", resolution).events
+    assert isinstance(event, IncidentResolved)
+    assert event.contract_minutes == 30 + 180 - 60, "Tuesday's half hour and Wednesday's three, less the hour paused"
+    assert (event.product, event.module, event.down_from) == ("PACS", "archive", None)
+
+
+def test_a_resolution_that_took_the_system_down_says_from_when() -> None:
+    resolution = {"caused_by": "hardware", "root_cause": "RAID", "resolution": "replaced the controller",
+                  "whole_system_down": True, "down_from": "2026-03-02T07:45:00+00:00"}  # fmt: skip
+    (event,) = apply(fresh(), Action.resolve, NOW + timedelta(hours=1), "ENG-1", resolution).events
+    assert isinstance(event, IncidentResolved)
+    assert event.down_from == datetime(2026, 3, 2, 7, 45, tzinfo=UTC)
+    assert event.contract_minutes == 60, "in warranty the clock runs round the clock"
+
+
+def test_checking_in_announces_the_engineer_on_site_with_the_deadline_that_ran() -> None:
+    asked = walk(fresh(), Action.acknowledge, Action.request_on_site)  # remote service gave up at NOW + 1 min
+    (event,) = apply(asked, Action.check_in, NOW + timedelta(hours=5), "ENG-2", {}).events
+    assert isinstance(event, IncidentOnSite)
+    assert (event.engineer_id, event.on_site_at) == ("ENG-2", NOW + timedelta(hours=5))
+    assert event.on_site_required_at == NOW + timedelta(minutes=1)
+    assert event.on_site_due == NOW + timedelta(hours=6, minutes=1), "within the contract's six hours"
+
+
+def test_reopening_a_resolved_incident_is_announced() -> None:
+    resolved = walk(fresh(), Action.resolve, details={"caused_by": "software"})
+    (event,) = apply(resolved, Action.reopen, NOW + timedelta(days=1), "ENG-3", {"reason": "it came back"}).events
+    assert isinstance(event, IncidentReopened)
+    assert (event.incident_id, event.engineer_id, event.reopened_at) == (resolved["_id"], "ENG-3",
+                                                                          NOW + timedelta(days=1))  # fmt: skip
+
+
+@pytest.mark.parametrize("source", ["his", "call", "pm"])
+def test_an_incident_says_which_channel_its_fault_came_in_by(source: str) -> None:
+    incident = open_from_fault(make_fault_event(source=source), make_site(), NOW)
+    assert incident["channel"] == source and opened_event(incident).channel == source
+
+
+def test_a_proactive_incident_came_from_monitoring_with_its_problem_class() -> None:
+    breach = MetricBreached(site_id="SITE-1", host="pacs-db-01", rule="tablespace-full", problem_class="database",
+                            severity="major", value=97.0, threshold=90.0, breached_at=NOW)  # fmt: skip
+    opened = opened_event(open_from_breach(breach, make_site(), NOW))
+    assert (opened.channel, opened.problem_class) == ("monitoring", "database")
+
+
+def test_an_incident_stored_before_channels_were_kept_opens_without_one() -> None:
+    older = {k: v for k, v in fresh().items() if k != "channel"}
+    assert opened_event(older).channel is None

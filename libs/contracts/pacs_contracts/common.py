@@ -130,6 +130,15 @@ class FaultSource(StrEnum):
     call = "call"
 
 
+class Channel(StrEnum):
+    """How an incident reached the platform: the hospital's HIS, the 800 line, remote monitoring, a PM visit."""
+
+    his = "his"
+    call = "call"
+    monitoring = "monitoring"
+    pm = "pm"
+
+
 class Role(StrEnum):
     his = "his"
     call_agent = "call-agent"

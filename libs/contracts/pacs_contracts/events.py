@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from pacs_contracts.common import Identifier, LongText, Severity, ShortText, Tier
+from pacs_contracts.common import Channel, Identifier, LongText, Severity, ShortText, Tier
 from pacs_contracts.envelope import Event
 
 
@@ -17,6 +17,9 @@ class SiteRegistered(Event):
     region: Identifier
     account_engineer_id: Identifier
     time_zone: str = "UTC"
+    # what the contract commits to, for the service review: availability and the yearly software downtime budget
+    availability_commitment_percent: float | None = None
+    software_downtime_budget_minutes: float | None = None
 
 
 class SiteKeyIssued(Event):
@@ -74,6 +77,8 @@ class IncidentOpened(Event):
     summary: ShortText
     opened_at: datetime
     response_due: datetime | None = Field(None, description="when the contract wants an engineer's response")
+    channel: Channel | None = Field(None, description="how it reached the platform: HIS, 800 line, monitoring, PM")
+    problem_class: Identifier | None = Field(None, description="monitoring's problem class, when a breach opened it")
 
 
 class IncidentEscalated(Event):
@@ -108,6 +113,9 @@ class IncidentAcknowledged(Event):
     engineer_id: Identifier
     acknowledged_at: datetime
     opened_at: datetime | None = Field(None, description="when the incident opened: time to acknowledge")
+    contract_minutes: float | None = Field(
+        None, description="time to acknowledge in contract time (business hours, pauses left out), in minutes"
+    )
 
 
 class IncidentResolved(Event):
@@ -118,6 +126,34 @@ class IncidentResolved(Event):
     caused_by: Identifier
     resolved_at: datetime
     opened_at: datetime | None = Field(None, description="when the incident opened: time to resolve")
+    contract_minutes: float | None = Field(
+        None, description="time to resolve in contract time (business hours, pauses left out), in minutes"
+    )
+    down_from: datetime | None = Field(None, description="when the whole system went down, if it did")
+    product: ShortText | None = None
+    module: ShortText | None = None
+
+
+class IncidentOnSite(Event):
+    """An engineer checked in at the hospital after remote service gave up."""
+
+    type = "incident.on_site"
+    incident_id: Identifier
+    site_id: Identifier
+    engineer_id: Identifier
+    on_site_at: datetime
+    on_site_required_at: datetime | None = None
+    on_site_due: datetime | None = Field(None, description="the contract's on-site deadline, if one ran")
+
+
+class IncidentReopened(Event):
+    """A resolved incident came back: its resolution did not hold."""
+
+    type = "incident.reopened"
+    incident_id: Identifier
+    site_id: Identifier
+    engineer_id: Identifier
+    reopened_at: datetime
 
 
 class SlaBreached(Event):
@@ -214,4 +250,23 @@ class NotificationAcknowledged(Event):
     notification_id: Identifier
     incident_id: Identifier
     engineer_id: Identifier
+    acknowledged_at: datetime
+
+
+class ServiceReviewPublished(Event):
+    """A service review was approved and handed to the hospital. Its acknowledgement link is a credential and
+    does not travel on the bus."""
+
+    type = "service_review.published"
+    review_id: Identifier
+    site_ids: tuple[Identifier, ...]
+    period: ShortText
+    published_at: datetime
+
+
+class ServiceReviewAcknowledged(Event):
+    type = "service_review.acknowledged"
+    review_id: Identifier
+    site_ids: tuple[Identifier, ...]
+    period: ShortText
     acknowledged_at: datetime

@@ -12,6 +12,7 @@ from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
 from pacs_scheduler.adapters.lease import Leases
 from pacs_scheduler.adapters.pm import Plans, Visits
+from pacs_scheduler.adapters.reviews import IncidentFacts, MetricFacts, Reviews
 from pacs_scheduler.adapters.sites import Sites
 from pacs_scheduler.adapters.windows import Windows
 from pacs_scheduler.settings import SchedulerSettings
@@ -25,6 +26,9 @@ class SchedulerDeps:
     sites: Sites
     plans: Plans
     visits: Visits
+    facts: IncidentFacts
+    metrics: MetricFacts
+    reviews: Reviews
     instance_id: str
     is_leader: bool = False
 
@@ -34,10 +38,12 @@ class SchedulerDeps:
         assert isinstance(settings, SchedulerSettings)
         instance = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
         mongo = kit.mongo
-        return cls(settings, Leases(mongo), Windows(mongo), Sites(mongo), Plans(mongo), Visits(mongo), instance)
+        return cls(settings, Leases(mongo), Windows(mongo), Sites(mongo), Plans(mongo), Visits(mongo),
+                   IncidentFacts(mongo), MetricFacts(mongo), Reviews(mongo), instance)  # fmt: skip
 
     def repositories(self) -> list[Repository]:
-        return [self.leases, self.windows, self.sites, self.plans, self.visits]
+        return [self.leases, self.windows, self.sites, self.plans, self.visits, self.facts, self.metrics,
+                self.reviews]  # fmt: skip
 
 
 DepsDep = Annotated[SchedulerDeps, Depends(deps_of)]

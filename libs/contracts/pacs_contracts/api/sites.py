@@ -49,6 +49,9 @@ class ContractTerms(Contract):
     calendar: CalendarTerms | None = Field(None, description="working hours that apply after warranty")
     working_hours_always: bool = Field(False, description="apply the calendar during warranty too")
     software_downtime_budget: IsoDuration = "PT4H"
+    availability_percent: float | None = Field(
+        None, gt=0, le=100, description="the system availability the contract commits to, e.g. 99.9"
+    )
 
 
 class SiteCreate(Contract):

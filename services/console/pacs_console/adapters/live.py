@@ -13,11 +13,20 @@ from collections.abc import AsyncIterator
 
 import aio_pika
 
-from pacs_contracts.events import IncidentAcknowledged, IncidentEscalated, IncidentOpened, IncidentResolved, SlaBreached
+from pacs_contracts.events import (
+    IncidentAcknowledged,
+    IncidentEscalated,
+    IncidentOnSite,
+    IncidentOpened,
+    IncidentReopened,
+    IncidentResolved,
+    SlaBreached,
+)
 from pacs_kit.topology import Topology
 
 log = logging.getLogger(__name__)
-HEARD = (IncidentOpened, IncidentEscalated, IncidentAcknowledged, IncidentResolved, SlaBreached)
+HEARD = (IncidentOpened, IncidentEscalated, IncidentAcknowledged, IncidentOnSite, IncidentResolved, IncidentReopened,
+         SlaBreached)  # fmt: skip
 BACKLOG = 100  # changes a slow page may fall behind by before it is told to read everything again
 
 

@@ -7,10 +7,18 @@ from datetime import datetime
 from typing import Any
 
 from pacs_contracts.common import Tier
-from pacs_contracts.events import Event, IncidentAcknowledged, IncidentEscalated, IncidentReassigned, IncidentResolved
+from pacs_contracts.events import (
+    Event,
+    IncidentAcknowledged,
+    IncidentEscalated,
+    IncidentOnSite,
+    IncidentReassigned,
+    IncidentReopened,
+    IncidentResolved,
+)
 from pacs_escalation.domain.availability import outage
 from pacs_escalation.domain.lifecycle import Action, State, next_state
-from pacs_escalation.domain.sla import CLOSED, evaluate
+from pacs_escalation.domain.sla import CLOSED, contract_minutes, evaluate, upcoming
 
 
 @dataclass(frozen=True)
@@ -47,16 +55,23 @@ def _stamp(action: Action, incident: dict[str, Any], now: datetime, actor: str, 
 
 
 def _events(action: Action, incident: dict[str, Any], now: datetime, actor: str, details: dict[str, Any]) -> list:
+    """The events of an action, each from the incident as it was before it (the on-site due is still running)."""
+    common = {"incident_id": incident["_id"], "site_id": incident["site_id"], "engineer_id": actor}
     if action is Action.acknowledge:
-        return [IncidentAcknowledged(
-            incident_id=incident["_id"], site_id=incident["site_id"], engineer_id=actor, acknowledged_at=now,
-            opened_at=incident.get("opened_at"),
-        )]  # fmt: skip
+        return [IncidentAcknowledged(**common, acknowledged_at=now, opened_at=incident["opened_at"],
+                                     contract_minutes=contract_minutes(incident, now))]  # fmt: skip
+    if action is Action.check_in:
+        return [IncidentOnSite(**common, on_site_at=now, on_site_required_at=incident.get("on_site_required_at"),
+                               on_site_due=upcoming(incident).on_site_due)]  # fmt: skip
     if action is Action.resolve:
+        down = details.get("down_from") if details.get("whole_system_down") else None  # as the ledger counts it
         return [IncidentResolved(
-            incident_id=incident["_id"], site_id=incident["site_id"], engineer_id=actor,
-            caused_by=details["caused_by"], resolved_at=now, opened_at=incident.get("opened_at"),
+            **common, caused_by=details["caused_by"], resolved_at=now, opened_at=incident["opened_at"],
+            contract_minutes=contract_minutes(incident, now), down_from=down, product=details.get("product"),
+            module=details.get("module"),
         )]  # fmt: skip
+    if action is Action.reopen:
+        return [IncidentReopened(**common, reopened_at=now)]
     return []
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from pacs_contracts.api import IncidentPublic
-from pacs_contracts.common import Tier, parse_duration
+from pacs_contracts.common import Channel, Tier, parse_duration
 from pacs_contracts.events import FaultReported, IncidentOpened, MetricBreached
 from pacs_escalation.domain.lifecycle import State, allowed
 from pacs_escalation.domain.sla import evaluate, upcoming
@@ -43,10 +43,16 @@ def _new(site: dict[str, Any], severity: str, summary: str, now: datetime, **ori
     return incident
 
 
+def channel_of(fault: FaultReported) -> str | None:
+    """The fault's source as the incident's channel (his, call, pm); a source this service does not know still
+    opens the incident, without a channel, rather than losing the fault."""
+    return fault.source if fault.source in {Channel.his, Channel.call, Channel.pm} else None
+
+
 def open_from_fault(fault: FaultReported, site: dict[str, Any], now: datetime) -> dict[str, Any]:
     summary = fault.code + (f" on {fault.equipment_id}" if fault.equipment_id else "")
     return _new(site, fault.severity.value, summary, now, fault_id=fault.fault_id, source="fault",
-                description=fault.description, occurrences=1)  # fmt: skip
+                channel=channel_of(fault), description=fault.description, occurrences=1)  # fmt: skip
 
 
 def problem_key(site_id: str, problem_class: str) -> str:
@@ -57,8 +63,9 @@ def problem_key(site_id: str, problem_class: str) -> str:
 def open_from_breach(breach: MetricBreached, site: dict[str, Any], now: datetime) -> dict[str, Any]:
     incident = _new(
         site, breach.severity.value, f"{breach.rule} on {breach.host}", now,
-        source="monitoring", open_problem_key=problem_key(breach.site_id, breach.problem_class),
-        problem_class=breach.problem_class, occurrences=1,
+        source="monitoring", channel=Channel.monitoring.value,
+        open_problem_key=problem_key(breach.site_id, breach.problem_class), problem_class=breach.problem_class,
+        occurrences=1,
         description=f"{breach.problem_class}: {breach.rule} on {breach.host} at {breach.value:g}, "
                     f"threshold {breach.threshold:g}"
                     + (f"; predicted to run out on {breach.exhausted_at:%Y-%m-%d}" if breach.exhausted_at else ""),

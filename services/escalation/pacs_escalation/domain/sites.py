@@ -1,10 +1,15 @@
-"""How a caller finds their hospital: the keys a site is found by, from its names, city, id and phone numbers."""
+"""How a caller finds their hospital (the keys a site is found by, from its names, city, id and phone numbers), and
+what a registered site tells the other services."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from typing import Any
+
+from pacs_contracts.events import SiteRegistered
+from pacs_escalation.domain.availability import budget_minutes
+from pacs_kit.documents import model_of
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _WORD = re.compile(r"[\w-]+")
@@ -48,3 +53,10 @@ def query_key(typed: str) -> str:
         digits = re.sub(r"\D", "", stripped)
         return digits[2:] if digits.startswith("86") and len(digits) > 10 else digits.lstrip("0")
     return stripped
+
+
+def registered(site: dict[str, Any]) -> SiteRegistered:
+    """The announcement of a stored site, with what its contract commits to for the service review."""
+    contract = site["contract"]
+    return model_of(SiteRegistered, site, id_as="site_id", software_downtime_budget_minutes=budget_minutes(contract),
+                    availability_commitment_percent=contract.get("availability_percent"))  # fmt: skip

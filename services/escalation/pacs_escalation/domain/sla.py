@@ -95,6 +95,14 @@ def upcoming(incident: dict[str, Any]) -> Upcoming:
     return Upcoming(on_site_due, following.tier, due_at(calendar, incident["opened_at"], following.after, pauses))
 
 
+def contract_minutes(incident: dict[str, Any], at: datetime) -> float:
+    """Minutes of contract time from opening to `at`, as the clocks count it: in the calendar the incident opened
+    under (working hours after warranty), waiting for the hospital left out. What the contract is measured by, where
+    wall-clock time would count a night as a slow answer."""
+    calendar = calendar_for(incident["terms"], incident["opened_at"])
+    return running_time(calendar, incident["opened_at"], at, _pauses(incident)).total_seconds() / 60
+
+
 def at_risk(incident: dict[str, Any], now: datetime) -> bool:
     """A deadline already missed, or the response due within AT_RISK_WITHIN and nobody has answered."""
     if incident.get("breached_clocks"):

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Query, Response
 from pymongo.errors import DuplicateKeyError
 
 from pacs_contracts.api import ContractTerms, Page, SiteCreate, SitePublic
-from pacs_contracts.events import SiteRegistered
 from pacs_escalation.deps import DepsDep
-from pacs_escalation.domain.sites import query_key, search_keys
+from pacs_escalation.domain.sites import query_key, registered, search_keys
 from pacs_escalation.domain.terms import service_now
 from pacs_kit.deps import Admin, KitDep, Offset, Staff
 from pacs_kit.documents import model_of
@@ -38,16 +37,7 @@ async def register_site(body: SiteCreate, _: Admin, deps: DepsDep, kit: KitDep, 
 
     async def save(tx: Tx) -> None:
         await deps.sites.add(doc, tx.session)
-        await tx.emit(
-            SiteRegistered(
-                site_id=body.site_id,
-                name=body.name,
-                region=body.region,
-                account_engineer_id=body.account_engineer_id,
-                time_zone=body.time_zone,
-            ),
-            correlation_id=body.site_id,
-        )
+        await tx.emit(registered(doc), correlation_id=body.site_id)
 
     try:
         await kit.uow.run(save)
@@ -88,11 +78,17 @@ async def get_site(site_id: str, _: Staff, deps: DepsDep) -> SitePublic:
 
 @router.put("/{site_id}/contract", response_model=SitePublic, summary="Replace a site's contract terms")
 async def put_contract(site_id: str, body: ContractTerms, _: Admin, deps: DepsDep, kit: KitDep) -> SitePublic:
-    """Running incidents keep the terms they opened with; new incidents get these."""
+    """Running incidents keep the terms they opened with; new incidents get these. The site is announced again
+    (`site.registered`), so the services that keep a copy of what the contract commits to stay current."""
     contract = body.model_dump(mode="json")
 
     async def save(tx: Tx) -> bool:
-        return await deps.sites.set_contract(site_id, contract, tx.session)
+        if not await deps.sites.set_contract(site_id, contract, tx.session):
+            return False
+        site = await deps.sites.get(site_id, tx.session)
+        assert site is not None
+        await tx.emit(registered(site), correlation_id=site_id)
+        return True
 
     if not await kit.uow.run(save):
         raise Problem(404, "Not found", f"no site {site_id!r}", slug="not-found")

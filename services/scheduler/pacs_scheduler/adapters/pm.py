@@ -47,6 +47,11 @@ class Visits(Repository):
         query = {"site_id": site_id, "status": {"$in": list(statuses)}}
         return await self.collection.find(query, session=session).sort("due_at", ASCENDING).to_list()
 
+    async def due_between(self, sites: list[str], start: datetime, end: datetime) -> list[Document]:
+        """The sites' visits due in [start, end), cancelled ones left out: what a review counts as planned."""
+        query = {"site_id": {"$in": sites}, "due_at": {"$gte": start, "$lt": end}, "status": {"$ne": "cancelled"}}
+        return await self.collection.find(query).sort("due_at", ASCENDING).to_list()
+
     async def due(self, status: str, field: str, now: datetime, limit: int) -> list[Document]:
         """Visits in `status` whose `field` (notify_at or overdue_at) has come: a bounded index range."""
         query = {"status": status, field: {"$lte": now}}

@@ -40,3 +40,9 @@ class Windows(Repository):
             {"_id": window_id, "state": from_state}, {"$set": fields}, session=session
         )
         return result.modified_count == 1
+
+    async def touching(self, sites: list[str], start: datetime, end: datetime) -> list[Document]:
+        """The sites' windows, cancelled ones left out, that overlap [start, end): planned time for a review."""
+        query = {"site_id": {"$in": sites}, "state": {"$ne": "cancelled"}, "starts_at": {"$lt": end},
+                 "ends_at": {"$gt": start}}  # fmt: skip
+        return await self.collection.find(query).sort("starts_at", ASCENDING).to_list()

@@ -1,0 +1,111 @@
+"""What service reviews are counted from, and the reviews themselves.
+
+The facts are a read model fed by escalation's and monitoring's events (one document per incident, one per
+monitoring breach); no other service's database is read. Events may arrive in any order and more than once:
+every write sets what the event says or adds it to a set, so the outcome is the same either way."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.errors import DuplicateKeyError
+
+from pacs_kit.mongo import Document, Repository
+
+
+class IncidentFacts(Repository):
+    """One document per incident: when it opened, was answered, climbed, breached, was solved and was down."""
+
+    collection_name = "review_incidents"
+    indexes = [
+        IndexModel([("site_id", ASCENDING), ("opened_at", ASCENDING)]),
+        IndexModel([("site_id", ASCENDING), ("down_from", ASCENDING)]),
+        IndexModel([("fault_id", ASCENDING)], sparse=True),
+    ]
+
+    async def note(self, incident_id: str, site_id: str, session: AsyncClientSession, *,
+                   fields: Document | None = None, add: Document | None = None) -> None:  # fmt: skip
+        update: Document = {"$set": {"site_id": site_id, **(fields or {})}}
+        if add:
+            update["$addToSet"] = add
+        await self.collection.update_one({"_id": incident_id}, update, upsert=True, session=session)
+
+    async def unsolve(self, incident_id: str, reopened_at: datetime, session: AsyncClientSession) -> None:
+        """Forget a resolution older than the reopening; a newer one (events out of order) stands."""
+        await self.collection.update_one({"_id": incident_id, "resolved_at": {"$lt": reopened_at}},
+                                         {"$set": {"resolved_at": None, "resolve_minutes": None}},
+                                         session=session)  # fmt: skip
+
+    async def opened_in(self, sites: list[str], start: datetime, end: datetime) -> list[Document]:
+        query = {"site_id": {"$in": sites}, "opened_at": {"$gte": start, "$lt": end}}
+        return await self.collection.find(query).sort("opened_at", ASCENDING).to_list()
+
+    async def down_between(self, sites: list[str], start: datetime, end: datetime) -> list[Document]:
+        """Incidents whose whole-system outage began before `end` and was over after `start`."""
+        query = {"site_id": {"$in": sites}, "down_from": {"$lt": end}, "resolved_at": {"$gt": start}}
+        return await self.collection.find(query).to_list()
+
+    async def resolved_faults(self, fault_ids: list[str]) -> dict[str, bool]:
+        """For the faults PM follow-ups reported: whether the incident each opened is resolved."""
+        if not fault_ids:
+            return {}
+        docs = await self.collection.find({"fault_id": {"$in": fault_ids}}, {"fault_id": 1, "resolved_at": 1}).to_list()
+        return {d["fault_id"]: d.get("resolved_at") is not None for d in docs}
+
+
+class MetricFacts(Repository):
+    """Monitoring's breaches, one document each: the most frequent rules, DICOM, and capacity forecasts."""
+
+    collection_name = "review_metrics"
+    indexes = [IndexModel([("site_id", ASCENDING), ("breached_at", ASCENDING)])]
+
+    async def keep(self, doc: Document, session: AsyncClientSession) -> None:
+        await self.collection.replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)
+
+    async def between(self, sites: list[str], start: datetime, end: datetime) -> list[Document]:
+        query = {"site_id": {"$in": sites}, "breached_at": {"$gte": start, "$lt": end}}
+        return await self.collection.find(query).sort("breached_at", ASCENDING).to_list()
+
+
+class Reviews(Repository):
+    """The reviews: one per group of sites and period (`key`), frozen when built, then moved along its states."""
+
+    collection_name = "service_reviews"
+    indexes = [
+        IndexModel([("key", ASCENDING)], unique=True),
+        IndexModel([("site_ids", ASCENDING), ("ends_at", DESCENDING)]),
+        IndexModel([("state", ASCENDING), ("built_at", DESCENDING)]),
+    ]
+
+    async def add(self, review: Document, session: AsyncClientSession | None = None) -> bool:
+        """False when the sites already have a review of that period."""
+        try:
+            await self.collection.insert_one(review, session=session)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    async def get(self, review_id: str) -> Document | None:
+        return await self.collection.find_one({"_id": review_id})
+
+    async def by_key(self, key: str) -> Document | None:
+        return await self.collection.find_one({"key": key})
+
+    async def search(self, filters: dict[str, Any], limit: int, offset: int) -> tuple[list[Document], int]:
+        cursor = self.collection.find(filters).sort("built_at", DESCENDING).skip(offset).limit(limit)
+        return await cursor.to_list(), await self.collection.count_documents(filters)
+
+    async def latest_before(self, key_sites: list[str], end: datetime) -> Document | None:
+        """The review of the same sites that ended last before `end`: its actions are followed up."""
+        query = {"site_ids": key_sites, "ends_at": {"$lte": end}}
+        return await self.collection.find_one(query, sort=[("ends_at", DESCENDING)])
+
+    async def move(self, review_id: str, states: tuple[str, ...], fields: Document,
+                   session: AsyncClientSession | None = None) -> bool:  # fmt: skip
+        """Change the review only if it is still in one of `states`: False if it moved meanwhile."""
+        result = await self.collection.update_one({"_id": review_id, "state": {"$in": list(states)}},
+                                                  {"$set": fields}, session=session)  # fmt: skip
+        return result.modified_count == 1

@@ -1,0 +1,10 @@
+from __future__ import annotations
+
+from pacs_contracts.events import SlaBreached
+from pacs_kit.uow import Tx
+from pacs_scheduler.deps import SchedulerDeps
+
+
+async def handle(event: SlaBreached, *, tx: Tx, deps: SchedulerDeps) -> None:
+    breach = {"clock": event.clock, "deadline": event.deadline, "breached_at": event.breached_at}
+    await deps.facts.note(event.incident_id, event.site_id, tx.session, add={"breaches": breach})
