@@ -17,7 +17,14 @@ from pypdf import PdfReader
 
 from pacs_contracts import Envelope
 from pacs_contracts.api import ChecklistItem
-from pacs_contracts.events import MetricBreached, ServiceReviewAcknowledged, ServiceReviewPublished, SlaBreached
+from pacs_contracts.events import (
+    MetricBreached,
+    MetricRecovered,
+    ServiceReviewAcknowledged,
+    ServiceReviewPublished,
+    SiteRegistered,
+    SlaBreached,
+)
 from pacs_escalation.main import create_app as escalation_app
 from pacs_escalation.settings import EscalationSettings
 from pacs_scheduler.main import create_app as scheduler_app
@@ -258,3 +265,40 @@ async def test_a_draft_is_built_for_every_site_when_its_period_closes(
         for review in built:
             starts, ends = (datetime.fromisoformat(t) for t in review["period"].split("/"))
             assert ends - starts == timedelta(seconds=4) and ends <= datetime.now(UTC)
+
+
+async def test_a_dicom_node_down_for_part_of_the_period_is_counted_down_for_that_part(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any]
+) -> None:
+    """Monitoring's breach and recovery of a node's echo, as monitoring publishes them: the review counts the
+    minutes between, within the period, and the node's availability from them."""
+    scheduler = scheduler_app(settings_for(SchedulerSettings))
+    admin = bearer(scheduler.state.kit, "ops", "admin")
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    node = {"site_id": "SITE-DN", "host": "CT2-STORE", "rule": "dicom-node-down"}
+    events = [
+        SiteRegistered(site_id="SITE-DN", name="Node Hospital", region="east", account_engineer_id="ENG-DN"),
+        MetricBreached(**node, problem_class="dicom_node", severity="major", value=0, threshold=0,
+                       breached_at=start + timedelta(minutes=30)),
+        MetricRecovered(**node, value=1, recovered_at=start + timedelta(minutes=42)),
+    ]  # fmt: skip
+    async with running(scheduler, admin) as sch:
+        for event in events:
+            await publish(amqp_url, namespace, Envelope.wrap(event, producer="monitoring"))
+        period = {"site_id": "SITE-DN", "period": f"{_iso(start)}/{_iso(start + timedelta(hours=1))}"}
+
+        async def built() -> str | None:
+            r = await sch.post("/api/v1/service-reviews", json=period)
+            return str(r.json()["review_id"]) if r.status_code == 201 else None  # 422 until the site is known
+
+        review_id = await eventually(built, timeout=15, what="the site known to the scheduler")
+
+        async def counted() -> dict[str, Any] | None:
+            r = (await sch.post(f"/api/v1/service-reviews/{review_id}/rebuild")).json()
+            return r if r["rows"]["dicom"] and r["rows"]["dicom"][0]["down_minutes"] < 30 else None
+
+        review = await eventually(counted, timeout=15, what="the outage and its recovery counted")
+        (row,) = review["rows"]["dicom"]
+        assert (row["host"], row["down_minutes"], row["availability_percent"]) == ("CT2-STORE", 12.0, 80.0)
+        assert review["figures"]["monitoring"]["dicom_nodes_down"] == 1
+        assert review["figures"]["monitoring"]["dicom_breaches"] == 1

@@ -123,6 +123,8 @@ class MonitoringFigures(Contract):
     breaches: int
     by_rule: dict[str, int]
     dicom_breaches: int
+    dicom_nodes_down: int = Field(0, description="DICOM nodes that failed their echo at some time in the period")
+    dicom_down_minutes: float = Field(0.0, description="their minutes down, added up")
 
 
 class Figures(Contract):
@@ -158,7 +160,7 @@ class ServiceReviewPublic(Contract):
     year_before: Figures
     rows: dict[str, list[dict[str, Any]]] = Field(
         description="the rows behind every figure of the period: incidents, breaches, escalations, downtime, "
-        "windows, PM visits, findings, monitoring breaches, capacity forecasts"
+        "windows, PM visits, findings, monitoring breaches, capacity forecasts, DICOM nodes down"
     )
     recurring: list[dict[str, Any]] = Field(description="the top recurring problems, by cause and product")
     software: dict[str, Any] = Field(description="versions and upgrades, once the software lifecycle reports them")

@@ -38,6 +38,8 @@ TABLES: dict[str, list[tuple[str, str, str | None]]] = {
                  ("severity", "严重程度 / Severity", "severity")],
     "capacity": [SITE, ("host", "主机 / Host", None), ("rule", "规则 / Rule", None),
                  ("exhausted_at", "预计耗尽 / Runs out", None), ("months_left", "剩余月数 / Months left", None)],
+    "dicom": [SITE, ("host", "节点 / Node", None), ("down_minutes", "中断分钟 / Minutes down", None),
+              ("availability_percent", "可用性 % / Availability %", None)],
     "recurring": [("caused_by", "原因 / Cause", "cause"), ("product", "产品 / Product", None),
                   ("module", "模块 / Module", None), ("count", "次数 / Times", None),
                   ("incident_ids", "故障单 / Incidents", None)],

@@ -28,6 +28,8 @@ SECTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "monitoring": ("Monitoring breaches", "监控告警", ("site_id", "host", "rule", "problem_class", "breached_at",
                                                      "value", "threshold")),
     "capacity": ("Capacity forecasts", "容量预测", ("site_id", "host", "rule", "exhausted_at", "months_left")),
+    "dicom": ("DICOM node availability", "DICOM 节点可用性", ("site_id", "host", "down_minutes",
+                                                           "availability_percent")),
 }  # fmt: skip
 
 # Words for the values the figures are broken down by, (English, Chinese); a value not here is shown as it is.
@@ -173,6 +175,10 @@ def comparison(review: ServiceReviewPublic) -> list[Group]:
             line("monitoring.breaches", "Monitoring breaches / 监控告警数", lambda f: f.monitoring.breaches,
                  sheet="monitoring"),
             line("monitoring.dicom_breaches", "DICOM breaches / DICOM 告警数", lambda f: f.monitoring.dicom_breaches),
+            line("monitoring.dicom_nodes_down", "DICOM nodes down / 曾中断的 DICOM 节点",
+                 lambda f: f.monitoring.dicom_nodes_down, sheet="dicom"),
+            line("monitoring.dicom_down_minutes", "DICOM minutes down / DICOM 中断分钟",
+                 lambda f: f.monitoring.dicom_down_minutes),
             *breakdown("monitoring.by_rule", "by rule", "按规则"),
         ]),
     ]  # fmt: skip

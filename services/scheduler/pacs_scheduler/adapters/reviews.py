@@ -60,13 +60,32 @@ class MetricFacts(Repository):
     """Monitoring's breaches, one document each: the most frequent rules, DICOM, and capacity forecasts."""
 
     collection_name = "review_metrics"
-    indexes = [IndexModel([("site_id", ASCENDING), ("breached_at", ASCENDING)])]
+    indexes = [
+        IndexModel([("site_id", ASCENDING), ("breached_at", ASCENDING)]),
+        IndexModel([("site_id", ASCENDING), ("host", ASCENDING), ("rule", ASCENDING), ("breached_at", DESCENDING)]),
+    ]
 
     async def keep(self, doc: Document, session: AsyncClientSession) -> None:
-        await self.collection.replace_one({"_id": doc["_id"]}, doc, upsert=True, session=session)
+        """The breach as it was told; not over until its recovery is heard."""
+        fields = {k: v for k, v in doc.items() if k != "_id"}
+        await self.collection.update_one({"_id": doc["_id"]}, {"$set": fields, "$setOnInsert": {"recovered_at": None}},
+                                         upsert=True, session=session)  # fmt: skip
+
+    async def recovered(self, site_id: str, host: str, rule: str, at: datetime, session: AsyncClientSession) -> None:
+        """End the latest breach of this host and rule that began before `at` and is not over yet."""
+        query = {"site_id": site_id, "host": host, "rule": rule, "breached_at": {"$lte": at}, "recovered_at": None}
+        latest = await self.collection.find_one(query, sort=[("breached_at", DESCENDING)], session=session)
+        if latest is not None:
+            await self.collection.update_one({"_id": latest["_id"]}, {"$set": {"recovered_at": at}}, session=session)
 
     async def between(self, sites: list[str], start: datetime, end: datetime) -> list[Document]:
         query = {"site_id": {"$in": sites}, "breached_at": {"$gte": start, "$lt": end}}
+        return await self.collection.find(query).sort("breached_at", ASCENDING).to_list()
+
+    async def down_during(self, sites: list[str], rule: str, start: datetime, end: datetime) -> list[Document]:
+        """Breaches of `rule` that overlap [start, end): begun before its end, not over before its start."""
+        query = {"site_id": {"$in": sites}, "rule": rule, "breached_at": {"$lt": end},
+                 "$or": [{"recovered_at": None}, {"recovered_at": {"$gt": start}}]}  # fmt: skip
         return await self.collection.find(query).sort("breached_at", ASCENDING).to_list()
 
 

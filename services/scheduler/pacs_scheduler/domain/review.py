@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,6 +16,7 @@ from pacs_contracts.common import Tier, add_period, parse_duration
 DAYS_IN_MONTH = 30.44
 DEFAULT_BUDGET_MINUTES = 240.0  # the service plan's four hours a year, when the contract says nothing
 RECURRING_TOP = 5
+DICOM_DOWN_RULE = "dicom-node-down"  # monitoring's rule for a node that does not answer a C-ECHO
 
 _QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -192,6 +193,7 @@ class Facts:
     follow_ups: dict[str, bool]  # follow-up fault id -> whether its incident is resolved
     metrics: list[dict[str, Any]]  # monitoring breaches in the period
     sites: list[dict[str, Any]]
+    dicom_down: list[dict[str, Any]] = field(default_factory=list)  # DICOM node outages touching the period
 
 
 def figures(span: Span, facts: Facts, at: datetime) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
@@ -216,9 +218,10 @@ def figures(span: Span, facts: Facts, at: datetime) -> tuple[dict[str, Any], dic
                 "breached_at": m["breached_at"], "value": m["value"], "threshold": m["threshold"]}
                for m in facts.metrics]  # fmt: skip
     capacity = _capacity(facts.metrics, span.end)
+    dicom = _dicom(facts.dicom_down, span, min(at, span.end))
     rows = {"incidents": incidents, "breaches": breaches, "escalations": escalations, "downtime": downtime,
             "windows": windows, "pm_visits": visits, "findings": findings, "monitoring": metrics,
-            "capacity": capacity}  # fmt: skip
+            "capacity": capacity, "dicom": dicom}  # fmt: skip
     return _count(span, rows, facts, at), rows
 
 
@@ -232,6 +235,19 @@ def _findings(visits: list[dict[str, Any]], resolved: dict[str, bool]) -> list[d
             rows.append({"visit_id": visit["_id"], "text": follow_up["text"], "severity": follow_up["severity"],
                          "incident": tracked, "open": not (tracked and resolved.get(fault_id, False))})  # fmt: skip
     return rows
+
+
+def _dicom(outages: list[dict[str, Any]], span: Span, as_of: datetime) -> list[dict[str, Any]]:
+    """Each DICOM node that was down in the period: minutes down (an outage not over counts up to `as_of`) and
+    its availability. A node that never failed its echo was up throughout and is not listed."""
+    down: dict[tuple[str, str], float] = {}
+    for outage in outages:
+        until = outage.get("recovered_at") or as_of
+        key = (outage["site_id"], outage["host"])
+        down[key] = down.get(key, 0.0) + _overlap(outage["breached_at"], until, span.start, span.end)
+    return [{"site_id": site, "host": host, "down_minutes": round(minutes, 4),
+             "availability_percent": round(100 * (1 - minutes / span.minutes), 4)}
+            for (site, host), minutes in sorted(down.items())]  # fmt: skip
 
 
 def _capacity(metrics: list[dict[str, Any]], end: datetime) -> list[dict[str, Any]]:
@@ -289,7 +305,9 @@ def _count(span: Span, rows: dict[str, list[dict[str, Any]]], facts: Facts, at: 
                "overdue": overdue, "findings_open": sum(1 for f in rows["findings"] if f["open"])},
         "monitoring": {"breaches": len(rows["monitoring"]),
                        "by_rule": dict(Counter(m["rule"] for m in rows["monitoring"]).most_common()),
-                       "dicom_breaches": sum(1 for m in rows["monitoring"] if "dicom" in m["problem_class"])},
+                       "dicom_breaches": sum(1 for m in rows["monitoring"] if "dicom" in m["problem_class"]),
+                       "dicom_nodes_down": len(rows["dicom"]),
+                       "dicom_down_minutes": round(sum(d["down_minutes"] for d in rows["dicom"]), 4)},
     }  # fmt: skip
 
 

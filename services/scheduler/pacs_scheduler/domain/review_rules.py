@@ -85,9 +85,10 @@ COUNTING_RULES: list[tuple[str, str]] = [
     ),
     (
         "Preventive maintenance counts the visits due in the period: done when completed, overdue when the "
-        "window passed without completion; a finding stays open until the incident opened for it is resolved.",
+        "window passed without completion; a finding stays open until the incident opened for it is resolved, and one "
+        "for which no incident was opened stays open.",
         "预防性维护统计本期到期的巡检：已完成计为完成，超出窗口未完成计为逾期；"
-        "巡检发现的问题在其对应故障解决前保持未关闭。",
+        "巡检发现的问题在其对应故障解决前保持未关闭，未开故障单的发现保持未关闭。",
     ),
     (
         "Monitoring counts the rule breaches raised in the period (DICOM ones are those of the DICOM node "
@@ -95,6 +96,12 @@ COUNTING_RULES: list[tuple[str, str]] = [
         "period's end.",
         "远程监控统计本期触发的规则告警（DICOM 告警即 DICOM 节点检测的告警）；"
         "容量预测列出每台主机每条规则的最新预测，以距期末的剩余月数表示。",
+    ),
+    (
+        "A DICOM node is down from the breach of its echo check until its recovery (until the period's end when it "
+        "has not recovered); its availability is 1 − minutes down ÷ period minutes. A node never down is not listed.",
+        "DICOM 节点自回显检测告警起至恢复止视为中断（未恢复的计至期末）；其可用性 = 1 − 中断分钟 ÷ 统计期间分钟数。"
+        "从未中断的节点不列出。",
     ),
     (
         "Recurring problems are those solved more than once in the period with the same cause, product and "

@@ -43,6 +43,7 @@ async def _facts(deps: SchedulerDeps, site_ids: list[str], sites: list[Document]
         follow_ups=await deps.facts.resolved_faults(follow_ups),
         metrics=await deps.metrics.between(site_ids, span.start, span.end),
         sites=sites,
+        dicom_down=await deps.metrics.down_during(site_ids, review.DICOM_DOWN_RULE, span.start, span.end),
     )
 
 
