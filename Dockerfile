@@ -1,4 +1,4 @@
-# One image for all six services; SERVICE picks which app uvicorn serves.
+# One image for all seven services; SERVICE picks which app uvicorn serves.
 #   docker build -t pacs-service-ops:latest .
 #   docker run -e SERVICE=intake -e AMQP_URL=... -e MONGODB_URL=... -p 8000:8000 pacs-service-ops:latest
 # Nothing in it floats: the base image is an exact Python and Debian release, the OS packages are pinned in
@@ -28,8 +28,11 @@ RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
     && sha256sum requirements/runtime.txt | cut -c1-16 > /etc/pacs-service-ops/lock-id \
     && rm -rf /src
 
+# /var/lib/pacs-access: the access service's run directory under Compose, a volume (which takes this owner) that
+# keeps its CA key.
 RUN groupadd --system --gid 10001 pacs \
-    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin pacs
+    && useradd --system --uid 10001 --gid 10001 --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin pacs \
+    && install -d -o 10001 -g 10001 -m 0700 /var/lib/pacs-access
 
 # Set after the install so pip still precompiles the packages.
 ENV PYTHONDONTWRITEBYTECODE=1
@@ -43,5 +46,5 @@ EXPOSE 8000
 
 # `exec` replaces the shell, so uvicorn is PID 1 and receives SIGTERM for a graceful shutdown.
 # Arguments given to the container (CMD) are appended to uvicorn's.
-ENTRYPOINT ["/bin/sh", "-c", "exec python -m uvicorn --factory \"pacs_${SERVICE:?set SERVICE to intake, escalation, monitoring, scheduler, notify or console}.main:create_app\" --host 0.0.0.0 --port 8000 \"$@\"", "uvicorn"]
+ENTRYPOINT ["/bin/sh", "-c", "exec python -m uvicorn --factory \"pacs_${SERVICE:?set SERVICE to intake, escalation, monitoring, scheduler, notify, console or access}.main:create_app\" --host 0.0.0.0 --port 8000 \"$@\"", "uvicorn"]
 CMD ["--no-access-log", "--timeout-graceful-shutdown", "20"]

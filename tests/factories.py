@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+
 from pacs_contracts.events import FaultReported, IncidentOpened
 
 
@@ -48,3 +50,27 @@ def make_incident_opened(**overrides: Any) -> IncidentOpened:
     }
     values.update(overrides)
     return IncidentOpened(**values)
+
+
+def make_case(direction: tuple[float, ...] = (1.0,), **overrides: Any) -> dict[str, Any]:
+    """A case as the escalation database's index reads it from the collection; both its vectors point along
+    `direction` (the first dimensions of the embedding space), so a test sets how alike two cases' meanings are."""
+    vector = np.zeros(512, dtype=np.float32)
+    vector[: len(direction)] = direction
+    vector /= np.linalg.norm(vector)
+    case: dict[str, Any] = {
+        "_id": "RD-1",
+        "title": "Archive rejects new studies",
+        "symptom": "Modalities cannot send images to the archive",
+        "root_cause": None,
+        "resolution": None,
+        "product": "PACS Archive",
+        "version": "7.2.1",
+        "module": "dicom-receiver",
+        "tags": [],
+        "vector_whole": vector.tobytes(),
+        "vector_short": vector.tobytes(),
+        "indexed_at": datetime(2026, 3, 2, 8, 0, tzinfo=UTC),
+    }
+    case.update(overrides)
+    return case

@@ -36,7 +36,7 @@ from tests.support import all_ready, eventually, every_item, make_fault, queue_s
 pytestmark = pytest.mark.slow
 
 FAULTS = int(os.environ.get("CHAOS_FAULTS", "2000"))
-RATE = 20.0  # faults offered per second: 2,000 take 100 s, long enough for seven disruptions one after another
+RATE = 20.0  # faults offered per second: 2,000 take 100 s, long enough for every disruption one after another
 CLIENTS = 32
 CONSUMING = ("intake", "escalation", "notify", "scheduler")
 CONSUMERS = tuple(s for s in SERVICES if s != "console")  # services with a queue; the console consumes no events yet

@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI
+from pacs_access.main import create_app as access_app
+from pacs_access.settings import AccessSettings
 from pacs_console.main import create_app as console_app
 from pacs_console.settings import ConsoleSettings
 
@@ -31,17 +33,18 @@ from tests.support import bearer
 
 SITE = "SITE-MATRIX"
 ROLE_GATE = "this operation needs one of the roles"
+LINK = "the hospital's signed, expiring link is the credential"
 PUBLIC = {  # (method, path): why no credential is asked
     ("GET", "/healthz"): "liveness probe",
     ("GET", "/readyz"): "readiness probe",
     ("GET", "/metrics"): "Prometheus scrape, kept off the gateway",
     ("GET", "/ack/{token}"): "the signed single-use link is the credential",
-    (
-        "GET",
-        "/api/v1/service-reviews/acknowledgements/{token}",
-    ): "the hospital's signed, expiring link is the credential",
-    ("POST", "/api/v1/service-reviews/acknowledgements/{token}"): "the hospital's signed, expiring link is the "
-    "credential",
+    ("GET", "/api/v1/service-reviews/acknowledgements/{token}"): LINK,
+    ("POST", "/api/v1/service-reviews/acknowledgements/{token}"): LINK,
+    ("GET", "/api/v1/remote-access/approvals/{token}"): LINK,
+    ("POST", "/api/v1/remote-access/approvals/{token}"): LINK,
+    ("GET", "/api/v1/remote-access/ca"): "a certificate authority's public key is for every host to trust",
+    ("GET", "/api/v1/remote-access/krl"): "a revocation list is public, like a CRL: it names serial numbers only",
     ("POST", "/api/v1/sms/inbound/twilio"): "Twilio's request signature is verified",
     ("POST", "/api/v1/sms/status/twilio"): "Twilio's request signature is verified",
     ("POST", "/api/v1/sms/status/alibaba"): "a configured secret token in the URL",
@@ -53,6 +56,7 @@ APPS: dict[str, tuple[Callable[..., FastAPI], type]] = {
     "intake": (intake_app, IntakeSettings), "escalation": (escalation_app, EscalationSettings),
     "monitoring": (monitoring_app, MonitoringSettings), "scheduler": (scheduler_app, SchedulerSettings),
     "notify": (notify_app, NotifySettings), "console": (console_app, ConsoleSettings),
+    "access": (access_app, AccessSettings),
 }  # fmt: skip
 
 

@@ -20,6 +20,9 @@ class SiteRegistered(Event):
     # what the contract commits to, for the service review: availability and the yearly software downtime budget
     availability_commitment_percent: float | None = None
     software_downtime_budget_minutes: float | None = None
+    # who at the hospital authorises remote access to its servers, and the longest a grant may run
+    access_approvers: tuple[ShortText, ...] = ()
+    access_max_minutes: float | None = None
 
 
 class SiteKeyIssued(Event):
@@ -270,3 +273,58 @@ class ServiceReviewAcknowledged(Event):
     site_ids: tuple[Identifier, ...]
     period: ShortText
     acknowledged_at: datetime
+
+
+class RemoteAccessRequested(Event):
+    type = "remote_access.requested"
+    request_id: Identifier
+    site_id: Identifier
+    incident_id: Identifier | None = None
+    visit_id: Identifier | None = None
+    campaign_id: Identifier | None = None
+    level: Identifier
+    hosts: tuple[Identifier, ...]
+    requested_by: Identifier
+    requested_at: datetime
+
+
+class RemoteAccessGranted(Event):
+    type = "remote_access.granted"
+    request_id: Identifier
+    site_id: Identifier
+    incident_id: Identifier | None = None
+    approvers: tuple[ShortText, ...]
+    valid_from: datetime
+    valid_until: datetime
+
+
+class RemoteAccessDenied(Event):
+    type = "remote_access.denied"
+    request_id: Identifier
+    site_id: Identifier
+    incident_id: Identifier | None = None
+    denied_by: ShortText
+    denied_at: datetime
+
+
+class RemoteAccessEnded(Event):
+    """A grant ended: early by either side (its certificate revoked) or at the end of its window."""
+
+    type = "remote_access.ended"
+    request_id: Identifier
+    site_id: Identifier
+    incident_id: Identifier | None = None
+    ended_at: datetime
+    ended_by: ShortText
+    reason: ShortText
+    revoked: bool = False
+
+
+class RemoteAccessEnding(Event):
+    """A grant ends in ten minutes: an extension is a new request, approved again."""
+
+    type = "remote_access.ending"
+    request_id: Identifier
+    site_id: Identifier
+    engineer_id: Identifier
+    valid_until: datetime

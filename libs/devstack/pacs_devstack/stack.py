@@ -1,4 +1,4 @@
-"""The platform as separate processes: a SecantusDB per service, five services under uvicorn, nginx in front,
+"""The platform as separate processes: a SecantusDB per service, every service under uvicorn, nginx in front,
 and Prometheus scraping them with the platform's rules when it is installed."""
 
 from __future__ import annotations
@@ -148,6 +148,8 @@ class Stack:
             "NOTIFY_LOG_PATH": str(self.notify_log),
             "NOTIFY_PUBLIC_URL": self.gateway_url,
             "CONSOLE_API_URL": self.gateway_url,
+            "ACCESS_PUBLIC_URL": self.gateway_url,
+            "ACCESS_CA_KEY_PATH": str(self.run_dir / "access" / "ca_ed25519"),  # one CA per stack, in its run dir
             f"{name.upper()}_PORT": str(self.config.ports[name]),
             **self.config.extra_env,
         }

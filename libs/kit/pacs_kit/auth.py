@@ -23,7 +23,7 @@ from pacs_kit.settings import ServiceSettings
 
 KEY_PREFIX = "pso"
 SITE_KEY_ISSUER = "intake"  # issues hospital keys over the API and tells the others
-SITE_KEY_SERVICES = ("intake", "monitoring", "scheduler")  # where a hospital acts: faults, metrics, its PM reports
+SITE_KEY_SERVICES = ("intake", "monitoring", "scheduler", "access")  # faults, metrics, PM reports, remote access
 STAFF_ROLES = frozenset({Role.call_agent, Role.engineer, Role.supervisor, Role.admin})
 
 

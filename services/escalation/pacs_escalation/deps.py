@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from pacs_escalation.adapters.knowledge import Cases, Encoder, Filing, Index
+from pacs_escalation.adapters.knowledge import Cases, Encoder, Filing
+from pacs_escalation.adapters.knowledge_index import Index
 from pacs_escalation.adapters.metrics import EscalationMetrics
 from pacs_escalation.adapters.repository import Downtime, Engineers, Incidents, Rosters, Sites
 from pacs_escalation.domain.pacer import Pacer

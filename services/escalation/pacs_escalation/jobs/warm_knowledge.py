@@ -1,4 +1,4 @@
-"""Loads the embedding model and the case index once, at start, before the first search needs them."""
+"""Loads the embedding model, the Chinese segmenter and the case index once, at start, before the first search."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pacs_kit.service import Kit
 
 
 async def warm_knowledge(kit: Kit, deps: EscalationDeps) -> None:
-    """Load the embedding model and the case index before the first search needs them."""
+    """Load the embedding model, jieba's dictionary and the case index before the first search needs them."""
 
     async def step() -> bool:
         await deps.encoder.encode(["warm-up"])
-        await deps.index.refresh(deps.cases)
+        await deps.index.refresh(deps.cases)  # loads the segmenter's dictionary too, in a worker thread
         return False
 
     # a failure is retried with the loop's back-off (a search meanwhile loads what it needs); once loaded, the loop

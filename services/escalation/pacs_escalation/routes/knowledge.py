@@ -1,4 +1,4 @@
-"""The escalation database: import historical records, search past cases by meaning, in Chinese or English."""
+"""The escalation database: import historical records, search past cases in Chinese or English."""
 
 from __future__ import annotations
 
@@ -16,12 +16,15 @@ from pacs_contracts.api import (
 )
 from pacs_escalation.deps import DepsDep
 from pacs_escalation.domain import knowledge
+from pacs_escalation.domain.ranking import facet_value
 from pacs_kit.deps import Admin, Staff
 from pacs_kit.middleware import bulk_body
 from pacs_kit.problems import Problem, found
 
 router = APIRouter(prefix="/api/v1/knowledge", tags=["knowledge"])
 MAX_IMPORT = 1000
+VERSION = r"^[0-9A-Za-z][0-9A-Za-z._-]*$"
+RELEASE = "lifts its cases; 7.2 takes in 7.2.1 and 7.2.0"
 
 
 def _public(case: dict[str, Any]) -> dict[str, Any]:
@@ -59,17 +62,28 @@ async def search(
     deps: DepsDep,
     q: Annotated[str, Query(min_length=1, max_length=2000, description="the fault, in Chinese or English")],
     limit: Annotated[int, Query(ge=1, le=50)] = 5,
+    product: Annotated[str | None, Query(min_length=1, max_length=200, description="lifts its cases")] = None,
+    module: Annotated[str | None, Query(min_length=1, max_length=200, description="lifts its cases")] = None,
+    version: Annotated[str | None, Query(min_length=1, max_length=50, pattern=VERSION, description=RELEASE)] = None,
+    strict: Annotated[bool, Query(description="only cases with every product, module and version given")] = False,
 ) -> KnowledgeResults:
+    """Ranked by meaning, then reordered by shared words (through a Chinese-English glossary of PACS/RIS terms) and
+    by the product, module and version the query names or asks for."""
     text = q.strip()
     if not text:
         raise Problem(422, "Invalid request", "q must contain some text", slug="invalid-request")
+    asked = {"product": product, "module": module, "version": version}
+    wanted = {facet: frozenset({value}) for facet, raw in asked.items() if (value := facet_value(raw))}
+    if strict and not wanted:
+        raise Problem(422, "Invalid request", "strict needs a product, a module or a version to keep to",
+                      slug="invalid-request")  # fmt: skip
     query = (await deps.encoder.encode([text]))[0]
     await deps.index.refresh(deps.cases)
-    nearest = deps.index.nearest(query, limit)
-    found = await deps.cases.by_ids([case_id for case_id, _ in nearest])
+    best = deps.index.search(query, text, limit, wanted, strict)
+    found = await deps.cases.by_ids([case_id for case_id, _ in best])
     items = [
-        KnowledgeHit.model_validate({**_public(found[case_id]), "score": similarity})
-        for case_id, similarity in nearest
+        KnowledgeHit.model_validate({**_public(found[case_id]), "score": score})
+        for case_id, score in best
         if case_id in found
     ]
     return KnowledgeResults(query=text, items=items)

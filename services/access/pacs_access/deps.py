@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Depends
+
+from pacs_access.adapters.ca import CertificateAuthority
+from pacs_access.adapters.requests import Requests, Serials
+from pacs_access.adapters.sites import Sites
+from pacs_access.settings import AccessSettings
+from pacs_kit.deps import deps_of
+from pacs_kit.mongo import Repository
+from pacs_kit.service import Kit
+
+DEFAULT_CA_KEY = ".run/access/ca_ed25519"  # on one machine; a deployment mounts the key at ACCESS_CA_KEY_PATH
+
+
+@dataclass
+class AccessDeps:
+    settings: AccessSettings
+    sites: Sites
+    requests: Requests
+    serials: Serials
+    ca: CertificateAuthority
+
+    @classmethod
+    def build(cls, kit: Kit) -> AccessDeps:
+        settings = kit.settings
+        assert isinstance(settings, AccessSettings)
+        ca = CertificateAuthority(Path(settings.ca_key_path or DEFAULT_CA_KEY))
+        return cls(settings, Sites(kit.mongo), Requests(kit.mongo), Serials(kit.mongo), ca)
+
+    def repositories(self) -> list[Repository]:
+        return [self.sites, self.requests, self.serials]
+
+
+DepsDep = Annotated[AccessDeps, Depends(deps_of)]
