@@ -328,3 +328,28 @@ class RemoteAccessEnding(Event):
     site_id: Identifier
     engineer_id: Identifier
     valid_until: datetime
+
+
+class SoftwareVersionChanged(Event):
+    """A site's agent reported a component at another version than before (or for the first time)."""
+
+    type = "software.version_changed"
+    site_id: Identifier
+    host: Identifier
+    component: Identifier = Field(description="e.g. pacs-archive, ris, viewer, database, os, or an embedded package")
+    kind: Identifier = Field(description="archive, ris, viewer, database, os or package")
+    installed_version: ShortText
+    previous_version: ShortText | None = None
+    reported_at: datetime
+
+
+class LicenceUpdated(Event):
+    """A site's licence as its agent (or an admin) reports it: a feature, or a capacity with how much is used."""
+
+    type = "licence.updated"
+    site_id: Identifier
+    licence: Identifier = Field(description="e.g. feature:3d-viewer or capacity:archive-tb")
+    capacity: float | None = Field(None, description="what a capacity licence allows, in its own unit")
+    used: float | None = None
+    expires_at: datetime | None = None
+    reported_at: datetime

@@ -229,6 +229,14 @@ ESTATE = Dashboard(
             kind="table",
             description="1 when the site's link is silent past its allowance",
         ),
+        p(
+            "Remote-access grants",
+            (f"{ONE} (pacs_remote_access_grants_open)", "open now"),
+            (f"{ONE} (pacs_remote_access_requests_waiting)", "waiting for the hospital"),
+            kind="stat",
+            width=6,
+            description="Grants whose window is open now, and requests the hospital has not decided yet",
+        ),
     ),
     (SITE,),
 )

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends
 
 from pacs_access.adapters.ca import CertificateAuthority
+from pacs_access.adapters.metrics import AccessMetrics
 from pacs_access.adapters.requests import Requests, Serials
 from pacs_access.adapters.sites import Sites
 from pacs_access.settings import AccessSettings
@@ -24,13 +25,15 @@ class AccessDeps:
     requests: Requests
     serials: Serials
     ca: CertificateAuthority
+    metrics: AccessMetrics
 
     @classmethod
     def build(cls, kit: Kit) -> AccessDeps:
         settings = kit.settings
         assert isinstance(settings, AccessSettings)
         ca = CertificateAuthority(Path(settings.ca_key_path or DEFAULT_CA_KEY))
-        return cls(settings, Sites(kit.mongo), Requests(kit.mongo), Serials(kit.mongo), ca)
+        metrics = AccessMetrics(kit.metrics.registry)
+        return cls(settings, Sites(kit.mongo), Requests(kit.mongo), Serials(kit.mongo), ca, metrics)
 
     def repositories(self) -> list[Repository]:
         return [self.sites, self.requests, self.serials]

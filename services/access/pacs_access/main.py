@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 from pacs_access import handlers
 from pacs_access.deps import AccessDeps
 from pacs_access.jobs.close_grants import close_grants
+from pacs_access.jobs.refresh_gauges import refresh_gauges
 from pacs_access.routes import requests
 from pacs_access.settings import AccessSettings
 from pacs_kit.consumer import handler_table
@@ -13,7 +14,7 @@ from pacs_kit.service import BackgroundTask, ServiceSpec, build_service
 
 HANDLERS = handler_table(handlers)
 ROUTERS: list[APIRouter] = [requests.router]
-JOBS: list[BackgroundTask] = [close_grants]
+JOBS: list[BackgroundTask] = [close_grants, refresh_gauges]
 
 
 def create_app(settings: AccessSettings | None = None) -> FastAPI:
