@@ -74,3 +74,20 @@ def make_case(direction: tuple[float, ...] = (1.0,), **overrides: Any) -> dict[s
     }
     case.update(overrides)
     return case
+
+
+def make_release(**overrides: Any) -> dict[str, Any]:
+    """The body of `POST /api/v1/releases`: a 7.2.3 patch of the archive for 7.1 and 7.2 below it."""
+    release: dict[str, Any] = {
+        "product": "pacs-archive",
+        "version": "7.2.3",
+        "kind": "patch",
+        "applies_to": [">=7.1,<7.2.3"],
+        "prerequisites": {"min_versions": {}, "licences": [], "free_space_gb": None, "database_version": None},
+        "expected_downtime": "PT2H",
+        "rollback": True,
+        "notes_en": "Fixes the archive's lost C-STORE retries.",
+        "notes_zh": "修复归档的 C-STORE 重试丢失问题。",
+    }
+    release.update(overrides)
+    return release

@@ -6,7 +6,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pacs_contracts.events import IncidentEscalated, IncidentOpened, IncidentReopened, IncidentResolved, SiteRegistered
+from pacs_contracts.events import (
+    IncidentEscalated,
+    IncidentOpened,
+    IncidentReopened,
+    IncidentResolved,
+    LicenceUpdated,
+    SiteRegistered,
+    SoftwareVersionChanged,
+)
 
 
 def _registered(**overrides: Any) -> SiteRegistered:
@@ -90,3 +98,38 @@ async def test_a_reopened_incident_is_unsolved_again_until_its_next_resolution(b
     await scheduler.deliver(_resolved(120))
     (fact,) = await scheduler.stored("review_incidents")
     assert fact["resolved_at"] == OPENED_AT + timedelta(minutes=120) and fact["resolve_minutes"] == 120
+
+
+def _version(version: str, minutes: int, previous: str | None = None) -> SoftwareVersionChanged:
+    return SoftwareVersionChanged(site_id="SITE-1", host="ARCH-1", component="pacs-archive", kind="archive",
+                                  installed_version=version, previous_version=previous,
+                                  reported_at=OPENED_AT + timedelta(minutes=minutes))  # fmt: skip
+
+
+async def test_an_older_or_repeated_version_report_never_undoes_a_newer_one(bench: Any) -> None:
+    """Releases are judged on what runs: monitoring's reports, which may come late, twice, or in one batch."""
+    scheduler = await bench("scheduler")
+    await scheduler.deliver(_version("7.1.4", 0), _version("7.2.3", 10, previous="7.1.4"))
+    await scheduler.deliver(_version("7.1.4", 0))  # published again, under a new event id
+    await scheduler.deliver(_version("7.2.3-hf1", 10))  # the same moment told otherwise: the first word stands
+
+    (kept,) = await scheduler.stored("installed_software")
+    assert (kept["_id"], kept["installed_version"], kept["previous_version"]) == ("SITE-1|ARCH-1|pacs-archive",
+                                                                                  "7.2.3", "7.1.4")  # fmt: skip
+    await scheduler.deliver(_version("7.2.4", 20, previous="7.2.3"))
+    (kept,) = await scheduler.stored("installed_software")
+    assert kept["installed_version"] == "7.2.4" and kept["reported_at"] == OPENED_AT + timedelta(minutes=20)
+    assert await scheduler.emitted() == [], "the read model announces nothing"
+
+
+async def test_a_licence_is_kept_as_last_reported_whatever_order_the_reports_arrive_in(bench: Any) -> None:
+    scheduler = await bench("scheduler")
+    renewed = LicenceUpdated(site_id="SITE-1", licence="feature:3d-viewer", expires_at=OPENED_AT + timedelta(days=365),
+                             reported_at=OPENED_AT + timedelta(days=1))  # fmt: skip
+    lapsing = LicenceUpdated(site_id="SITE-1", licence="feature:3d-viewer", expires_at=OPENED_AT,
+                             reported_at=OPENED_AT)  # fmt: skip
+    await scheduler.deliver(renewed)
+    await scheduler.deliver(lapsing)
+
+    (kept,) = await scheduler.stored("licences")
+    assert kept["_id"] == "SITE-1|feature:3d-viewer" and kept["expires_at"] == OPENED_AT + timedelta(days=365)

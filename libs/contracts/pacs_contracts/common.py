@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from calendar import monthrange
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
@@ -87,6 +88,78 @@ def _check_period(text: str) -> str:
 
 
 Period = Annotated[str, AfterValidator(_check_period)]
+
+# A dotted numeric release (an optional leading v, at most eight numbers), then optionally a vendor suffix after a
+# separator or straight after the numbers when it starts with a letter: 7.2.1, 11.2.0.4, 2019-CU18, 3.6.0-beta2,
+# 1.2.3rc1, 4.18.0-477.el8. The one grammar agents report in and the platform writes releases in.
+VERSION_PATTERN = (
+    r"^[vV]?(?P<release>\d{1,9}(?:\.\d{1,9}){0,7})"
+    r"(?:(?:[-_+~]|\.?(?=[A-Za-z]))(?P<suffix>[A-Za-z0-9]+(?:[-_+~.][A-Za-z0-9]+)*))?$"
+)
+VERSION_RULE = "dotted numbers with an optional vendor suffix, e.g. 7.2.1, 11.2.0.4, 2019-CU18"
+_VERSION = re.compile(VERSION_PATTERN)
+_TOKEN = re.compile(r"\d+|[A-Za-z]+")
+
+
+@dataclass(frozen=True)
+class Version:
+    """A version as reported: its release numbers (trailing zeros dropped: 7.2 is 7.2.0) and its vendor suffix as
+    words and numbers ("CU18" is ("cu", 18))."""
+
+    release: tuple[int, ...]
+    suffix: tuple[int | str, ...] = ()
+    text: str = field(default="", compare=False)
+
+    def compare(self, other: Version) -> int | None:
+        """-1, 0 or 1 as this one is older, the same or newer; None when they do not order. Releases order number
+        by number; equal releases whose suffixes have the same words in the same places order by their numbers
+        (CU18 < CU20); any other pair (beta2 against rc1, a suffix against none: 2019 against 2019-CU18) does not,
+        since a vendor's scheme is not guessed."""
+        if self.release != other.release:
+            return -1 if self.release < other.release else 1
+        if len(self.suffix) != len(other.suffix):
+            return None
+        for mine, theirs in zip(self.suffix, other.suffix, strict=True):
+            if isinstance(mine, int) and isinstance(theirs, int):
+                if mine != theirs:
+                    return -1 if mine < theirs else 1
+            elif mine != theirs:
+                return None
+        return 0
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def parse_version(text: str) -> Version:
+    """The version in `text`: "7.2.3", "v7.2", "11.2.0.4", "2019-CU18"; ValueError for anything else."""
+    match = _VERSION.match(text.strip())
+    if not match:
+        raise ValueError(f"{text[:64]!r} is not a version: {VERSION_RULE}")
+    parts = [int(p) for p in match.group("release").split(".")]
+    while len(parts) > 1 and parts[-1] == 0:
+        parts.pop()
+    words = _TOKEN.findall(match.group("suffix") or "")
+    return Version(tuple(parts), tuple(int(w) if w.isdigit() else w.casefold() for w in words), text.strip())
+
+
+def parse_release(text: str) -> Version:
+    """A version the platform writes (a release, a minimum, a range's bound): dotted numbers only, so that every
+    version a site reports orders against it."""
+    version = parse_version(text)
+    if version.suffix:
+        raise ValueError(f"{text[:64]!r} has a suffix: give dotted numbers only, e.g. 7.2.3 or 11.2.0.4")
+    return version
+
+
+def _check_release(text: str) -> str:
+    parse_release(text)
+    return text
+
+
+ReleaseVersion = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64), AfterValidator(_check_release)
+]
 
 
 class Severity(StrEnum):

@@ -12,8 +12,10 @@ from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
 from pacs_monitoring.adapters.forecasts import CapacityPoints
 from pacs_monitoring.adapters.gauges import MonitoringMetrics
+from pacs_monitoring.adapters.licences import Licences
 from pacs_monitoring.adapters.nodes import DicomNodes, DicomProbes
 from pacs_monitoring.adapters.repository import Links, Maintenance, RulePacks, RuleStates
+from pacs_monitoring.adapters.software import InstalledSoftware, SoftwareBaselines
 from pacs_monitoring.domain.pack import Pack, PackError, default_pack, resolve
 from pacs_monitoring.domain.probes import ProbePolicy, Timeouts
 from pacs_monitoring.settings import MonitoringSettings
@@ -61,6 +63,10 @@ class MonitoringDeps:
     dicom_nodes: DicomNodes
     dicom_probes: DicomProbes
     dicom: ProbePolicy
+    installed: InstalledSoftware
+    baselines: SoftwareBaselines
+    licences: Licences
+    licence_check: timedelta  # how often an expiry nobody reports again is looked at
 
     @classmethod
     def build(cls, kit: Kit) -> MonitoringDeps:
@@ -69,11 +75,12 @@ class MonitoringDeps:
         assert isinstance(settings, MonitoringSettings)
         return cls(RuleStates(mongo), Maintenance(mongo), Links(mongo), RulePacks(mongo), CapacityPoints(mongo),
                    MonitoringMetrics(kit.metrics.registry), DicomNodes(mongo), DicomProbes(mongo),
-                   probe_policy(settings))  # fmt: skip
+                   probe_policy(settings), InstalledSoftware(mongo), SoftwareBaselines(mongo), Licences(mongo),
+                   timedelta(seconds=settings.licence_check_seconds))  # fmt: skip
 
     def repositories(self) -> list[Repository]:
         return [self.states, self.maintenance, self.links, self.packs, self.points, self.dicom_nodes,
-                self.dicom_probes]  # fmt: skip
+                self.dicom_probes, self.installed, self.baselines, self.licences]  # fmt: skip
 
     async def base_pack(self) -> tuple[str, str]:
         """(source, text) of the global pack in force: an admin's, else the one shipped."""

@@ -27,3 +27,4 @@ class MonitoringSettings(ServiceSettings):
     dicom_dimse_timeout_seconds: float = Field(5.0, gt=0, le=60, description="waiting for the C-ECHO response")
     dicom_workers: int = Field(32, ge=1, le=256, description="echoes at once: peers' listen backlogs are small")
     dicom_probe_retention_seconds: int = Field(7 * 86_400, ge=3_600, description="how long probe results are kept")
+    licence_check_seconds: float = Field(3600, ge=1, description="how often licence expiries are looked at again")

@@ -12,8 +12,10 @@ from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
 from pacs_scheduler.adapters.lease import Leases
 from pacs_scheduler.adapters.pm import Plans, Visits
+from pacs_scheduler.adapters.releases import Releases
 from pacs_scheduler.adapters.reviews import IncidentFacts, MetricFacts, Reviews
 from pacs_scheduler.adapters.sites import Sites
+from pacs_scheduler.adapters.software import InstalledSoftware, Licences
 from pacs_scheduler.adapters.windows import Windows
 from pacs_scheduler.settings import SchedulerSettings
 
@@ -29,6 +31,9 @@ class SchedulerDeps:
     facts: IncidentFacts
     metrics: MetricFacts
     reviews: Reviews
+    releases: Releases
+    installed: InstalledSoftware
+    licences: Licences
     instance_id: str
     is_leader: bool = False
 
@@ -39,11 +44,12 @@ class SchedulerDeps:
         instance = settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
         mongo = kit.mongo
         return cls(settings, Leases(mongo), Windows(mongo), Sites(mongo), Plans(mongo), Visits(mongo),
-                   IncidentFacts(mongo), MetricFacts(mongo), Reviews(mongo), instance)  # fmt: skip
+                   IncidentFacts(mongo), MetricFacts(mongo), Reviews(mongo), Releases(mongo), InstalledSoftware(mongo),
+                   Licences(mongo), instance)  # fmt: skip
 
     def repositories(self) -> list[Repository]:
         return [self.leases, self.windows, self.sites, self.plans, self.visits, self.facts, self.metrics,
-                self.reviews]  # fmt: skip
+                self.reviews, self.releases, self.installed, self.licences]  # fmt: skip
 
 
 DepsDep = Annotated[SchedulerDeps, Depends(deps_of)]

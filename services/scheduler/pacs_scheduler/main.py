@@ -1,5 +1,6 @@
-"""Scheduler: owns time: the cluster-wide `sla.tick`, preventive maintenance, maintenance windows and the
-periodic service reviews (with the read model of incidents and monitoring breaches they are counted from)."""
+"""Scheduler: owns time: the cluster-wide `sla.tick`, preventive maintenance, maintenance windows, the
+periodic service reviews (with the read model of incidents and monitoring breaches they are counted from) and the
+release catalogue (with the read model of installed software and licences its applicability is judged on)."""
 
 from fastapi import FastAPI
 
@@ -11,11 +12,11 @@ from pacs_scheduler.jobs.clock_ticks import publish_clock_ticks
 from pacs_scheduler.jobs.maintenance_windows import start_and_end_windows
 from pacs_scheduler.jobs.pm_visits import announce_pm_visits
 from pacs_scheduler.jobs.review_drafts import draft_service_reviews
-from pacs_scheduler.routes import clock, maintenance, pm, reviews
+from pacs_scheduler.routes import clock, maintenance, pm, releases, reviews
 from pacs_scheduler.settings import SchedulerSettings
 
 HANDLERS = handler_table(handlers)
-ROUTERS = [clock.router, maintenance.router, pm.plans, pm.visits, reviews.router]
+ROUTERS = [clock.router, maintenance.router, pm.plans, pm.visits, reviews.router, releases.router]
 JOBS = [publish_clock_ticks, start_and_end_windows, announce_pm_visits, draft_service_reviews]
 
 

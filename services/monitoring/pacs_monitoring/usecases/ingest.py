@@ -28,6 +28,18 @@ async def ingest(
 ) -> Counter[str]:
     """Counts of what the samples caused: breaches, recoveries, held, recorded, quiet."""
     now = now or datetime.now(UTC)
+    observations = await observe(deps, site_id, samples, now)
+
+    async def work(tx: Tx) -> Counter[str]:
+        return await settle(site_id, observations, now, tx, deps)
+
+    counts: Counter[str] = await kit.uow.run(work) if observations else Counter()
+    deps.metrics.counted(site_id, len(samples), counts)
+    return counts
+
+
+async def observe(deps: MonitoringDeps, site_id: str, samples: list[MetricSample], now: datetime) -> list[Observation]:
+    """What the samples say about the rules and forecasts in force for their hosts, for `settle` to apply."""
     packs = await deps.packs_for(site_id)
     observations: list[Observation] = []
     capacity: dict[tuple[str, str], tuple[Forecast, list[tuple[datetime, float]]]] = {}
@@ -44,10 +56,4 @@ async def ingest(
         seen = await forecast(deps.points, site_id, host, rule, points)
         if seen is not None:
             observations.append(seen)
-
-    async def work(tx: Tx) -> Counter[str]:
-        return await settle(site_id, observations, now, tx, deps)
-
-    counts: Counter[str] = await kit.uow.run(work) if observations else Counter()
-    deps.metrics.counted(site_id, len(samples), counts)
-    return counts
+    return observations
