@@ -6,10 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import jwt
-
 from pacs_access.deps import AccessDeps
 from pacs_contracts.events import Event, RemoteAccessDenied, RemoteAccessEnded, RemoteAccessGranted
+from pacs_kit.links import SignedLinks
 from pacs_kit.mongo import Document
 from pacs_kit.service import Kit
 from pacs_kit.uow import Tx
@@ -70,22 +69,19 @@ def ended_event(request: Document) -> RemoteAccessEnded:
                              revoked=bool(request.get("revoked")))  # fmt: skip
 
 
+def _links(deps: AccessDeps) -> SignedLinks:
+    return SignedLinks(deps.settings, LINK_AUDIENCE, "/api/v1/remote-access/approvals")
+
+
 def approval_link(deps: AccessDeps, request: Document, approver: str, now: datetime) -> tuple[str, datetime]:
     """A signed link naming one approver of one request, valid for a day."""
-    secret = deps.settings.jwt_secret
-    assert secret is not None
     expires = now + timedelta(hours=LINK_HOURS)
-    token = jwt.encode({"sub": request["_id"], "approver": approver, "aud": LINK_AUDIENCE, "iat": now,
-                        "exp": expires}, secret.get_secret_value(), algorithm="HS256")  # fmt: skip
-    return f"{deps.settings.public_url.rstrip('/')}/api/v1/remote-access/approvals/{token}", expires
+    return _links(deps).url(request["_id"], now, expires, approver=approver), expires
 
 
 def read_link(deps: AccessDeps, token: str) -> tuple[str, str]:
     """(request id, approver) of a link this service signed that has not expired; jwt.PyJWTError otherwise."""
-    secret = deps.settings.jwt_secret
-    assert secret is not None
-    claims = jwt.decode(token, secret.get_secret_value(), algorithms=["HS256"], audience=LINK_AUDIENCE,
-                        options={"require": ["exp", "sub", "aud", "approver"]})  # fmt: skip
+    claims = _links(deps).read(token, "approver")
     return str(claims["sub"]), str(claims["approver"])
 
 

@@ -17,15 +17,19 @@ from pacs_scheduler.domain.checklist import in_order
 
 
 @cache
-def _template() -> Template:
-    environment = Environment(
+def _environment() -> Environment:
+    return Environment(
         loader=PackageLoader("pacs_scheduler", "templates"),
-        autoescape=True,  # every field of the report is text someone typed
+        autoescape=True,  # every field of a report is text someone typed
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    return environment.get_template("pm_report.html")
+
+
+def template(name: str) -> Template:
+    """One of the scheduler's document templates (the PM report, the service review), from one environment."""
+    return _environment().get_template(name)
 
 
 def render_html(visit: PmVisitPublic, site: dict[str, Any]) -> str:
@@ -34,7 +38,7 @@ def render_html(visit: PmVisitPublic, site: dict[str, Any]) -> str:
     if completion is None:
         raise ValueError(f"visit {visit.visit_id} is {visit.status.value}, not completed: it has no report yet")
     zone = ZoneInfo(site["time_zone"])
-    return _template().render(
+    return template("pm_report.html").render(
         site={"site_id": site["site_id"], "name": site["name"], "time_zone": site["time_zone"]},
         visit_id=visit.visit_id,
         system=completion.system,

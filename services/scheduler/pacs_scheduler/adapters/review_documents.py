@@ -8,11 +8,9 @@ import io
 import json
 from datetime import datetime
 from enum import Enum
-from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, Template
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -73,25 +71,13 @@ def render_html(review: ServiceReviewPublic, site_names: dict[str, str], zone: s
         "monthly": review_charts.compliance_by_month(review, tz),
         "availability": review_charts.availability(review),
     }
-    return _template().render(**context(review, site_names, tz), charts=charts)
+    return report.template("service_review.html").render(**context(review, site_names, tz), charts=charts)
 
 
 async def render_pdf(review: ServiceReviewPublic, site_names: dict[str, str], zone: str) -> bytes:
     """The review as a bilingual A4 PDF; charts and layout are CPU-bound, so both run in worker threads."""
     html = await asyncio.to_thread(render_html, review, site_names, zone)
     return await report.render_pdf(html)
-
-
-@cache
-def _template() -> Template:
-    environment = Environment(
-        loader=PackageLoader("pacs_scheduler", "templates"),
-        autoescape=True,  # recommendations, reasons and findings are text someone typed
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    return environment.get_template("service_review.html")
 
 
 def _plain(value: Any) -> Any:

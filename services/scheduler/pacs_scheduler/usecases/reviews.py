@@ -9,10 +9,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import jwt
-
 from pacs_contracts.api import ServiceReviewPublic
 from pacs_kit.documents import model_of
+from pacs_kit.links import SignedLinks
 from pacs_kit.mongo import Document
 from pacs_scheduler.deps import SchedulerDeps
 from pacs_scheduler.domain import review
@@ -100,21 +99,18 @@ def public(doc: Document) -> ServiceReviewPublic:
     return model_of(ServiceReviewPublic, doc, id_as="review_id", **json.loads(doc["snapshot"]))
 
 
+def links(deps: SchedulerDeps) -> SignedLinks:
+    return SignedLinks(deps.settings, LINK_AUDIENCE, "/api/v1/service-reviews/acknowledgements")
+
+
 def link_for(deps: SchedulerDeps, doc: Document, now: datetime) -> tuple[str, str, datetime]:
     """A signed, expiring link for the hospital's contact: (url, the token's id kept on the review, expiry)."""
-    secret = deps.settings.jwt_secret
-    assert secret is not None
     expires = now + timedelta(days=deps.settings.review_link_days)
     token_id = secrets.token_urlsafe(12)
-    token = jwt.encode({"sub": doc["_id"], "jti": token_id, "aud": LINK_AUDIENCE, "iat": now, "exp": expires},
-                       secret.get_secret_value(), algorithm="HS256")  # fmt: skip
-    return f"{deps.settings.public_url.rstrip('/')}/api/v1/service-reviews/acknowledgements/{token}", token_id, expires
+    return links(deps).url(doc["_id"], now, expires, jti=token_id), token_id, expires
 
 
 def read_link(deps: SchedulerDeps, token: str) -> tuple[str, str]:
     """(review id, token id) of a link this service signed and that has not expired; jwt.PyJWTError otherwise."""
-    secret = deps.settings.jwt_secret
-    assert secret is not None
-    claims = jwt.decode(token, secret.get_secret_value(), algorithms=["HS256"], audience=LINK_AUDIENCE,
-                        options={"require": ["exp", "sub", "jti", "aud"]})  # fmt: skip
+    claims = links(deps).read(token, "jti")
     return str(claims["sub"]), str(claims["jti"])
