@@ -12,6 +12,8 @@ from pacs_contracts.events import (
     IncidentReopened,
     IncidentResolved,
     LicenceUpdated,
+    MetricBreached,
+    MetricRecovered,
     SiteRegistered,
     SoftwareVersionChanged,
 )
@@ -133,3 +135,25 @@ async def test_a_licence_is_kept_as_last_reported_whatever_order_the_reports_arr
 
     (kept,) = await scheduler.stored("licences")
     assert kept["_id"] == "SITE-1|feature:3d-viewer" and kept["expires_at"] == OPENED_AT + timedelta(days=365)
+
+
+async def test_a_resolution_heard_after_the_reopening_that_undid_it_changes_nothing(bench: Any) -> None:
+    scheduler = await bench("scheduler")
+    reopened = IncidentReopened(incident_id="INC-1", site_id="SITE-1", engineer_id="ENG-1",
+                                reopened_at=OPENED_AT + timedelta(minutes=45))  # fmt: skip
+    await scheduler.deliver(_opened(), reopened)
+    await scheduler.deliver(_resolved(30))  # the first resolution, late
+    (fact,) = await scheduler.stored("review_incidents")
+    assert fact.get("resolved_at") is None, "the incident is open again: its late first resolution does not close it"
+
+
+async def test_a_dicom_recovery_heard_before_its_breach_still_ends_it(bench: Any) -> None:
+    scheduler = await bench("scheduler")
+    node = {"site_id": "SITE-1", "host": "CT2-STORE", "rule": "dicom-node-down"}
+    breached = MetricBreached(**node, problem_class="dicom_node", severity="major", value=0, threshold=0,
+                              breached_at=OPENED_AT)  # fmt: skip
+    await scheduler.deliver(MetricRecovered(**node, value=1, recovered_at=OPENED_AT + timedelta(minutes=12)))
+    await scheduler.deliver(breached)
+    (outage,) = [m for m in await scheduler.stored("review_metrics") if "breached_at" in m]
+    assert outage["recovered_at"] == OPENED_AT + timedelta(minutes=12)
+    assert len(await scheduler.stored("review_metrics")) == 1, "the waiting recovery is used up"

@@ -32,6 +32,7 @@ SITE = "SITE-RA"
 HOST = "pacs-db-01"
 APPROVERS = ["Dr. Zhang 张主任", "Mr. Liu"]
 SSHD = "/usr/sbin/sshd"
+APPROVALS = "/api/v1/remote-access/approvals/{token}"
 pytestmark = pytest.mark.skipif(not Path(SSHD).exists(), reason="OpenSSH's sshd is missing: `make os-deps` installs it")
 
 
@@ -212,6 +213,13 @@ async def test_a_grant_works_only_inside_its_window_and_until_revoked_and_a_chan
         denied = await acc.post(change_links[APPROVERS[1]], json={"approve": False, "reason": "not this week"},
                                 headers={"Authorization": ""})  # fmt: skip
         assert denied.status_code == 200 and denied.json()["state"] == "denied"
+        # the hospital's key gives one approval, never both: two people, two credentials
+        keyed = await requested("change", "PT30M")
+        decisions = f"/api/v1/remote-access/requests/{keyed['request_id']}/decisions"
+        one = await acc.post(decisions, json={"name": APPROVERS[0], "approve": True}, headers=his)
+        assert one.status_code == 200 and one.json()["state"] == "requested"
+        two = await acc.post(decisions, json={"name": APPROVERS[1], "approve": True}, headers=his)
+        assert two.status_code == 409 and "credential" in two.json()["detail"]
         forged = change_links[APPROVERS[1]][:-4] + "AAAA"
         assert (await acc.post(forged, json={"approve": True}, headers={"Authorization": ""})).status_code == 403
 
@@ -222,10 +230,14 @@ async def test_a_grant_works_only_inside_its_window_and_until_revoked_and_a_chan
             return whats if whats.count("remote_access_ended") == 2 and "remote_access_denied" in whats else None
 
         whats = await eventually(timeline, timeout=15, what="every step on the incident's timeline")
-        assert whats.count("remote_access_requested") == 3 and whats.count("remote_access_granted") == 2
+        assert whats.count("remote_access_requested") == 4 and whats.count("remote_access_granted") == 2
         audited = (await acc.get("/api/v1/audit/access", params={"object_id": long["request_id"]})).json()
         assert {r["action"] for r in audited} >= {"POST /api/v1/remote-access/requests/{request_id}/decisions",
                                                   "POST /api/v1/remote-access/requests/{request_id}/end"}  # fmt: skip
+        by_link_records = (await acc.get("/api/v1/audit/access", params={"action": f"POST {APPROVALS}"})).json()
+        assert by_link_records and all(r["object"]["token"].startswith("link:") for r in by_link_records)
+        tokens = {path.rsplit("/", 1)[-1] for path in (by_link, *change_links.values())}
+        assert not tokens & {v for r in by_link_records for v in r["object"].values()}, "the audit trail keeps no link"
         verified = (await acc.get("/api/v1/audit/access/verification")).json()
         assert verified["intact"], verified
         stranger = bearer(access.state.kit, "ENG-ELSE", "engineer")  # another region's engineer

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from pacs_scheduler.domain.review import BadPeriod, closed_period, holes, parse_period, previous, year_before
+from pacs_scheduler.domain.review import (
+    BadPeriod,
+    Facts,
+    budget_year_start,
+    closed_period,
+    downtime_rows,
+    holes,
+    parse_period,
+    previous,
+    year_before,
+)
 
 
 def test_a_quarter_is_the_hospitals_own_calendar_quarter() -> None:
@@ -49,3 +59,25 @@ def test_an_unsolved_or_unanswered_incident_is_a_hole_until_waived() -> None:
         ("I-1", "no_root_cause", None),
         ("I-1", "clock_never_stopped", "the hospital answered by phone"),
     ]
+
+
+def _outage(incident: str, start: datetime, end: datetime, site: str = "S-1") -> dict:
+    return {"_id": incident, "site_id": site, "caused_by": "software", "down_from": start, "resolved_at": end}
+
+
+def test_downtime_counts_one_outage_once_and_only_whole_site_windows_as_planned() -> None:
+    t = datetime(2026, 7, 1, 8, tzinfo=UTC)
+    m = timedelta(minutes=1)
+    outages = [_outage("I-1", t, t + 60 * m), _outage("I-2", t + 30 * m, t + 90 * m)]  # the phone and monitoring
+    windows = [
+        {"site_id": "S-1", "host": None, "starts_at": t + 80 * m, "ends_at": t + 120 * m, "ended_at": t + 85 * m},
+        {"site_id": "S-1", "host": "pacs-db-01", "starts_at": t, "ends_at": t + 20 * m},  # one host's window
+    ]
+    rows = downtime_rows(outages, windows, t, t + 200 * m)
+    assert [(r["minutes"], r["planned_minutes"], r["counted_minutes"]) for r in rows] == [(60, 0, 60), (60, 5, 25)]
+
+
+def test_the_software_budget_year_begins_on_new_years_day_in_the_hospitals_zone() -> None:
+    q1 = parse_period("2027Q1", "Asia/Shanghai")
+    facts = Facts([], [], [], [], {}, [], [{"time_zone": "Asia/Shanghai"}])
+    assert budget_year_start(q1, facts) == datetime(2026, 12, 31, 16, tzinfo=UTC)

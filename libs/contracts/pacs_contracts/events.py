@@ -353,3 +353,34 @@ class LicenceUpdated(Event):
     used: float | None = None
     expires_at: datetime | None = None
     reported_at: datetime
+
+
+class UpgradeSiteMoved(Event):
+    """A site of an upgrade campaign moved state: every move is told, with why."""
+
+    type = "upgrade.site_moved"
+    campaign_id: Identifier
+    site_id: Identifier
+    from_state: Identifier | None = None
+    to_state: Identifier
+    reason: ShortText
+    at: datetime
+
+
+class UpgradeCampaignPaused(Event):
+    """Too many sites of a wave failed: no further wave starts and no further site is started."""
+
+    type = "upgrade.campaign_paused"
+    campaign_id: Identifier
+    wave: int
+    reason: ShortText
+    at: datetime
+
+
+class UpgradeCampaignAdvanced(Event):
+    """A wave succeeded and its soak passed: the next wave's sites are notified."""
+
+    type = "upgrade.campaign_advanced"
+    campaign_id: Identifier
+    wave: int
+    at: datetime

@@ -26,6 +26,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.errors import PyMongoError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from pacs_kit.links import token_digest
 from pacs_kit.mongo import Document, Mongo, Repository
 from pacs_kit.paging import WindowMemory, newest_first
 from pacs_kit.tracing import current_trace_id
@@ -83,7 +84,10 @@ def _body(raw: bytes) -> str | None:
 
 def entry(service: str, ctx: RequestContext, outcome: str | int, retention: timedelta, **change: Any) -> Document:
     """One record of a request: who, from where, what, on which object, with the outcome and any before/after."""
-    objects = {k: str(v) for k, v in (ctx.scope.get("path_params") or {}).items()}
+    # a link's token is a credential: the record keeps a digest of it
+    objects = {
+        k: token_digest(str(v)) if k == "token" else str(v) for k, v in (ctx.scope.get("path_params") or {}).items()
+    }
     now = datetime.now(UTC)
     at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # what the database keeps
     return {

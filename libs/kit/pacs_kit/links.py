@@ -4,12 +4,29 @@ audience the other is never issued for."""
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import datetime
 from typing import Any
 
 import jwt
 
 from pacs_kit.settings import ServiceSettings
+
+# where a path's last segment is a link's token
+LINK_PATHS = ("ack", "approvals", "acknowledgements", "agreements", "verifications")
+_TOKEN_IN_PATH = re.compile(r"/(" + "|".join(LINK_PATHS) + r")/[^/?]+")
+TRACING_EXCLUDED = ",".join(f"/{p}/" for p in LINK_PATHS)  # such requests are not traced: a span keeps its URL
+
+
+def masked(path: str) -> str:
+    """A path fit for a log: a link's token replaced by "(link)"."""
+    return _TOKEN_IN_PATH.sub(r"/\1/(link)", path)
+
+
+def token_digest(token: str) -> str:
+    """What an audit record keeps of a link's token: enough to tell two links apart, not enough to use one."""
+    return "link:" + hashlib.sha256(token.encode()).hexdigest()[:16]
 
 
 class SignedLinks:

@@ -12,6 +12,7 @@ from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pacs_contracts.api import ProblemDetails
+from pacs_kit.links import masked
 
 log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
@@ -97,7 +98,7 @@ async def _on_database_down(request: Request, exc: Exception) -> JSONResponse:
     out of time may have landed, and the client's retry is then answered from what is already there."""
     unknown = isinstance(exc, PyMongoError) and exc.has_error_label("UnknownTransactionCommitResult")
     log.warning("database %s on %s %s: %s", "too slow" if unknown else "unreachable", request.method,
-                request.url.path, exc)  # fmt: skip
+                masked(request.url.path), exc)  # fmt: skip
     detail = (
         "the database did not confirm in time; the request may have been saved, and sending it again is safe"
         if unknown

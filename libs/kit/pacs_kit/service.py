@@ -24,6 +24,7 @@ from pacs_kit.bus import Bus
 from pacs_kit.consumer import Consumer, HandlerTable
 from pacs_kit.health import health_router, refresh_queue_gauges
 from pacs_kit.inbox import Inbox
+from pacs_kit.links import TRACING_EXCLUDED
 from pacs_kit.logs import configure_logging
 from pacs_kit.loop import WorkLoop
 from pacs_kit.metrics import CommandCounter, ServiceMetrics
@@ -130,7 +131,7 @@ def build_service(spec: ServiceSpec) -> FastAPI:
     for router in spec.routers:
         state_roles(router)
         app.include_router(router, responses=PROBLEM_RESPONSES)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+    FastAPIInstrumentor.instrument_app(app, excluded_urls=f"healthz,readyz,metrics,{TRACING_EXCLUDED}")
     app.add_middleware(AuditMiddleware, log=kit.audit, service=spec.name, retention=kit.audit_retention)
     app.add_middleware(HttpMetrics, metrics=kit.metrics)
     app.add_middleware(BodyLimit, limit=spec.settings.max_body_bytes, routes=app)

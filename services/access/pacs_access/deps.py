@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends
 
@@ -26,6 +26,7 @@ class AccessDeps:
     serials: Serials
     ca: CertificateAuthority
     metrics: AccessMetrics
+    krl_cache: dict[str, Any] = field(default_factory=dict)  # the last revocation list made, and what it revoked
 
     @classmethod
     def build(cls, kit: Kit) -> AccessDeps:

@@ -12,5 +12,6 @@ class AccessSettings(ServiceSettings):
     port: int = DEFAULT_PORTS["access"]
     public_url: str = "http://127.0.0.1:8080"  # where hospitals and engineers reach the gateway, for links
     # where the SSH certificate authority's private key lives; empty: a key file in the service's run directory,
-    # created on first start
+    # created on first start. Every instance must sign with the one key the hosts trust and the revocation list
+    # names: more than one instance needs this set to a shared secret (the Kubernetes manifest mounts one).
     ca_key_path: str = ""

@@ -10,6 +10,7 @@ from fastapi import Depends
 from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
+from pacs_scheduler.adapters.campaigns import Campaigns, CampaignSites
 from pacs_scheduler.adapters.lease import Leases
 from pacs_scheduler.adapters.pm import Plans, Visits
 from pacs_scheduler.adapters.releases import Releases
@@ -34,6 +35,8 @@ class SchedulerDeps:
     releases: Releases
     installed: InstalledSoftware
     licences: Licences
+    campaigns: Campaigns
+    campaign_sites: CampaignSites
     instance_id: str
     is_leader: bool = False
 
@@ -45,11 +48,12 @@ class SchedulerDeps:
         mongo = kit.mongo
         return cls(settings, Leases(mongo), Windows(mongo), Sites(mongo), Plans(mongo), Visits(mongo),
                    IncidentFacts(mongo), MetricFacts(mongo), Reviews(mongo), Releases(mongo), InstalledSoftware(mongo),
-                   Licences(mongo), instance)  # fmt: skip
+                   Licences(mongo), Campaigns(mongo), CampaignSites(mongo), instance)  # fmt: skip
 
     def repositories(self) -> list[Repository]:
         return [self.leases, self.windows, self.sites, self.plans, self.visits, self.facts, self.metrics,
-                self.reviews, self.releases, self.installed, self.licences]  # fmt: skip
+                self.reviews, self.releases, self.installed, self.licences, self.campaigns,
+                self.campaign_sites]  # fmt: skip
 
 
 DepsDep = Annotated[SchedulerDeps, Depends(deps_of)]

@@ -20,3 +20,4 @@ class SchedulerSettings(ServiceSettings):
     review_check_seconds: float = 60.0
     public_url: str = "http://127.0.0.1:8080"  # where the hospital's contact reaches the gateway, for review links
     review_link_days: float = 30.0  # how long the hospital's acknowledgement link stays valid
+    upgrade_link_days: float = 14.0  # how long the hospital's link to agree an upgrade window stays valid

@@ -70,6 +70,7 @@ class Approval(Contract):
     name: ShortText
     at: datetime
     via: str = Field(description="link or api")
+    credential: str | None = Field(None, description="what gave it: the approver's own link, or the hospital's key")
 
 
 class Decision(Contract):

@@ -19,6 +19,7 @@ class Requests(Repository):
         IndexModel([("state", ASCENDING), ("valid_until", ASCENDING)]),
         IndexModel([("state", ASCENDING), ("warn_at", ASCENDING)]),
         IndexModel([("certificate_serial", ASCENDING)], sparse=True),
+        IndexModel([("revoked", ASCENDING)], sparse=True),
     ]
 
     async def add(self, request: Document, session: AsyncClientSession) -> None:
@@ -32,12 +33,14 @@ class Requests(Repository):
         return await cursor.to_list(), await self.collection.count_documents(filters)
 
     async def move(self, request_id: str, state: str, fields: Document, session: AsyncClientSession,
-                   *, approvals: int | None = None) -> bool:  # fmt: skip
-        """Change the request only if it is still in `state` (and has `approvals` approvals, when given): False
-        if someone else moved it meanwhile."""
+                   *, approvals: int | None = None, unwarned: bool = False) -> bool:  # fmt: skip
+        """Change the request only if it is still in `state` (with `approvals` approvals, and not yet warned, when
+        asked): False if someone else moved it meanwhile."""
         guard: Document = {"_id": request_id, "state": state}
         if approvals is not None:
             guard["approvals"] = {"$size": approvals}
+        if unwarned:
+            guard["warned_at"] = None
         result = await self.collection.update_one(guard, {"$set": fields}, session=session)
         return result.modified_count == 1
 
@@ -45,6 +48,12 @@ class Requests(Repository):
         """Granted requests whose `field` (warn_at, valid_until) has come."""
         query = {"state": "granted", field: {"$lte": now}}
         return await self.collection.find(query).sort(field, ASCENDING).limit(limit).to_list()
+
+    async def revocation_mark(self) -> tuple[int, int]:
+        """How many certificates are revoked and the latest serial among them: the list changes when this does."""
+        count = await self.collection.count_documents({"revoked": True})
+        latest = await self.collection.find_one({"revoked": True}, sort=[("certificate_serial", DESCENDING)])
+        return count, int((latest or {}).get("certificate_serial") or 0)
 
     async def revoked_serials(self) -> list[int]:
         docs = await self.collection.find({"revoked": True, "certificate_serial": {"$ne": None}},

@@ -43,15 +43,19 @@ def new_request(body: AccessRequestCreate, site: dict[str, Any], by: str, now: d
     }  # fmt: skip
 
 
-def approve(request: dict[str, Any], name: str, via: str, now: datetime) -> dict[str, Any]:
-    """The fields an approval changes: one more approval, and the grant's window once there are enough."""
+def approve(request: dict[str, Any], name: str, via: str, now: datetime, credential: str) -> dict[str, Any]:
+    """The fields an approval changes: one more approval, and the grant's window once there are enough. Two
+    approvals must come from two people and two credentials: an approver's own link, or the hospital's key once."""
     if request["state"] != AccessState.requested.value:
         raise NotAllowed(f"the request is {request['state']}; only a request waiting for approval can be approved")
     if name not in request["approvers"]:
         raise NotAllowed(f"{name!r} is not named on the contract as an approver")
     if any(a["name"] == name for a in request["approvals"]):
         raise NotAllowed(f"{name} has already approved; a second approval must come from someone else")
-    approvals = [*request["approvals"], {"name": name, "at": now, "via": via}]
+    if any(a.get("credential") == credential for a in request["approvals"]):
+        raise NotAllowed("this credential has already given an approval; the second must come through another "
+                         "approver's own link")  # fmt: skip
+    approvals = [*request["approvals"], {"name": name, "at": now, "via": via, "credential": credential}]
     fields: dict[str, Any] = {"approvals": approvals}
     if len(approvals) >= request["approvals_needed"]:
         start = max(now, request["starts_at"]) if request.get("starts_at") else now  # the clock starts at approval

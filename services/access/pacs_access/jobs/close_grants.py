@@ -27,7 +27,7 @@ async def step(kit: Kit, deps: AccessDeps) -> None:
                                        engineer_id=request["requested_by"],
                                        valid_until=request["valid_until"])  # fmt: skip
             try:
-                await moves.move(kit, deps, request, {"warned_at": now, "warn_at": None}, [event])
+                await moves.move(kit, deps, request, {"warned_at": now, "warn_at": None}, [event], unwarned=True)
             except Moved:
                 continue
     for request in await deps.requests.due("valid_until", now, BATCH):

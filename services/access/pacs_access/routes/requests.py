@@ -175,10 +175,11 @@ async def approval_links(request_id: str, actor: Hospital, deps: DepsDep) -> lis
 
 
 async def _decide(kit: Kit, deps: AccessDeps, request: Document, name: str, approve: bool, reason: str | None,
-                  via: str) -> AccessRequestPublic:  # fmt: skip
+                  via: str, credential: str) -> AccessRequestPublic:  # fmt: skip
     at = moves.now()
     try:
-        fields = grants.approve(request, name, via, at) if approve else grants.deny(request, name, reason, at)
+        fields = (grants.approve(request, name, via, at, credential) if approve
+                  else grants.deny(request, name, reason, at))  # fmt: skip
     except NotAllowed as exc:
         raise _refused(exc) from None
     fields = await moves.with_certificate(deps, request, fields)
@@ -216,14 +217,14 @@ async def linked_request(token: str, deps: DepsDep) -> AccessRequestPublic:
              summary="An approver decides through their signed link (the link is the credential)")  # fmt: skip
 async def decide_by_link(token: str, body: LinkDecision, deps: DepsDep, kit: KitDep) -> AccessRequestPublic:
     request, approver = await _linked(token, deps)
-    return await _decide(kit, deps, request, approver, body.approve, body.reason, "link")
+    return await _decide(kit, deps, request, approver, body.approve, body.reason, "link", f"link:{approver}")
 
 
 @router.post("/requests/{request_id}/decisions", response_model=AccessRequestPublic,
              summary="An approver decides through the hospital's own system (its site key)")  # fmt: skip
 async def decide(request_id: str, body: Decision, actor: Hospital, deps: DepsDep, kit: KitDep) -> AccessRequestPublic:
     request = await _request(request_id, actor, deps)
-    return await _decide(kit, deps, request, body.name, body.approve, body.reason, "api")
+    return await _decide(kit, deps, request, body.name, body.approve, body.reason, "api", actor.subject)
 
 
 @router.get("/requests/{request_id}/certificate", response_model=CertificatePublic,
@@ -288,6 +289,9 @@ async def ca_key(deps: DepsDep) -> Response:
 @router.get("/krl", summary="The key revocation list, for a host's RevokedKeys",
             responses={200: {"content": {"application/octet-stream": {}}}})  # fmt: skip
 async def krl(deps: DepsDep) -> Response:
-    """Public like a certificate revocation list: it names serial numbers only."""
-    return Response(await deps.ca.revocation_list(await deps.requests.revoked_serials()),
-                    media_type="application/octet-stream")  # fmt: skip
+    """Public like a certificate revocation list: it names serial numbers only. Made again only when a
+    revocation changed it."""
+    mark = await deps.requests.revocation_mark()
+    if deps.krl_cache.get("mark") != mark:
+        deps.krl_cache.update(mark=mark, body=await deps.ca.revocation_list(await deps.requests.revoked_serials()))
+    return Response(deps.krl_cache["body"], media_type="application/octet-stream")

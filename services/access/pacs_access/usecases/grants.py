@@ -21,12 +21,14 @@ class Moved(Exception):
     """Someone else moved the request first."""
 
 
-async def move(kit: Kit, deps: AccessDeps, request: Document, fields: dict[str, Any], events: list[Event]) -> Document:
-    """Save `fields` if the request is still as read (state and number of approvals), with its events."""
+async def move(kit: Kit, deps: AccessDeps, request: Document, fields: dict[str, Any], events: list[Event],
+               *, unwarned: bool = False) -> Document:  # fmt: skip
+    """Save `fields` if the request is still as read (state, number of approvals, and not yet warned when
+    `unwarned`), with its events."""
 
     async def work(tx: Tx) -> bool:
         if not await deps.requests.move(request["_id"], request["state"], fields, tx.session,
-                                        approvals=len(request.get("approvals", []))):  # fmt: skip
+                                        approvals=len(request.get("approvals", [])), unwarned=unwarned):  # fmt: skip
             return False
         for event in events:
             await tx.emit(event, correlation_id=request.get("incident_id") or request["_id"])

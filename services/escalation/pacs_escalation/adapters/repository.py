@@ -157,6 +157,13 @@ class Incidents(Repository):
     async def record(self, incident_id: str, entry: Document, session: AsyncClientSession) -> None:
         await self.collection.update_one({"_id": incident_id}, {"$push": {"timeline": entry}}, session=session)
 
+    async def record_at_site(self, incident_id: str, site_id: str, entry: Document,
+                             session: AsyncClientSession) -> None:  # fmt: skip
+        """Write on the incident's timeline only if it is the named site's: another service's event cannot write
+        on a stranger's incident."""
+        await self.collection.update_one({"_id": incident_id, "site_id": site_id}, {"$push": {"timeline": entry}},
+                                         session=session)  # fmt: skip
+
     async def due(
         self, since: datetime | None, until: datetime, limit: int, session: AsyncClientSession
     ) -> list[Document]:

@@ -7,4 +7,4 @@ async def handle(event: RemoteAccessGranted, *, tx: Tx, deps: EscalationDeps) ->
     if event.incident_id is not None:
         entry = {"at": event.valid_from, "what": "remote_access_granted", "request_id": event.request_id,
                  "approvers": list(event.approvers), "until": event.valid_until}  # fmt: skip
-        await deps.incidents.record(event.incident_id, entry, tx.session)
+        await deps.incidents.record_at_site(event.incident_id, event.site_id, entry, tx.session)

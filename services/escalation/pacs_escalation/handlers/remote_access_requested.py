@@ -9,4 +9,4 @@ async def handle(event: RemoteAccessRequested, *, tx: Tx, deps: EscalationDeps) 
     if event.incident_id is not None:
         entry = {"at": event.requested_at, "what": "remote_access_requested", "request_id": event.request_id,
                  "by": event.requested_by, "level": event.level, "hosts": list(event.hosts)}  # fmt: skip
-        await deps.incidents.record(event.incident_id, entry, tx.session)
+        await deps.incidents.record_at_site(event.incident_id, event.site_id, entry, tx.session)

@@ -28,7 +28,7 @@ TABLES: dict[str, list[tuple[str, str, str | None]]] = {
                     ("escalated_at", "时间 / At", None), ("reason", "原因 / Reason", None)],
     "downtime": [INCIDENT, SITE, ("cause", "原因 / Cause", "cause"), ("start", "开始 / Start", None),
                  ("end", "结束 / End", None), ("minutes", "分钟 / Minutes", None),
-                 ("planned_minutes", "窗口内 / In windows", None)],
+                 ("planned_minutes", "窗口内 / In windows", None), ("counted_minutes", "计入 / Counted", None)],
     "windows": [("window_id", "窗口 / Window", None), SITE, ("host", "主机 / Host", None),
                 ("starts_at", "开始 / Starts", None), ("ends_at", "结束 / Ends", None),
                 ("minutes", "期内分钟 / Minutes in period", None)],

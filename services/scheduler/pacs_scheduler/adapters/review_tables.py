@@ -20,7 +20,7 @@ SECTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "breaches": ("Breaches", "超时", ("incident_id", "clock", "deadline", "breached_at", "reason")),
     "escalations": ("Escalations", "升级", ("incident_id", "from_tier", "to_tier", "escalated_at", "reason")),
     "downtime": ("Downtime", "停机", ("incident_id", "site_id", "cause", "start", "end", "minutes",
-                                    "planned_minutes")),
+                                    "planned_minutes", "counted_minutes")),
     "windows": ("Maintenance windows", "维护窗口", ("window_id", "site_id", "host", "starts_at", "ends_at",
                                                    "minutes")),
     "pm_visits": ("PM visits", "预防性维护巡检", ("visit_id", "site_id", "due_at", "status", "completed_at")),

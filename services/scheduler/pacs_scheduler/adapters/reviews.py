@@ -11,7 +11,6 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
-from pymongo.errors import DuplicateKeyError
 
 from pacs_kit.mongo import Document, Repository
 
@@ -33,6 +32,16 @@ class IncidentFacts(Repository):
             update["$addToSet"] = add
         await self.collection.update_one({"_id": incident_id}, update, upsert=True, session=session)
 
+    async def resolved(self, incident_id: str, site_id: str, fields: Document, session: AsyncClientSession) -> None:
+        """Keep a resolution unless a later one, or a later reopening, is already known (events out of order)."""
+        at = fields["resolved_at"]
+        known = await self.collection.find_one({"_id": incident_id}, {"resolved_at": 1, "reopened": 1},
+                                               session=session) or {}  # fmt: skip
+        later = (known.get("resolved_at") or at) > at or any(r > at for r in known.get("reopened", []))
+        if later:
+            return
+        await self.note(incident_id, site_id, session, fields=fields)
+
     async def unsolve(self, incident_id: str, reopened_at: datetime, session: AsyncClientSession) -> None:
         """Forget a resolution older than the reopening; a newer one (events out of order) stands."""
         await self.collection.update_one({"_id": incident_id, "resolved_at": {"$lt": reopened_at}},
@@ -47,6 +56,11 @@ class IncidentFacts(Repository):
         """Incidents whose whole-system outage began before `end` and was over after `start`."""
         query = {"site_id": {"$in": sites}, "down_from": {"$lt": end}, "resolved_at": {"$gt": start}}
         return await self.collection.find(query).to_list()
+
+    async def open_critical(self, site_id: str) -> list[str]:
+        """The site's critical incidents not resolved (as far as the events heard so far tell)."""
+        query = {"site_id": site_id, "severity": "critical", "resolved_at": None}
+        return [d["_id"] for d in await self.collection.find(query, {"_id": 1}).to_list()]
 
     async def resolved_faults(self, fault_ids: list[str]) -> dict[str, bool]:
         """For the faults PM follow-ups reported: whether the incident each opened is resolved."""
@@ -63,20 +77,35 @@ class MetricFacts(Repository):
     indexes = [
         IndexModel([("site_id", ASCENDING), ("breached_at", ASCENDING)]),
         IndexModel([("site_id", ASCENDING), ("host", ASCENDING), ("rule", ASCENDING), ("breached_at", DESCENDING)]),
+        IndexModel([("recovery_of", ASCENDING)], sparse=True),  # recoveries heard before their breach
     ]
 
     async def keep(self, doc: Document, session: AsyncClientSession) -> None:
-        """The breach as it was told; not over until its recovery is heard."""
+        """The breach as it was told; not over until its recovery is heard (or was heard first, and waited)."""
         fields = {k: v for k, v in doc.items() if k != "_id"}
         await self.collection.update_one({"_id": doc["_id"]}, {"$set": fields, "$setOnInsert": {"recovered_at": None}},
                                          upsert=True, session=session)  # fmt: skip
+        waiting = {
+            "recovery_of": [doc["site_id"], doc["host"], doc["rule"]],
+            "recovered_at": {"$gte": doc["breached_at"]},
+        }
+        early = await self.collection.find_one(waiting, sort=[("recovered_at", ASCENDING)], session=session)
+        if early is not None:
+            ended = {"$set": {"recovered_at": early["recovered_at"]}}
+            await self.collection.update_one({"_id": doc["_id"], "recovered_at": None}, ended, session=session)
+            await self.collection.delete_one({"_id": early["_id"]}, session=session)
 
     async def recovered(self, site_id: str, host: str, rule: str, at: datetime, session: AsyncClientSession) -> None:
-        """End the latest breach of this host and rule that began before `at` and is not over yet."""
+        """End the latest breach of this host and rule that began before `at` and is not over yet; a recovery heard
+        before its breach waits for it."""
         query = {"site_id": site_id, "host": host, "rule": rule, "breached_at": {"$lte": at}, "recovered_at": None}
         latest = await self.collection.find_one(query, sort=[("breached_at", DESCENDING)], session=session)
         if latest is not None:
             await self.collection.update_one({"_id": latest["_id"]}, {"$set": {"recovered_at": at}}, session=session)
+            return
+        early = {"_id": f"recovery|{site_id}|{host}|{rule}|{at.isoformat()}", "recovery_of": [site_id, host, rule],
+                 "recovered_at": at}  # fmt: skip
+        await self.collection.replace_one({"_id": early["_id"]}, early, upsert=True, session=session)
 
     async def between(self, sites: list[str], start: datetime, end: datetime) -> list[Document]:
         query = {"site_id": {"$in": sites}, "breached_at": {"$gte": start, "$lt": end}}
@@ -99,13 +128,10 @@ class Reviews(Repository):
         IndexModel([("state", ASCENDING), ("built_at", DESCENDING)]),
     ]
 
-    async def add(self, review: Document, session: AsyncClientSession | None = None) -> bool:
-        """False when the sites already have a review of that period."""
-        try:
-            await self.collection.insert_one(review, session=session)
-        except DuplicateKeyError:
-            return False
-        return True
+    async def add(self, review: Document, session: AsyncClientSession | None = None) -> None:
+        """DuplicateKeyError when the sites already have a review of that period: caught by the caller around
+        its transaction, which a failed write inside it has ended."""
+        await self.collection.insert_one(review, session=session)
 
     async def get(self, review_id: str) -> Document | None:
         return await self.collection.find_one({"_id": review_id})
@@ -123,8 +149,11 @@ class Reviews(Repository):
         return await self.collection.find_one(query, sort=[("ends_at", DESCENDING)])
 
     async def move(self, review_id: str, states: tuple[str, ...], fields: Document,
-                   session: AsyncClientSession | None = None) -> bool:  # fmt: skip
-        """Change the review only if it is still in one of `states`: False if it moved meanwhile."""
-        result = await self.collection.update_one({"_id": review_id, "state": {"$in": list(states)}},
-                                                  {"$set": fields}, session=session)  # fmt: skip
+                   session: AsyncClientSession | None = None, *, link_id: str | None = None) -> bool:  # fmt: skip
+        """Change the review only if it is still in one of `states` (and still has the link `link_id`, when
+        given): False if it moved meanwhile."""
+        guard: Document = {"_id": review_id, "state": {"$in": list(states)}}
+        if link_id is not None:
+            guard["link_id"] = link_id
+        result = await self.collection.update_one(guard, {"$set": fields}, session=session)
         return result.modified_count == 1

@@ -164,21 +164,49 @@ def incident_row(fact: dict[str, Any], at: datetime) -> dict[str, Any]:
     }  # fmt: skip
 
 
+Interval = tuple[datetime, datetime]
+
+
+def _union(intervals: list[Interval]) -> list[Interval]:
+    merged: list[Interval] = []
+    for a, b in sorted(i for i in intervals if i[1] > i[0]):
+        if merged and a <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+        else:
+            merged.append((a, b))
+    return merged
+
+
+def _covered(a: datetime, b: datetime, union: list[Interval]) -> float:
+    return sum(_overlap(a, b, x, y) for x, y in union)
+
+
+def planned_time(windows: list[dict[str, Any]], site_id: str) -> list[Interval]:
+    """The site's agreed whole-system time: windows for the whole site (one host's window does not excuse the
+    whole system being down), each up to when it really ended."""
+    return _union([(w["starts_at"], min(w["ends_at"], w.get("ended_at") or w["ends_at"])) for w in windows
+                   if w["site_id"] == site_id and not w.get("host")])  # fmt: skip
+
+
 def downtime_rows(facts: list[dict[str, Any]], windows: list[dict[str, Any]], start: datetime,
                   end: datetime) -> list[dict[str, Any]]:  # fmt: skip
-    """Whole-system outages inside [start, end), each with the minutes that fell inside an agreed window."""
+    """Whole-system outages inside [start, end), each with its minutes inside an agreed window and the minutes it
+    counts: neither planned nor already counted for an earlier outage of the same site (two incidents about one
+    outage count it once)."""
     rows = []
-    for fact in facts:
+    counted: dict[str, list[Interval]] = {}
+    for fact in sorted(facts, key=lambda f: (f.get("down_from") or end, f["_id"])):
         down_from, up_at = fact.get("down_from"), fact.get("resolved_at")
         if down_from is None or up_at is None or up_at <= start or down_from >= end:
             continue
-        a, b = max(down_from, start), min(up_at, end)
-        site_windows = [w for w in windows if w["site_id"] == fact["site_id"]]
-        planned = sum(_overlap(a, b, w["starts_at"], w["ends_at"]) for w in site_windows)
+        a, b, site = max(down_from, start), min(up_at, end), fact["site_id"]
+        planned = planned_time(windows, site)
+        before = counted.get(site, [])
         minutes = (b - a).total_seconds() / 60
-        rows.append({"incident_id": fact["_id"], "site_id": fact["site_id"], "cause": fact.get("caused_by"),
-                     "start": a, "end": b, "minutes": round(minutes, 4),
-                     "planned_minutes": round(min(planned, minutes), 4)})  # fmt: skip
+        rows.append({"incident_id": fact["_id"], "site_id": site, "cause": fact.get("caused_by"), "start": a, "end": b,
+                     "minutes": round(minutes, 4), "planned_minutes": round(_covered(a, b, planned), 4),
+                     "counted_minutes": round(minutes - _covered(a, b, _union([*planned, *before])), 4)})  # fmt: skip
+        counted[site] = _union([*before, (a, b)])
     return rows
 
 
@@ -261,16 +289,22 @@ def _capacity(metrics: list[dict[str, Any]], end: datetime) -> list[dict[str, An
             for m in latest.values()]  # fmt: skip
 
 
+def budget_year_start(span: Span, facts: Facts) -> datetime:
+    """1 January of the year the period ends in, in the hospital's own zone: the software budget is yearly."""
+    zone = ZoneInfo(facts.sites[0].get("time_zone", "UTC")) if facts.sites else ZoneInfo("UTC")
+    last = (span.end - timedelta(microseconds=1)).astimezone(zone)
+    return datetime(last.year, 1, 1, tzinfo=zone).astimezone(UTC)
+
+
 def _count(span: Span, rows: dict[str, list[dict[str, Any]]], facts: Facts, at: datetime) -> dict[str, Any]:
     incidents = rows["incidents"]
-    outage_total = sum(r["minutes"] - r["planned_minutes"] for r in rows["downtime"])
+    outage_total = sum(r["counted_minutes"] for r in rows["downtime"])
     by_cause: Counter[str] = Counter()
     for r in rows["downtime"]:
-        by_cause[r["cause"] or "unknown"] += r["minutes"] - r["planned_minutes"]
+        by_cause[r["cause"] or "unknown"] += r["counted_minutes"]
     period_minutes = span.minutes * max(1, len(facts.sites))
-    year_start = datetime((span.end - timedelta(microseconds=1)).year, 1, 1, tzinfo=UTC)  # the budget's year
-    software_year = sum(r["minutes"] - r["planned_minutes"]
-                        for r in downtime_rows(facts.outages, facts.windows, year_start, span.end)
+    software_year = sum(r["counted_minutes"]
+                        for r in downtime_rows(facts.outages, facts.windows, budget_year_start(span, facts), span.end)
                         if r["cause"] == "software")  # fmt: skip
     budget = sum(s.get("software_downtime_budget_minutes") or DEFAULT_BUDGET_MINUTES for s in facts.sites) or (
         DEFAULT_BUDGET_MINUTES

@@ -5,7 +5,7 @@ freezes beside its figures, so a review read years later still says which rules 
 
 from __future__ import annotations
 
-RULES_VERSION = "1"
+RULES_VERSION = "2"  # 2: planned time is whole-site windows as they really ended; one outage counted once
 
 COUNTING_RULES: list[tuple[str, str]] = [
     (
@@ -70,17 +70,21 @@ COUNTING_RULES: list[tuple[str, str]] = [
         "停机时间从解决记录所述全系统停机时刻起至解决时止，截取在统计期间内的部分。",
     ),
     (
-        "Downtime inside an agreed maintenance window is planned: it is shown, but not counted as downtime.",
-        "在约定维护窗口内的停机属于计划停机：单独列出，但不计入停机时间。",
+        "Downtime inside an agreed maintenance window for the whole site (up to when the window really ended) is "
+        "planned: it is shown, but not counted as downtime; a window for one host does not excuse the whole system "
+        "being down. Two incidents about one outage count its minutes once.",
+        "在约定的全站维护窗口内（至窗口实际结束）的停机属于计划停机：单独列出，但不计入停机时间；"
+        "仅针对单台主机的窗口不能抵消全系统停机。同一次停机有多张故障单时，其时长只计一次。",
     ),
     (
         "The commitment is the availability the contract promises; for a group of hospitals, the lowest of them.",
         "承诺可用性为合同约定值；多家医院合并时取其中最低值。",
     ),
     (
-        "The software downtime budget is per calendar year: the contract's yearly budget (four hours when the "
-        "contract says nothing) against unplanned software downtime from 1 January up to the period's end.",
-        "软件停机额度按自然年计算：合同约定的年度额度（合同未约定时为四小时），"
+        "The software downtime budget is per calendar year in the hospital's time zone: the contract's yearly budget "
+        "(four hours when the contract says nothing) against unplanned software downtime from 1 January up to the "
+        "period's end.",
+        "软件停机额度按医院所在时区的自然年计算：合同约定的年度额度（合同未约定时为四小时），"
         "对比自 1 月 1 日至期末的计划外软件停机时间。",
     ),
     (

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 import jwt
 from fastapi import APIRouter, Query, Response
+from pymongo.errors import DuplicateKeyError
 
 from pacs_contracts.api import (
     Page,
@@ -74,9 +75,9 @@ def _not_now(doc: Document, wanted: str) -> Problem:
 
 
 async def _move(kit: Kit, deps: SchedulerDeps, doc: Document, states: tuple[str, ...], fields: dict[str, Any],
-                event: Any = None) -> Document:  # fmt: skip
+                event: Any = None, *, link_id: str | None = None) -> Document:  # fmt: skip
     async def work(tx: Tx) -> bool:
-        if not await deps.reviews.move(doc["_id"], states, fields, tx.session):
+        if not await deps.reviews.move(doc["_id"], states, fields, tx.session, link_id=link_id):
             return False
         if event is not None:
             await tx.emit(event, correlation_id=doc["_id"])
@@ -114,11 +115,14 @@ async def create(body: ServiceReviewCreate, actor: Author, deps: DepsDep, kit: K
         raise Problem(409, "Already reviewed", f"these sites have review {existing['_id']} for {doc['period']}",
                       slug="conflict", review_id=existing["_id"])  # fmt: skip
 
-    async def add(tx: Tx) -> bool:
-        return await deps.reviews.add(doc, tx.session)
+    async def add(tx: Tx) -> None:
+        await deps.reviews.add(doc, tx.session)
 
-    if not await kit.uow.run(add):
-        raise Problem(409, "Already reviewed", f"these sites have a review for {doc['period']}", slug="conflict")
+    try:
+        await kit.uow.run(add)
+    except DuplicateKeyError:  # the same review built at the same moment: the other one stands
+        raise Problem(409, "Already reviewed", f"these sites have a review for {doc['period']}",
+                      slug="conflict") from None  # fmt: skip
     return reviews.public(doc)
 
 
@@ -140,9 +144,16 @@ async def list_reviews(
     if actor.roles & {Role.supervisor, Role.admin, Role.his}:
         items, total = await deps.reviews.search(filters, limit, offset)
         return Page[ServiceReviewPublic](items=[reviews.public(d) for d in items], total=total)
-    # an engineer's sites follow from the regions in their token: counted here, a few hundred reviews at most
-    candidates, _ = await deps.reviews.search(filters, ENGINEER_SCAN, 0)
-    mine = [d for d in candidates if await _may_act_for(actor, d["site_ids"], deps)]
+    # an engineer's sites follow from the regions in their token and the sites they are account engineer of
+    sites = await deps.sites.collection.find(
+        {"$or": [{"region": {"$in": list(actor.regions)}}, {"account_engineer_id": actor.subject}]}, {"_id": 1}
+    ).to_list()
+    own = {s["_id"] for s in sites}
+    if site_id is not None and site_id not in own:
+        return Page[ServiceReviewPublic](items=[], total=0)
+    candidates, _ = await deps.reviews.search({**filters, "site_ids": filters.get("site_ids") or {"$in": sorted(own)}},
+                                              ENGINEER_SCAN, 0)  # fmt: skip
+    mine = [d for d in candidates if set(d["site_ids"]) <= own]  # a group review: every one of its sites
     return Page[ServiceReviewPublic](items=[reviews.public(d) for d in mine[offset : offset + limit]], total=len(mine))
 
 
@@ -266,4 +277,5 @@ async def acknowledge(token: str, body: ReviewAcknowledgement, deps: DepsDep, ki
     fields = {"state": ReviewState.acknowledged.value, "acknowledged_by": body.name, "acknowledged_at": now}
     event = ServiceReviewAcknowledged(review_id=doc["_id"], site_ids=tuple(doc["site_ids"]), period=doc["period"],
                                       acknowledged_at=now)  # fmt: skip
-    return reviews.public(await _move(kit, deps, doc, (ReviewState.published.value,), fields, event))
+    return reviews.public(await _move(kit, deps, doc, (ReviewState.published.value,), fields, event,
+                                      link_id=doc["link_id"]))  # fmt: skip

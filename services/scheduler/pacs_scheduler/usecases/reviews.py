@@ -30,7 +30,8 @@ def key_of(site_ids: list[str], label: str) -> str:
 
 
 async def _facts(deps: SchedulerDeps, site_ids: list[str], sites: list[Document], span: review.Span) -> review.Facts:
-    year_start = datetime((span.end - timedelta(microseconds=1)).year, 1, 1, tzinfo=UTC)
+    # the budget's year starts on 1 January in the hospital's zone: a day early covers every zone
+    year_start = datetime((span.end - timedelta(microseconds=1)).year, 1, 1, tzinfo=UTC) - timedelta(days=1)
     visits = await deps.visits.due_between(site_ids, span.start, span.end)
     follow_ups = [f"PMF-{v['_id']}-{n}" for v in visits
                   for n, _ in enumerate((v.get("completion") or {}).get("follow_ups", []), start=1)]  # fmt: skip
