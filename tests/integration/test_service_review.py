@@ -24,12 +24,13 @@ from pacs_contracts.events import (
     ServiceReviewPublished,
     SiteRegistered,
     SlaBreached,
+    SoftwareVersionChanged,
 )
 from pacs_escalation.main import create_app as escalation_app
 from pacs_escalation.settings import EscalationSettings
 from pacs_scheduler.main import create_app as scheduler_app
 from pacs_scheduler.settings import SchedulerSettings
-from tests.factories import make_fault_event
+from tests.factories import make_fault_event, make_release
 from tests.integration.conftest import running
 from tests.support import bearer, eventually, publish
 
@@ -282,6 +283,8 @@ async def test_a_dicom_node_down_for_part_of_the_period_is_counted_down_for_that
         MetricBreached(**node, problem_class="dicom_node", severity="major", value=0, threshold=0,
                        breached_at=start + timedelta(minutes=30)),
         MetricRecovered(**node, value=1, recovered_at=start + timedelta(minutes=42)),
+        SoftwareVersionChanged(site_id="SITE-DN", host="PACS-01", component="pacs-archive", kind="archive",
+                               installed_version="7.2.1", reported_at=start),
     ]  # fmt: skip
     async with running(scheduler, admin) as sch:
         for event in events:
@@ -294,12 +297,20 @@ async def test_a_dicom_node_down_for_part_of_the_period_is_counted_down_for_that
 
         review_id = await eventually(built, timeout=15, what="the site known to the scheduler")
 
+        assert (await sch.post("/api/v1/releases", json=make_release())).status_code == 201
+
         async def counted() -> dict[str, Any] | None:
             r = (await sch.post(f"/api/v1/service-reviews/{review_id}/rebuild")).json()
-            return r if r["rows"]["dicom"] and r["rows"]["dicom"][0]["down_minutes"] < 30 else None
+            dicom = r["rows"]["dicom"] and r["rows"]["dicom"][0]["down_minutes"] < 30
+            return r if dicom and r["software"]["status"] == "reported" else None
 
         review = await eventually(counted, timeout=15, what="the outage and its recovery counted")
         (row,) = review["rows"]["dicom"]
         assert (row["host"], row["down_minutes"], row["availability_percent"]) == ("CT2-STORE", 12.0, 80.0)
         assert review["figures"]["monitoring"]["dicom_nodes_down"] == 1
         assert review["figures"]["monitoring"]["dicom_breaches"] == 1
+        # the software the site's agent reported, against the latest release of its product
+        assert review["software"]["behind_latest_release"] == 1
+        (installed,) = review["rows"]["software"]
+        assert (installed["installed_version"], installed["latest_release"], installed["behind"]) == ("7.2.1", "7.2.3",
+                                                                                                     True)  # fmt: skip

@@ -40,6 +40,7 @@ class CampaignSites(Repository):
     indexes = [
         IndexModel([("campaign_id", ASCENDING), ("wave", ASCENDING)]),
         IndexModel([("state", ASCENDING), ("window_starts_at", ASCENDING)]),
+        IndexModel([("site_id", ASCENDING)]),
     ]
 
     async def add_many(self, rows: list[Document], session: AsyncClientSession) -> None:
@@ -53,6 +54,10 @@ class CampaignSites(Repository):
         query: dict[str, Any] = {"campaign_id": campaign_id} if wave is None else {"campaign_id": campaign_id,
                                                                                   "wave": wave}  # fmt: skip
         return await self.collection.find(query, session=session).sort("_id", ASCENDING).to_list()
+
+    async def of_sites(self, site_ids: list[str]) -> list[Document]:
+        """Every campaign row of these sites, for their service review."""
+        return await self.collection.find({"site_id": {"$in": site_ids}}).to_list()
 
     async def window_begun(self, state: str, now: datetime, limit: int) -> list[Document]:
         """Sites in `state` whose agreed window has begun and that were not yet looked at when it did."""

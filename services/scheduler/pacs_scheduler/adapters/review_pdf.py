@@ -40,6 +40,12 @@ TABLES: dict[str, list[tuple[str, str, str | None]]] = {
                  ("exhausted_at", "预计耗尽 / Runs out", None), ("months_left", "剩余月数 / Months left", None)],
     "dicom": [SITE, ("host", "节点 / Node", None), ("down_minutes", "中断分钟 / Minutes down", None),
               ("availability_percent", "可用性 % / Availability %", None)],
+    "software": [SITE, ("host", "主机 / Host", None), ("component", "组件 / Component", None),
+                 ("installed_version", "已安装 / Installed", None),
+                 ("latest_release", "最新发布 / Latest release", None), ("behind", "落后 / Behind", None)],
+    "upgrades": [("campaign_id", "升级计划 / Campaign", None), SITE, ("release", "版本 / Release", None),
+                 ("state", "状态 / State", None), ("window_starts_at", "窗口开始 / Window starts", None),
+                 ("verified_at", "医院确认 / Verified", None)],
     "recurring": [("caused_by", "原因 / Cause", "cause"), ("product", "产品 / Product", None),
                   ("module", "模块 / Module", None), ("count", "次数 / Times", None),
                   ("incident_ids", "故障单 / Incidents", None)],
@@ -63,7 +69,7 @@ def context(review: ServiceReviewPublic, site_names: dict[str, str], zone: ZoneI
 
     def table(name: str) -> dict[str, Any]:
         spec = [c for c in TABLES[name] if c[0] != "site_id" or several]
-        cells = [[_show(c, row.get(c), kind, zone, site_names) for c, _, kind in spec] for row in rows[name]]
+        cells = [[_show(c, row.get(c), kind, zone, site_names) for c, _, kind in spec] for row in rows.get(name, [])]
         # Words ("Major / 重要"), yes/no and times wrap only between their languages, never inside a word or a time.
         whole = [kind is not None or is_time(c) or c.endswith(("_met", "open")) for c, _, kind in spec]
         return {"headers": [heading for _, heading, _ in spec], "rows": cells, "whole": whole}

@@ -30,6 +30,10 @@ SECTIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "capacity": ("Capacity forecasts", "容量预测", ("site_id", "host", "rule", "exhausted_at", "months_left")),
     "dicom": ("DICOM node availability", "DICOM 节点可用性", ("site_id", "host", "down_minutes",
                                                            "availability_percent")),
+    "software": ("Installed software", "已安装软件", ("site_id", "host", "component", "installed_version",
+                                                   "latest_release", "behind")),
+    "upgrades": ("Upgrades", "升级", ("campaign_id", "site_id", "release", "state", "window_starts_at",
+                                     "verified_at")),
 }  # fmt: skip
 
 # Words for the values the figures are broken down by, (English, Chinese); a value not here is shown as it is.

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pacs_contracts.common import Tier, add_period, parse_duration
+from pacs_contracts.common import Tier, add_period, parse_duration, parse_version
 
 DAYS_IN_MONTH = 30.44
 DEFAULT_BUDGET_MINUTES = 240.0  # the service plan's four hours a year, when the contract says nothing
@@ -375,3 +375,42 @@ def holes(incidents: list[dict[str, Any]], waivers: dict[tuple[str, str], str]) 
 
 def unwaived(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [h for h in found if not h.get("waived")]
+
+
+FINAL_UPGRADE_STATES = ("verified", "failed", "rolled_back")
+
+
+def software(installed: list[dict[str, Any]], releases: list[dict[str, Any]], upgrades: list[dict[str, Any]],
+             span: Span) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:  # fmt: skip
+    """Versions against the latest release of their product, and the upgrades done in the period and planned
+    after it: the summary, and its rows. No data until a site's agent has reported its software."""
+    if not installed:
+        return {"status": "no_data", "note": "no agent of these sites has reported its software yet"}, {}
+    latest: dict[str, dict[str, Any]] = {}
+    for release in releases:
+        known = latest.get(release["product"])
+        if known is None or parse_version(release["version"]).compare(parse_version(known["version"])) == 1:
+            latest[release["product"]] = release
+    versions = []
+    for item in sorted(installed, key=lambda d: (d["site_id"], d["host"], d["component"])):
+        newest = latest.get(item["component"])
+        order = None if newest is None else parse_version(item["installed_version"]).compare(
+            parse_version(newest["version"]))  # fmt: skip
+        versions.append({"site_id": item["site_id"], "host": item["host"], "component": item["component"],
+                         "installed_version": item["installed_version"],
+                         "latest_release": newest["version"] if newest else None,
+                         "behind": order == -1 if order is not None else None})  # fmt: skip
+    done, planned = [], []
+    for row in upgrades:
+        verified = [h["at"] for h in row.get("history", []) if h["to_state"] == "verified"]
+        entry = {"campaign_id": row["campaign_id"], "site_id": row["site_id"], "release": row.get("version"),
+                 "state": row["state"], "window_starts_at": row.get("window_starts_at"),
+                 "verified_at": verified[-1] if verified else None}  # fmt: skip
+        if entry["verified_at"] is not None and span.start <= entry["verified_at"] < span.end:
+            done.append(entry)
+        elif row["state"] not in FINAL_UPGRADE_STATES:
+            planned.append(entry)
+    summary = {"status": "reported", "components": len(versions),
+               "behind_latest_release": sum(1 for v in versions if v["behind"]),
+               "upgrades_done": len(done), "upgrades_planned": len(planned)}  # fmt: skip
+    return summary, {"software": versions, "upgrades": [*done, *planned]}

@@ -108,6 +108,13 @@ COUNTING_RULES: list[tuple[str, str]] = [
         "从未中断的节点不列出。",
     ),
     (
+        "Software compares each component the site's agents last reported with the latest release of its product in "
+        "the catalogue; upgrades done are the sites the hospital verified in the period, upgrades planned those of "
+        "campaigns not yet finished.",
+        "软件部分将现场代理最近上报的各组件版本与发布目录中该产品的最新版本对比；已完成的升级指本期内医院确认的站点，"
+        "计划中的升级指尚未结束的升级计划中的站点。",
+    ),
+    (
         "Recurring problems are those solved more than once in the period with the same cause, product and "
         "module; the five most frequent are shown.",
         "反复出现的问题指本期内同一原因、产品和模块的故障解决超过一次；列出最常见的五项。",

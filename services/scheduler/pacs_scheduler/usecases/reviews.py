@@ -18,7 +18,6 @@ from pacs_scheduler.domain import review
 from pacs_scheduler.domain.review_rules import RULES_VERSION
 
 LINK_AUDIENCE = "pacs-service-review-ack"  # a review link is no bearer token, and no bearer token is a link
-NO_SOFTWARE_DATA = {"status": "no_data", "detail": "the software lifecycle does not report versions and upgrades yet"}
 
 
 class UnknownSites(LookupError):
@@ -62,8 +61,13 @@ async def snapshot(deps: SchedulerDeps, site_ids: list[str], period: str, now: d
                        ("year_before", review.year_before(span, zone))):  # fmt: skip
         counted[name], period_rows = review.figures(each, await _facts(deps, site_ids, sites, each), now)
         rows = rows or period_rows
-    return {"span": span, **counted, "rows": rows, "recurring": review.recurring(rows["incidents"]),
-            "software": NO_SOFTWARE_DATA}  # fmt: skip
+    upgrades = await deps.campaign_sites.of_sites(site_ids)
+    for row in upgrades:
+        row["version"] = ((await deps.campaigns.get(row["campaign_id"])) or {}).get("version")
+    releases, _ = await deps.releases.search({}, 10_000, 0)
+    summary, software_rows = review.software(await deps.installed.at_sites(site_ids), releases, upgrades, span)
+    return {"span": span, **counted, "rows": {**rows, **software_rows},
+            "recurring": review.recurring(rows["incidents"]), "software": summary}  # fmt: skip
 
 
 def _frozen(data: dict[str, Any]) -> str:
