@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from pacs_contracts.api import Drift, LicenceReport, SoftwareBaselinePut, SoftwareReport
-from pacs_monitoring.domain.licences import changed, samples
+from pacs_monitoring.domain.licences import MAX_PERCENT, changed, samples, used_percent
 from pacs_monitoring.domain.pack import default_pack
 from pacs_monitoring.domain.software import changes, site_view
 from pacs_monitoring.domain.versions import compare, drift, expected_of, parse_version
@@ -122,3 +122,8 @@ def test_a_licence_changes_when_what_it_states_does() -> None:
     assert changed(None, stated)
     with pytest.raises(ValidationError, match="used needs the capacity"):
         LicenceReport(licence="capacity:x", used=3)
+
+
+def test_a_licence_used_far_beyond_a_tiny_capacity_is_a_large_number_not_infinity() -> None:
+    assert used_percent(5e-324, 1.0) == MAX_PERCENT
+    assert used_percent(200.0, 150.0) == 75.0

@@ -22,8 +22,14 @@ DAYS_LEFT = "licence_days_left"
 FIELDS = ("capacity", "used", "expires_at")  # what a report says of a licence; the rest is bookkeeping
 
 
+MAX_PERCENT = 1_000_000.0  # use beyond ten thousand times the capacity is shown as that: a number, never infinity
+
+
 def used_percent(capacity: float | None, used: float | None) -> float | None:
-    return None if capacity is None or used is None else round(used / capacity * 100, 2)
+    """Used ÷ capacity in percent; over 100 when more is used than licensed."""
+    if capacity is None or used is None:
+        return None
+    return round(min(used / capacity * 100, MAX_PERCENT), 2)
 
 
 def days_left(expires_at: datetime | None, now: datetime) -> float | None:
