@@ -35,6 +35,11 @@ async def test_an_admin_registers_a_hospital_and_sets_its_contract_which_the_cal
     await expect(page).to_have_url(re.compile(f"/console/sites/{SITE}$"))
     await expect(page.locator("#terms")).to_contain_text("respond within 2 h, on site within 6 h")  # the usual terms
 
+    # terms the page does not edit, set through the API: saving the page's terms keeps them
+    admin = {"Authorization": f"Bearer {platform.admin_token}"}
+    kept = {"availability_percent": 99.9, "remote_access_approvers": ["Dr. Zhang"], "remote_access_max": "PT2H"}
+    async with httpx.AsyncClient(base_url=platform.url, headers=admin) as api:
+        assert (await api.put(f"/api/v1/sites/{SITE}/contract", json=kept)).status_code == 200
     await page.locator("#warranty_start").fill("2026-01-01")
     await page.locator("#warranty_end").fill("2028-12-31")
     await page.locator("#response").fill("1")
@@ -49,6 +54,9 @@ async def test_an_admin_registers_a_hospital_and_sets_its_contract_which_the_cal
     await expect(page.locator("#terms")).to_contain_text("respond within 1 h, on site within 4 h")
     await expect(page.locator("#ladder")).to_have_text("L2 after 1 h 30 min · L3 after 3 h")
     await expect(page.locator("#budget-terms")).to_have_text("2 h a year")
+    async with httpx.AsyncClient(base_url=platform.url, headers=admin) as api:
+        contract = (await api.get(f"/api/v1/sites/{SITE}")).json()["contract"]
+    assert {k: contract[k] for k in kept} == kept and contract["response"] == "PT1H"
     assert await untranslated(page) == []
     assert not describe(await axe(page)), describe(await axe(page))
     await shot(page, "site-contract-en")

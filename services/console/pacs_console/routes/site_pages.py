@@ -59,6 +59,11 @@ def to_form(site: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
+# the terms the page edits; the others (availability commitment, remote-access approvers and cap) are kept as they are
+FORM_TERMS = frozenset({"warranty_start", "warranty_end", "response", "on_site", "software_downtime_budget", "ladder",
+                        "working_hours_always", "calendar"})  # fmt: skip
+
+
 def from_form(form: dict[str, Any]) -> dict[str, Any]:
     """The contract terms from the form; ValueError for a number that is not one."""
     terms: dict[str, Any] = {
@@ -118,7 +123,9 @@ async def change_contract(site_id: Identifier, visit: SignedIn) -> Response:
     except ValueError:
         return await _site_page(visit, site_id, 422, visit.say("sites.bad_hours"))
     try:
-        await visit.deps.platform.put(f"/api/v1/sites/{site_id}/contract", visit.token(), terms)
+        current = await visit.deps.platform.get(f"/api/v1/sites/{site_id}", visit.token())
+        kept = {k: v for k, v in current["contract"].items() if k not in FORM_TERMS}
+        await visit.deps.platform.put(f"/api/v1/sites/{site_id}/contract", visit.token(), {**kept, **terms})
     except PlatformError as failure:
         if failure.status == 404:
             return visit.refuse(404, "sites.not_found")
