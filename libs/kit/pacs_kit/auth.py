@@ -6,9 +6,10 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
@@ -41,6 +42,11 @@ class Principal:
         """Refuse, as a 403 problem, a site key used for another site."""
         if not self.may_see_site(site_id):
             raise Problem(403, "Forbidden", "this API key belongs to another site", slug="forbidden")
+
+    def serves(self, site: Mapping[str, Any]) -> bool:
+        """Whether an engineer looks after a site (a stored site, or a service's copy of one): of a region in
+        their token, or its account engineer."""
+        return site.get("region") in self.regions or site.get("account_engineer_id") == self.subject
 
     def may_see_site(self, site_id: str) -> bool:
         """A HIS key sees only its own site; staff see all sites (regions narrow this later)."""

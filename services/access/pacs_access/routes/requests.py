@@ -70,7 +70,7 @@ async def _may_see(principal: Principal, request: Document, deps: AccessDeps) ->
     if request["requested_by"] == principal.subject:
         return True
     site = await deps.sites.get(request["site_id"]) or {}
-    return site.get("region") in principal.regions or site.get("account_engineer_id") == principal.subject
+    return principal.serves(site)
 
 
 async def _request(request_id: str, principal: Principal, deps: AccessDeps) -> Document:
@@ -89,8 +89,7 @@ async def create(body: AccessRequestCreate, actor: Requester, deps: DepsDep, kit
         raise Problem(
             422, "Invalid request", f"site_id: no site {body.site_id!r} is known here", slug="invalid-request"
         )
-    mine = actor.roles & {Role.supervisor, Role.admin} or site.get("region") in actor.regions
-    if not (mine or site.get("account_engineer_id") == actor.subject):
+    if not (actor.roles & {Role.supervisor, Role.admin} or actor.serves(site)):
         raise Problem(403, "Forbidden", f"site {body.site_id} is outside your regions", slug="forbidden")
     try:
         request = grants.new_request(body, site, actor.subject, moves.now())

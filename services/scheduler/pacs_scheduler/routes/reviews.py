@@ -55,7 +55,7 @@ async def _may_act_for(principal: Principal, site_ids: list[str], deps: Schedule
         return False
     for site_id in site_ids:
         site = await deps.sites.get(site_id) or {}
-        if site.get("region") not in principal.regions and site.get("account_engineer_id") != principal.subject:
+        if not principal.serves(site):
             return False
     return True
 
