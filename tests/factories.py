@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from pacs_contracts.events import FaultReported, IncidentOpened
+from pacs_contracts.events import FaultReported, HospitalNotice, IncidentOpened, SiteRegistered
 
 
 def make_fault_event(**overrides: Any) -> FaultReported:
@@ -50,6 +50,38 @@ def make_incident_opened(**overrides: Any) -> IncidentOpened:
     }
     values.update(overrides)
     return IncidentOpened(**values)
+
+
+HOSPITAL_CONTACTS = (
+    {"name": "王主任", "email": "wang.it@hospital.example.cn", "language": "zh-CN", "roles": ["upgrade", "review"]},
+    {"name": "Dr Lee", "email": "lee@hospital.example.cn", "language": "en", "roles": ["upgrade"]},
+    {"name": "陈工", "email": "chen@hospital.example.cn", "roles": ["access"]},
+)
+
+
+def make_site_registered(**overrides: Any) -> SiteRegistered:
+    """SITE-1 with three named contacts: two look after upgrades (one reads Chinese, one English), one access."""
+    values: dict[str, Any] = {"site_id": "SITE-1", "name": "Demo Hospital", "region": "east",
+                              "account_engineer_id": "ENG-1", "time_zone": "Asia/Shanghai",
+                              "contacts": HOSPITAL_CONTACTS}  # fmt: skip
+    values.update(overrides)
+    return SiteRegistered(**values)
+
+
+def make_hospital_notice(**overrides: Any) -> HospitalNotice:
+    """An upgrade window to agree at SITE-1, through a signed link valid for a week."""
+    values: dict[str, Any] = {
+        "notice_id": "HN-1",
+        "site_id": "SITE-1",
+        "role": "upgrade",
+        "topic": "upgrade.window_requested",
+        "reference": "CAMP-7",
+        "link": "https://pso.example/agreements/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU1QLTcifQ.c2lnbmF0dXJl",
+        "expires_at": datetime(2026, 3, 9, 8, 0, tzinfo=UTC),
+        "facts": {"product": "PACS", "version": "5.2.0", "window_minutes": "120"},
+    }
+    values.update(overrides)
+    return HospitalNotice(**values)
 
 
 def make_case(direction: tuple[float, ...] = (1.0,), **overrides: Any) -> dict[str, Any]:

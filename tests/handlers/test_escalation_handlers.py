@@ -2,7 +2,9 @@
 `incident.opened` in the outbox, saying which channel it came by; the same event twice is handled once; a second call
 about an open incident is counted on it. A monitoring breach opens one proactive incident per problem, a recovery is
 noted on it; the owner's acknowledgement from a message stops the response clock, timed in contract time; a tick past
-the deadline breaches it and climbs the ladder."""
+the deadline breaches it and climbs the ladder. A fault a platform service sends at a higher tier opens there, with
+that tier's on-call; whole-site maintenance windows are kept as they ran, in whatever order their ends arrive, and
+take their time out of the downtime charged."""
 
 from __future__ import annotations
 
@@ -12,8 +14,18 @@ from typing import Any
 
 import pytest
 
-from pacs_contracts.events import MetricBreached, MetricRecovered, NotificationAcknowledged, SlaTick
+from pacs_contracts.common import Tier
+from pacs_contracts.events import (
+    MaintenanceEnded,
+    MaintenanceStarted,
+    MetricBreached,
+    MetricRecovered,
+    NotificationAcknowledged,
+    SlaTick,
+)
+from pacs_escalation.domain.availability import planned_time, summary
 from pacs_escalation.domain.incident import open_from_fault
+from pacs_escalation.domain.sla import upcoming
 from pacs_escalation.usecases import clocks
 from tests.factories import make_fault_event, make_site
 from tests.handlers.conftest import types_of
@@ -176,3 +188,114 @@ async def test_a_tick_past_the_response_deadline_breaches_it_and_hands_the_incid
     assert (climbed["payload"]["from_tier"], climbed["payload"]["to_tier"]) == ("L1", "L2")
     assert (climbed["payload"]["previous_assignee_id"], climbed["payload"]["assignee_id"]) == ("ENG-1", "ENG-L2")
     assert climbed["correlation_id"] == "F-9"
+
+
+async def _engineers(escalation: Any, *tiers: str) -> None:
+    for tier in tiers:
+        await escalation.kit.mongo.db["engineers"].insert_one({"_id": f"ENG-{tier}", "region": "east", "tier": tier,
+                                                                "retired_at": None})  # fmt: skip
+
+
+async def _sweep_at(escalation: Any, at: datetime, sequence: int) -> None:
+    """A tick at `at`, and the clock sweep it wakes (an instance's first: it reads everything due)."""
+    await escalation.deliver(SlaTick(at=at, sequence=sequence))
+    now = escalation.deps.pacer.due()
+    assert now is not None and now >= at
+    await escalation.kit.uow.run(functools.partial(clocks.sweep, now, deps=escalation.deps))
+
+
+async def test_a_fault_asking_for_l3_opens_there_with_its_on_call_and_the_ladder_climbs_on_from_opening(
+    bench: Any,
+) -> None:
+    escalation = await bench("escalation")
+    ladder = [{"after": "PT2H", "tier": "L2"}, {"after": "PT4H", "tier": "L3"}, {"after": "PT8H", "tier": "L4"}]
+    site = make_site(contract={"response": "PT2H", "on_site": "PT6H", "warranty_end": None, "ladder": ladder})
+    await escalation.kit.mongo.db["sites"].insert_one(site)
+    await _engineers(escalation, "L2", "L3", "L4")
+
+    await escalation.deliver(make_fault_event(fault_id="F-LOSS", source="pm", start_tier=3))
+
+    (incident,) = await escalation.stored("incidents")
+    assert (incident["tier"], incident["assignee_id"]) == ("L3", "ENG-L3")
+    assert incident["timeline"][0]["what"] == "opened" and incident["timeline"][0]["tier"] == "L3"
+    (opened,) = await escalation.emitted("incident.opened")
+    assert (opened["payload"]["tier"], opened["payload"]["assignee_id"]) == ("L3", "ENG-L3"), "L3's on-call is told"
+
+    opened_at = incident["opened_at"].replace(tzinfo=UTC)
+    ahead = upcoming({**incident, "opened_at": opened_at})
+    assert (ahead.next_tier, ahead.next_tier_at) == (Tier.L4, opened_at + timedelta(hours=8)), "timed from opening"
+    await _sweep_at(escalation, opened_at + timedelta(hours=8, seconds=1), 1)
+    (climbed,) = await escalation.emitted("incident.escalated")
+    assert (climbed["payload"]["from_tier"], climbed["payload"]["to_tier"]) == ("L3", "L4"), "no step below L3 is taken"
+    assert climbed["payload"]["assignee_id"] == "ENG-L4"
+
+
+async def test_a_fault_without_a_start_tier_opens_at_l1_for_the_account_engineer(bench: Any) -> None:
+    escalation = await _with_site(bench)
+    await _engineers(escalation, "L3")
+
+    await escalation.deliver(make_fault_event(fault_id="F-PLAIN"))
+
+    (incident,) = await escalation.stored("incidents")
+    assert (incident["tier"], incident["assignee_id"]) == ("L1", "ENG-1")
+    (opened,) = await escalation.emitted("incident.opened")
+    assert (opened["payload"]["tier"], opened["payload"]["assignee_id"]) == ("L1", "ENG-1")
+
+
+T = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+
+
+def _started(window_id: str, host: str | None = None, *, at: datetime = T, hours: float = 2) -> MaintenanceStarted:
+    return MaintenanceStarted(window_id=window_id, site_id="SITE-1", host=host, ends_at=at + timedelta(hours=hours),
+                              started_at=at)  # fmt: skip
+
+
+def _ended(window_id: str, host: str | None = None, *, at: datetime) -> MaintenanceEnded:
+    return MaintenanceEnded(window_id=window_id, site_id="SITE-1", host=host, ended_at=at)
+
+
+async def _ledger(escalation: Any, *outages: tuple[datetime, datetime]) -> dict[str, Any]:
+    """The year's summary of the site as the availability route counts it, over these software outages."""
+    entries = [{"_id": f"INC-{n}", "site_id": "SITE-1", "cause": "software", "start": a, "end": b}
+               for n, (a, b) in enumerate(outages)]  # fmt: skip
+    start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+    windows = await escalation.deps.windows.overlapping("SITE-1", start, end)
+    return summary(entries, 2026, 240, planned_time(windows))
+
+
+async def test_a_whole_site_window_takes_its_time_out_of_the_downtime_charged_and_a_host_window_does_not(
+    bench: Any,
+) -> None:
+    escalation = await _with_site(bench)
+    started = escalation.envelope(_started("MW-SITE"))
+
+    assert await escalation.deliver(started, started, _started("MW-HOST", "pacs-db-01")) == ["handled", "duplicate",
+                                                                                            "handled"]  # fmt: skip
+    (window,) = await escalation.stored("maintenance_windows")
+    assert (window["_id"], window["started_at"].replace(tzinfo=UTC)) == ("MW-SITE", T), "one host's window is not kept"
+    outage = (T - timedelta(minutes=30), T + timedelta(minutes=90))
+    running = await _ledger(escalation, outage)
+    assert running["minutes_down_by_cause"] == {"software": 30.0}, "while it runs, it counts up to its agreed end"
+    assert running["planned_minutes_excluded"] == 90.0
+
+    await escalation.deliver(_ended("MW-SITE", at=T + timedelta(hours=1)), _ended("MW-HOST", "pacs-db-01", at=T))
+
+    ended = await _ledger(escalation, outage)
+    assert (ended["minutes_down_by_cause"], ended["planned_minutes_excluded"]) == ({"software": 60.0}, 60.0)
+    assert ended["software_minutes_left"] == 180.0
+
+
+async def test_an_end_heard_before_its_start_closes_the_window_and_alone_plans_nothing(bench: Any) -> None:
+    escalation = await _with_site(bench)
+    outage = (T, T + timedelta(hours=3))
+
+    await escalation.deliver(_ended("MW-LATE", at=T + timedelta(minutes=45)))
+    alone = await _ledger(escalation, outage)
+    assert (alone["minutes_down_by_cause"], alone["planned_minutes_excluded"]) == ({"software": 180.0}, 0.0)
+
+    await escalation.deliver(_started("MW-LATE"))
+
+    (window,) = await escalation.stored("maintenance_windows")
+    assert window["ended_at"].replace(tzinfo=UTC) == T + timedelta(minutes=45), "the start does not reopen it"
+    closed = await _ledger(escalation, outage)
+    assert (closed["minutes_down_by_cause"], closed["planned_minutes_excluded"]) == ({"software": 135.0}, 45.0)

@@ -1,10 +1,11 @@
 """Notify's handlers, without the broker: an opened incident queues one message for its owner, with a send per
 contact rule; an acknowledgement stops what still waits; a PM visit is told as a visit; a breach reaches the
 supervisors of the site's region; the same event twice is one message. Once sent, a message is announced under the
-correlation id of the event that raised it."""
+correlation id of the event that raised it. A hospital notice is one e-mail per named contact of its role."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,9 +13,11 @@ from typing import Any
 from pacs_contracts.api import Contacts
 from pacs_contracts.common import Tier
 from pacs_contracts.events import EngineerRegistered, IncidentAcknowledged, PmDue, SiteRegistered, SlaBreached
+from pacs_devstack.processes import free_port
+from pacs_notify.adapters.providers import ProviderSettings
 from pacs_notify.jobs.send_due_messages import send_due
 from pacs_notify.usecases.acknowledge import spend
-from tests.factories import make_incident_opened
+from tests.factories import HOSPITAL_CONTACTS, make_hospital_notice, make_incident_opened, make_site_registered
 
 RULES = [{"channel": "push", "after": "PT0S"}, {"channel": "sms", "after": "PT5M", "repeat": "PT15M"}]
 
@@ -113,3 +116,82 @@ async def test_what_is_sent_is_announced_under_the_correlation_id_of_the_event_t
 
     (acknowledged,) = await notify.emitted("notification.acknowledged")
     assert acknowledged["payload"]["incident_id"] == "INC-1" and acknowledged["correlation_id"] == "corr-7"
+
+
+async def test_a_registered_site_keeps_its_named_contacts_and_a_new_contract_replaces_them(
+    bench: Any, tmp_path: Path
+) -> None:
+    notify = await bench("notify", log_path=str(tmp_path / "phone.log"))
+
+    await notify.deliver(make_site_registered())
+    (site,) = await notify.stored("sites")
+    assert [(c["email"], c["language"], c["roles"]) for c in site["contacts"]] == [
+        ("wang.it@hospital.example.cn", "zh-CN", ["upgrade", "review"]),
+        ("lee@hospital.example.cn", "en", ["upgrade"]),
+        ("chen@hospital.example.cn", "zh-CN", ["access"]),
+    ]
+
+    await notify.deliver(make_site_registered(contacts=[HOSPITAL_CONTACTS[2]]))
+    (site,) = await notify.stored("sites")
+    assert [c["name"] for c in site["contacts"]] == ["陈工"]
+
+
+async def test_a_hospital_notice_queues_one_email_per_contact_of_its_role_once_in_their_language(
+    bench: Any, tmp_path: Path
+) -> None:
+    notify = await bench("notify", log_path=str(tmp_path / "phone.log"))
+    await notify.deliver(make_site_registered())
+    notice = make_hospital_notice()
+
+    assert await notify.deliver(make_hospital_notice(), make_hospital_notice()) == ["handled", "handled"]
+    await notify.deliver(make_hospital_notice(reference="CAMP-7"))  # told again, in an envelope of its own
+
+    messages = {m["contact"]["email"]: m for m in await notify.stored("notifications")}
+    assert sorted(messages) == ["lee@hospital.example.cn", "wang.it@hospital.example.cn"], "the access contact: no"
+    zh, en = messages["wang.it@hospital.example.cn"], messages["lee@hospital.example.cn"]
+    assert zh["mail"]["subject"] == "[PACS] 请确认Demo Hospital的升级窗口" and "王主任" in zh["mail"]["body"]
+    assert en["mail"]["subject"] == "[PACS] Please agree an upgrade window for Demo Hospital"
+    assert notice.link and notice.link in en["mail"]["body"] and "5.2.0" in en["mail"]["body"]
+    assert "2026-03-09 16:00 (Asia/Shanghai)" in en["mail"]["body"], "the link's expiry in the hospital's time"
+    assert notice.link not in en["text"] and "/agreements/(link)" in en["text"], "the delivery log masks the link"
+    assert {(m["engineer_id"], m["notice_id"], m["channel"], m["kind"]) for m in messages.values()} == {
+        (None, "HN-1", "email", "notice")
+    }
+    sends = await notify.stored("deliveries")
+    assert sorted((s["address"], s["channel"], s["status"]) for s in sends) == [
+        ("lee@hospital.example.cn", "email", "queued"),
+        ("wang.it@hospital.example.cn", "email", "queued"),
+    ]
+
+
+async def test_without_an_smtp_relay_the_email_goes_to_the_log_channel(bench: Any, tmp_path: Path) -> None:
+    phone = tmp_path / "phone.log"
+    notify = await bench("notify", log_path=str(phone))
+    await notify.deliver(make_site_registered(), make_hospital_notice(role="access", topic="access.approval_requested"))
+
+    assert await send_due(notify.kit, notify.deps) == 1
+
+    (line,) = [json.loads(x) for x in phone.read_text(encoding="utf-8").splitlines()]
+    assert line["channel"] == "email" and line["address"] == "chen@hospital.example.cn"
+    assert "远程访问申请待您批准" in line["text"]
+    (send,) = await notify.stored("deliveries")
+    assert (send["status"], send["provider"]) == ("sent", "log")
+    assert await notify.emitted() == [], "a hospital's e-mail names no engineer: nothing to announce"
+
+
+async def test_an_unreachable_smtp_relay_fails_clearly_and_the_email_is_tried_again_later(
+    bench: Any, tmp_path: Path
+) -> None:
+    port = free_port()  # nothing listens there
+    relay = ProviderSettings(smtp_host="127.0.0.1", smtp_port=port, smtp_from="PACS <service@vendor.example>",
+                             smtp_starttls=False, retry_attempts=1)  # fmt: skip
+    notify = await bench("notify", log_path=str(tmp_path / "phone.log"), providers=relay)
+    await notify.deliver(make_site_registered(), make_hospital_notice(role="access"))
+
+    assert await send_due(notify.kit, notify.deps) == 1
+
+    (send,) = await notify.stored("deliveries")
+    assert send["status"] == "queued" and len(send["retries"]) == 1, "queued again, for later"
+    (attempt,) = send["attempts"]
+    assert (attempt["provider"], attempt["outcome"]) == ("smtp", "transient")
+    assert f"cannot reach 127.0.0.1:{port}" in attempt["error"]

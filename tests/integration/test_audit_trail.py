@@ -50,7 +50,7 @@ async def test_changes_and_refusals_are_recorded_with_who_what_and_before_after(
         assert refused.status_code == 403
 
         [record] = (await client.get(AUDIT, params={"action": "POST /api/v1/engineers"})).json()
-        assert record["actor"] == {"subject": "alice", "roles": ["admin"], "site_id": None}
+        assert record["actor"] == {"subject": "alice", "roles": ["admin"], "site_id": None, "username": None}
         assert record["outcome"] == "committed" and record["correlation_id"] == "req-42"
         assert record["request"]["engineer_id"] == "ENG-AU" and record["address"]
         [denied] = (await client.get(AUDIT, params={"actor": "bob"})).json()

@@ -1,4 +1,5 @@
-"""Engineers drive an incident through its lifecycle over HTTP; contract edits never touch a running one."""
+"""Engineers drive an incident through its lifecycle over HTTP; contract edits never touch a running one; a
+whole-system outage counts against the software budget, except inside a maintenance window agreed for the site."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pacs_contracts.events import (
     IncidentEscalated,
     IncidentReassigned,
     IncidentResolved,
+    MaintenanceStarted,
     SiteRegistered,
 )
 from pacs_escalation.main import create_app
@@ -174,3 +176,31 @@ async def test_a_whole_system_outage_is_counted_against_the_software_budget(
         assert report["minutes_down_by_cause"]["software"] == pytest.approx(90, abs=0.5)
         assert report["software_budget_minutes"] == 240
         assert report["software_minutes_left"] == pytest.approx(150, abs=0.5)
+        assert report["planned_minutes_excluded"] == 0
+
+
+async def test_an_outage_inside_a_maintenance_window_agreed_for_the_whole_site_is_planned_not_charged(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any]
+) -> None:
+    app = create_app(settings_for(EscalationSettings))
+    kit: Kit = app.state.kit
+    admin = bearer(kit, "ops", "admin")
+    now = datetime.now(UTC)
+    async with running(app, admin) as client:
+        await _estate(client, {"software_downtime_budget": "PT4H"})
+        window = MaintenanceStarted(window_id="MW-L", site_id="SITE-L", ends_at=now + timedelta(hours=1),
+                                    started_at=now - timedelta(hours=2))  # fmt: skip
+        await publish(amqp_url, namespace, Envelope.wrap(window, producer="scheduler"))
+        await eventually(lambda: kit.mongo.db["maintenance_windows"].find_one({"_id": "MW-L"}), timeout=10,
+                         what="the window kept by escalation")  # fmt: skip
+        incident = await _open_incident(amqp_url, namespace, client, "F-PLANNED")
+        down_from = (datetime.now(UTC) - timedelta(minutes=60)).isoformat()
+        fix = {"root_cause": "archive migration ran long", "resolution": "migration finished", "caused_by": "software",
+               "whole_system_down": True, "down_from": down_from}  # fmt: skip
+        resolved = await client.post(f"/api/v1/incidents/{incident['incident_id']}/resolve", json=fix)
+        assert resolved.status_code == 200, resolved.text
+
+        report = (await client.get("/api/v1/sites/SITE-L/availability")).json()
+        assert report["minutes_down_by_cause"]["software"] == 0, "inside the agreed window: nothing charged"
+        assert report["planned_minutes_excluded"] == pytest.approx(60, abs=0.5)
+        assert report["software_minutes_left"] == 240

@@ -53,9 +53,12 @@ async def test_a_window_starts_and_ends_on_time_once_with_two_schedulers(
         transitions = mine()
         assert [m["type"] for m in transitions] == ["maintenance.started", "maintenance.ended"]
         assert transitions[0]["payload"]["host"] == "PACS-1"
-        for message, due in zip(transitions, (window["starts_at"], window["ends_at"]), strict=True):
+        for message, due, at in zip(transitions, (window["starts_at"], window["ends_at"]), ("started_at", "ended_at"),
+                                    strict=True):  # fmt: skip
             late = (datetime.fromisoformat(message["occurred_at"]) - datetime.fromisoformat(due)).total_seconds()
             assert 0 <= late < 5, f"{message['type']} {late:.2f}s after its time"
+            when = (datetime.fromisoformat(message["payload"][at]) - datetime.fromisoformat(due)).total_seconds()
+            assert 0 <= when < 5, f"{message['type']} says when it really happened ({at})"
 
         done = (await clients[1].get(f"{PATH}/{window['window_id']}")).json()
         assert done["state"] == "ended" and done["started_at"] and done["ended_at"]

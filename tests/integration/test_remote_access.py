@@ -21,6 +21,7 @@ from pacs_access.main import create_app as access_app
 from pacs_access.settings import AccessSettings
 
 from pacs_contracts import Envelope
+from pacs_contracts.events import HospitalNotice, RemoteAccessGranted
 from pacs_devstack.processes import free_port, port_open
 from pacs_escalation.main import create_app as escalation_app
 from pacs_escalation.settings import EscalationSettings
@@ -290,3 +291,98 @@ async def test_bad_requests_are_refused_with_the_reason_and_change_nothing(
         assert (
             await acc.post("/api/v1/remote-access/approvals/not-a-token", json={"approve": True})
         ).status_code == 403
+
+
+async def test_a_standing_rule_grants_view_at_once_out_of_hours_and_tells_the_hospital_but_a_change_waits_for_two(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any], tmp_path: Path, tap: Callable[..., Any]
+) -> None:
+    told = await tap(HospitalNotice.type, RemoteAccessGranted.type)
+    async with _platform(settings_for, tmp_path) as p:
+        esc, acc, access = p["esc"], p["acc"], p["access"]
+        engineer = bearer(access.state.kit, "ENG-RS", "engineer")
+        body = {"engineer_id": "ENG-RS", "name": "ENG-RS", "region": "east", "tier": "L1"}
+        assert (await esc.post("/api/v1/engineers", json=body)).status_code == 201
+        # working hours only on a day three days from now: now is out of hours
+        away = (datetime.now(UTC).weekday() + 3) % 7
+        calendar = {"time_zone": "UTC", "hours": [{"weekday": away, "start": "09:00", "end": "10:00"}]}
+        rule = {"level": "view", "max_minutes": 30, "severities": ["critical"], "out_of_hours_only": True}
+        contract = {"remote_access_approvers": APPROVERS, "remote_access_max": "PT1H", "calendar": calendar,
+                    "remote_access_standing_rules": [rule]}  # fmt: skip
+        site = {"site_id": "SITE-RS", "name": "Standing Hospital", "region": "east", "account_engineer_id": "ENG-RS",
+                "contract": {**contract, "remote_access_standing_rules": [{**rule, "level": "change"}]}}  # fmt: skip
+        refused = await esc.post("/api/v1/sites", json=site)
+        assert refused.status_code == 422 and "two approvers" in refused.text, "a rule never grants a change"
+        assert (await esc.post("/api/v1/sites", json={**site, "contract": contract})).status_code == 201
+        fault = make_fault_event(fault_id="F-RS", site_id="SITE-RS", severity="critical")
+        await publish(amqp_url, namespace, Envelope.wrap(fault, producer="intake"))
+
+        async def opened() -> str | None:
+            items = (await esc.get("/api/v1/incidents", params={"fault_id": "F-RS"})).json()["items"]
+            return str(items[0]["incident_id"]) if items else None
+
+        incident_id = await eventually(opened, timeout=15, what="the fault's incident")
+
+        async def known_to_access() -> bool:  # the site's rules and the incident's severity reach access as events
+            site_kept = await access.state.deps.sites.get("SITE-RS")
+            return bool(site_kept and site_kept["access_standing_rules"] and
+                        await access.state.deps.incidents.get(incident_id))  # fmt: skip
+
+        await eventually(known_to_access, timeout=15, what="the site's rules and the incident known to access")
+        key, certificate_file = tmp_path / "engineer", tmp_path / "engineer-cert.pub"
+        _keygen("-t", "ed25519", "-N", "", "-f", str(key), "-C", "ENG-RS laptop")
+        ask = {"site_id": "SITE-RS", "incident_id": incident_id, "hosts": [HOST], "purpose": "archive down at night",
+               "public_key": key.with_suffix(".pub").read_text().strip()}  # fmt: skip
+
+        async def requested(level: str, duration: str) -> dict[str, Any]:
+            r = await acc.post("/api/v1/remote-access/requests", json={**ask, "level": level, "duration": duration},
+                               headers=engineer)  # fmt: skip
+            assert r.status_code == 201, r.text
+            return dict(r.json())
+
+        # view within the rule: granted at once, no one asked, and the certificate logs in
+        view = await requested("view", "PT20M")
+        assert view["state"] == "granted" and view["standing_rule"] == 1, view
+        assert [a["name"] for a in view["approvals"]] == ["standing rule 1 of the contract"]
+        r = await acc.get(f"/api/v1/remote-access/requests/{view['request_id']}/certificate", headers=engineer)
+        assert r.status_code == 200, r.text
+        certificate_file.write_text(r.json()["certificate"] + "\n")
+        sshd = Sshd(tmp_path / "host", (await acc.get("/api/v1/remote-access/ca")).text)
+        sshd.fetch_krl((await acc.get("/api/v1/remote-access/krl")).content)
+        with sshd.running():
+            assert await sshd.login(key), "a grant by a standing rule logs in at once"
+
+        # longer than the rule, or a change: the hospital's approvers decide, a change with two of them
+        assert (await requested("view", "PT45M"))["state"] == "requested"
+        change = await requested("change", "PT30M")
+        assert change["state"] == "requested" and change["approvals_needed"] == 2
+        his = {"X-API-Key": await access.state.kit.auth.api_keys.create("SITE-RS", name="hospital IT")}
+        r = await acc.get(f"/api/v1/remote-access/requests/{change['request_id']}/approval-links", headers=his)
+        links = {link["approver"]: httpx.URL(link["url"]).path for link in r.json()}
+        first = await acc.post(links[APPROVERS[0]], json={"approve": True}, headers={"Authorization": ""})
+        assert first.status_code == 200 and first.json()["state"] == "requested", "one approval grants no change"
+        second = await acc.post(links[APPROVERS[1]], json={"approve": True}, headers={"Authorization": ""})
+        assert second.status_code == 200 and second.json()["state"] == "granted", second.text
+
+        # the hospital is told of the grant no one there approved (and of nothing else); it is on the record
+        received = await told.at_least(3, timeout=15, what="the grants and the hospital's notice")
+        notices = [e["payload"] for e in received if e["type"] == HospitalNotice.type]
+        assert [(n["reference"], n["role"], n["topic"]) for n in notices] == [
+            (view["request_id"], "access", "remote_access.granted_at_once")]  # fmt: skip
+        facts = notices[0]["facts"]
+        assert facts["rule"] == "standing rule 1 of the contract" and facts["level"] == "view", facts
+
+        async def on_timeline() -> list[dict[str, Any]] | None:
+            entries = (await esc.get(f"/api/v1/incidents/{incident_id}/timeline")).json()
+            grants = [e for e in entries if e["what"] == "remote_access_granted"]
+            return grants if len(grants) == 2 else None
+
+        grants = await eventually(on_timeline, timeout=15, what="both grants on the incident's timeline")
+        assert ["standing rule 1 of the contract"] in [g["approvers"] for g in grants]
+
+        async def audited() -> bool:
+            params = {"action": "POST /api/v1/remote-access/requests"}
+            records = (await acc.get("/api/v1/audit/access", params=params)).json()
+            return any((r.get("after") or {}).get("standing_rule") == 1 for r in records)
+
+        await eventually(audited, timeout=10, what="the grant at once in the audit trail")
+        assert (await acc.get("/api/v1/audit/access/verification")).json()["intact"]

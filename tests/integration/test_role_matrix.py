@@ -41,6 +41,7 @@ PUBLIC = {  # (method, path): why no credential is asked
     ("GET", "/ack/{token}"): "the signed single-use link is the credential",
     ("GET", "/api/v1/service-reviews/acknowledgements/{token}"): LINK,
     ("POST", "/api/v1/service-reviews/acknowledgements/{token}"): LINK,
+    ("GET", "/api/v1/upgrade-campaigns/agreements/{token}"): LINK,
     ("POST", "/api/v1/upgrade-campaigns/agreements/{token}"): LINK,
     ("POST", "/api/v1/upgrade-campaigns/verifications/{token}"): LINK,
     ("GET", "/api/v1/remote-access/approvals/{token}"): LINK,

@@ -16,6 +16,7 @@ from pacs_contracts import Envelope, Event
 from pacs_contracts.events import LicenceUpdated, SiteRegistered, SoftwareVersionChanged
 from pacs_scheduler.main import create_app
 from pacs_scheduler.settings import SchedulerSettings
+from pacs_scheduler.usecases.campaigns import links
 from tests.factories import make_release
 from tests.integration.conftest import running
 from tests.support import bearer, eventually, publish
@@ -53,7 +54,7 @@ async def test_a_campaign_advances_after_a_good_pilot_and_pauses_when_an_archive
 ) -> None:
     app = create_app(settings_for(SchedulerSettings, instance_id="campaigns"))
     supervisor = bearer(app.state.kit, "SUP-U", "supervisor")
-    heard = await tap("fault.reported", "upgrade.#")
+    heard = await tap("fault.reported", "upgrade.#", "hospital.notice")
     async with running(app, supervisor) as api:
         kit = app.state.kit
 
@@ -107,10 +108,17 @@ async def test_a_campaign_advances_after_a_good_pilot_and_pauses_when_an_archive
         await _problem(await api.post(f"{PATH}/agreements/{token}x", json={"starts_at": _soon(2)}), 403)
         await _problem(await api.post(f"{PATH}/agreements/{token}", json={"starts_at": _soon(-60)}), 422)
         await _problem(await api.get(f"{site_url}/{pilot}/agreement-links", headers=key[SITES[1]]), 403)
+        expired = links(app.state.deps).url(f"{cid}|{pilot}", datetime.now(UTC) - timedelta(days=15),
+                                            datetime.now(UTC) - timedelta(seconds=1)).rsplit("/", 1)[1]  # fmt: skip
+        assert "expired" in (await _problem(await api.post(f"{PATH}/agreements/{expired}",
+                                                           json={"starts_at": _soon(2)}), 403))["detail"]  # fmt: skip
+        assert (await row(pilot))["state"] == "notified", "a refused link changed nothing"
+        asked = (await api.get(f"{PATH}/agreements/{token}")).json()
+        assert (asked["site_id"], asked["state"]) == (pilot, "notified"), "the link shows the contact what is asked"
         agreed = await api.post(f"{PATH}/agreements/{token}", json={"starts_at": _soon(2.5)})
         assert agreed.status_code == 200 and agreed.json()["state"] == "window_agreed", agreed.text
         window = (await api.get(f"/api/v1/maintenance-windows/{agreed.json()['window_id']}")).json()
-        assert (window["site_id"], window["kind"], window["state"]) == (pilot, "upgrade", "scheduled")
+        assert (window["site_id"], window["kind"], window["state"]) == (pilot, "patch", "scheduled")
 
         # pre-checks: an old backup blocks it, named; a good report passes
         stale = (await api.post(f"{site_url}/{pilot}/checks", json=_checks("pre", backup_age_hours=40),
@@ -165,14 +173,21 @@ async def test_a_campaign_advances_after_a_good_pilot_and_pauses_when_an_archive
 
         events = await eventually(told, timeout=10, what="the pause told on the bus")
         faults = [e["payload"] for e in events if e["type"] == "fault.reported"]
-        assert [(f["fault_id"], f["site_id"], f["severity"], f["code"]) for f in faults] == [
-            (f"UPG-{cid}-{lossy}", lossy, "critical", "UPGRADE-DATA-LOSS")]  # fmt: skip
+        assert [(f["fault_id"], f["site_id"], f["severity"], f["code"], f["start_tier"]) for f in faults] == [
+            (f"UPG-{cid}-{lossy}", lossy, "critical", "UPGRADE-DATA-LOSS", 3)]  # fmt: skip
         moves = [(e["payload"]["site_id"], e["payload"]["to_state"]) for e in events
                  if e["type"] == "upgrade.site_moved"]  # fmt: skip
         assert [m for m in moves if m[0] == pilot] == [(pilot, s) for s in (
             "window_agreed", "prechecked", "in_progress", "postchecked", "verified")]  # fmt: skip
         assert (lossy, "failed") in moves and not [m for m in moves if m[0] == silent and m[1] != "notified"]
         assert [e["payload"]["wave"] for e in events if e["type"] == "upgrade.campaign_advanced"] == [1]
+        # each notified site's upgrade contacts were asked by e-mail, once, with a link that works until it expires
+        asks = [e["payload"] for e in events if e["type"] == "hospital.notice"]
+        assert sorted(a["site_id"] for a in asks) == sorted(SITES), "the pilot at once, the rest when wave 2 began"
+        assert {(a["role"], a["topic"], a["reference"]) for a in asks} == {("upgrade", "upgrade.window_requested", cid)}
+        assert all(a["link"].rsplit("/", 1)[1] and a["expires_at"] and a["facts"]["version"] == "7.2.3" for a in asks)
+        pilot_link = next(a["link"] for a in asks if a["site_id"] == pilot).rsplit("/", 1)[1]
+        assert (await api.get(f"{PATH}/agreements/{pilot_link}")).json()["state"] == "verified"
 
         # a move the state table has no row for is refused, named
         refused = await _problem(await api.post(f"{site_url}/{silent}/rollback", json={"reason": "test"},
@@ -196,3 +211,37 @@ async def _reason(api: httpx.AsyncClient, cid: str, site: str) -> dict[str, Any]
     view = (await api.get(f"{PATH}/{cid}")).json()
     found: dict[str, Any] = next(s for s in view["sites"] if s["site_id"] == site)
     return found if "pre-checks not passed by the window's start" in found["reasons"] else None
+
+
+async def test_a_campaign_chooses_its_sites_by_region_version_and_count(
+    amqp_url: str, namespace: str, settings_for: Callable[..., Any]
+) -> None:
+    app = create_app(settings_for(SchedulerSettings, instance_id="choosing"))
+    supervisor = bearer(app.state.kit, "SUP-C", "supervisor")
+    estate = {"SITE-CH1": ("east", "7.1.4"), "SITE-CH2": ("west", "7.1.9"), "SITE-CH3": ("east", "7.2.1"),
+              "SITE-CH4": ("east", "7.2.3"), "SITE-CH5": ("north", "7.1.2"), "SITE-CH6": ("east", "6.9.0")}  # fmt: skip
+    async with running(app, supervisor) as api:
+        for site, (region, version) in estate.items():
+            registered = SiteRegistered(site_id=site, name=f"Hospital {site}", region=region, account_engineer_id="E1")
+            for event in (registered, _software(site, version)):
+                producer = "escalation" if isinstance(event, SiteRegistered) else "monitoring"
+                await publish(amqp_url, namespace, Envelope.wrap(event, producer=producer))
+        release = (await api.post("/api/v1/releases", json=make_release(applies_to=[">=7.0,<7.2.3"]))).json()
+
+        async def known() -> bool:
+            answer = (await api.get(f"/api/v1/releases/{release['release_id']}/applicability")).json()
+            return len(answer["needs"]) == 4 and len(answer["up_to_date"]) == 1 and len(answer["not_applicable"]) == 1
+
+        await eventually(known, timeout=20, what="the estate's versions in the scheduler's read model")
+        body = {"release_id": release["release_id"], "select": {"regions": ["east", "west"], "versions": [">=7.1"]},
+                "waves": [{"name": "pilot", "regions": ["east"], "count": 1}, {"name": "rest"}]}  # fmt: skip
+        created = await api.post(PATH, json=body)
+        assert created.status_code == 201, created.text
+        waves = [(w["name"], w["site_ids"]) for w in created.json()["waves"]]
+        # north is outside the regions, 7.2.3 is up to date and 6.9.0 outside the release: none of them is chosen
+        assert waves == [("pilot", ["SITE-CH1"]), ("rest", ["SITE-CH2", "SITE-CH3"])]
+
+        none_left = {**body, "waves": [{"name": "all", "regions": ["east", "west"]}, {"name": "north", "count": 1}]}
+        refused = await _problem(await api.post(PATH, json=none_left), 422)
+        assert refused["detail"] == "wave north chooses no site: none of the selection is left for it"
+        assert (await api.get(PATH)).json()["total"] == 1, "a refused plan created nothing"

@@ -19,6 +19,13 @@ def test_a_minted_token_carries_its_roles() -> None:
     principal = issuer.verify(issuer.mint("alice", ["call-agent", "root"], timedelta(minutes=5)))
     assert principal.subject == "alice"
     assert principal.roles == {Role.call_agent}, "unknown roles are dropped"
+    assert principal.username is None
+
+
+def test_a_token_minted_for_a_staff_account_names_its_user_name_beside_the_subject() -> None:
+    issuer = TokenIssuer(SECRET, "pacs", "pacs")
+    principal = issuer.verify(issuer.mint("ENG-EAST-1", ["engineer"], timedelta(minutes=5), ["east"], "li.wei"))
+    assert (principal.subject, principal.username) == ("ENG-EAST-1", "li.wei")
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@ import pytest
 from pydantic import ValidationError
 
 from pacs_contracts.api import ContractTerms
-from pacs_escalation.domain.availability import InvalidOutage, minutes_in_year, outage, summary
+from pacs_contracts.intervals import covered_minutes, union
+from pacs_escalation.domain.availability import InvalidOutage, minutes_in_year, outage, planned_time, summary
 from pacs_escalation.domain.sites import registered
 from tests.factories import make_site
 
@@ -58,3 +59,43 @@ def test_a_registered_site_announces_the_availability_and_downtime_budget_its_co
 def test_an_availability_commitment_is_a_percentage_above_zero(percent: float) -> None:
     with pytest.raises(ValidationError, match="availability_percent"):
         ContractTerms(availability_percent=percent)
+
+
+T0 = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+
+
+def _at(minutes: float) -> datetime:
+    return T0 + timedelta(minutes=minutes)
+
+
+def test_overlapping_and_touching_intervals_merge_and_count_once() -> None:
+    windows = [(_at(30), _at(60)), (_at(0), _at(40)), (_at(60), _at(70)), (_at(90), _at(90)), (_at(100), _at(110))]
+    assert union(windows) == [(_at(0), _at(70)), (_at(100), _at(110))], "an empty window is dropped"
+    assert covered_minutes(_at(-10), _at(200), windows) == 80
+    assert covered_minutes(_at(65), _at(105), windows) == 10, "only the part inside counts"
+    assert covered_minutes(_at(200), _at(300), windows) == 0
+
+
+def test_an_outage_inside_an_agreed_window_is_planned_and_one_partly_inside_is_charged_for_the_rest() -> None:
+    planned = [(_at(0), _at(60)), (_at(30), _at(90))]  # overlapping windows: 90 minutes planned, not 120
+    entries = [
+        {"start": _at(10), "end": _at(80), "cause": "software"},  # wholly inside: nothing charged
+        {"start": _at(60), "end": _at(150), "cause": "hardware"},  # 30 inside, 60 after
+        {"start": _at(-20), "end": _at(0), "cause": "network"},  # ends as the window begins: all charged
+    ]
+    result = summary(entries, 2026, software_budget_minutes=240, planned=planned)
+    assert result["minutes_down_by_cause"] == {"hardware": 60.0, "network": 20.0, "software": 0.0}
+    assert result["planned_minutes_excluded"] == 100.0
+    assert result["software_minutes_left"] == 240.0
+    assert result["availability_percent"] == pytest.approx(100 * (1 - 80 / (365 * 24 * 60)), abs=1e-4)
+    assert summary(entries, 2026, 240)["planned_minutes_excluded"] == 0, "no window, everything charged"
+
+
+def test_a_window_runs_from_its_start_to_its_end_or_its_agreed_end_and_one_never_started_plans_nothing() -> None:
+    windows = [
+        {"site_id": "SITE-1", "started_at": _at(0), "ends_at": _at(60), "ended_at": _at(20)},  # ended early
+        {"site_id": "SITE-1", "started_at": _at(100), "ends_at": _at(130)},  # still running: up to its agreed end
+        {"site_id": "SITE-1", "started_at": _at(200), "ends_at": _at(210), "ended_at": _at(500)},  # ended late
+        {"site_id": "SITE-1", "ended_at": _at(300)},  # its end came first; its start never did
+    ]
+    assert planned_time(windows) == [(_at(0), _at(20)), (_at(100), _at(130)), (_at(200), _at(210))]

@@ -9,10 +9,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from pacs_contracts.api import CampaignCreate, ReleasePublic, SiteChecks
+from pacs_contracts.api import CampaignCreate, MaintenanceAgreement, ReleasePublic, SiteChecks, Wave
+from pacs_scheduler.domain.agreements import consents_to, next_window
 from pacs_scheduler.domain.campaigns import (
     IllegalMove,
+    NoSites,
     at_version,
+    choose_waves,
+    consentable,
     dropped,
     judge_wave,
     new_campaign,
@@ -102,3 +106,61 @@ def test_a_finished_wave_advances_after_the_soak_or_pauses_short_of_the_advance_
     assert short.pause == "only 1 of 2 sites of wave 0 verified"
     enough = judge_wave(_campaign(advance_share=0.5, pause_share=0.6), ["verified", "failed"], NOW)
     assert enough.pause is None and enough.advance_at is not None
+
+
+SUNDAY_2AM = datetime(2026, 12, 5, 18, 0, tzinfo=UTC)  # Sunday 02:00 in Shanghai
+
+
+def _standing(**window: Any) -> dict[str, Any]:
+    terms = {"window": {"first_starts_at": SUNDAY_2AM.isoformat(), "every": "P7D", "length": "PT4H", **window},
+             "pre_approved": ["patch"]}  # fmt: skip
+    return MaintenanceAgreement.model_validate(terms).model_dump(mode="python")
+
+
+def test_a_pre_approved_release_takes_the_next_standing_window_long_enough_for_it() -> None:
+    agreement = _standing()
+    assert next_window(agreement, NOW, timedelta(hours=1)) == (SUNDAY_2AM, SUNDAY_2AM + timedelta(hours=1))
+    during = SUNDAY_2AM + timedelta(minutes=5)  # a window under way is not taken: the next one is
+    assert next_window(agreement, during, timedelta(hours=1))[0] == SUNDAY_2AM + timedelta(days=7)
+    weeks_later = SUNDAY_2AM + timedelta(days=30)
+    assert next_window(agreement, weeks_later, timedelta(hours=4))[0] == SUNDAY_2AM + timedelta(days=35)
+    assert next_window(agreement, NOW, timedelta(hours=5)) is None, "no standing window is long enough"
+    assert consents_to(agreement, "patch") and not consents_to(agreement, "hotfix") and not consents_to(None, "patch")
+
+
+def test_only_patches_hotfixes_and_os_patches_may_be_pre_approved() -> None:
+    body = CampaignCreate(release_id="REL-1", waves=[["S-1"], ["S-2"]])
+    kinds = {kind: new_campaign(body, _release().model_copy(update={"kind": kind}), "SUP", NOW)[0]
+             for kind in ("patch", "hotfix", "os_patch", "upgrade")}  # fmt: skip
+    assert {kind: consentable(campaign) for kind, campaign in kinds.items()} == {
+        "patch": True, "hotfix": True, "os_patch": True, "upgrade": False}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("window", "pre_approved", "words"),
+    [
+        ({"first_starts_at": "2026-12-06T02:00:00"}, ["patch"], "UTC offset"),
+        ({"every": "PT1H", "length": "PT2H"}, ["patch"], "longer than the time between"),
+        ({"length": "PT0S"}, ["patch"], "at least 1 seconds"),
+        ({}, ["upgrade"], "patch"),
+    ],
+)
+def test_a_standing_agreement_that_makes_no_sense_is_refused(window: dict[str, Any], pre_approved: list[str],
+                                                              words: str) -> None:  # fmt: skip
+    terms = {"window": {"first_starts_at": SUNDAY_2AM.isoformat(), "every": "P7D", "length": "PT4H", **window},
+             "pre_approved": pre_approved}  # fmt: skip
+    with pytest.raises(ValidationError, match=words):
+        MaintenanceAgreement.model_validate(terms)
+
+
+def test_waves_choose_their_sites_by_region_and_count_each_site_once() -> None:
+    pool = [("S-1", "east"), ("S-2", "west"), ("S-3", "east"), ("S-4", "north"), ("S-5", "east")]
+    waves = [Wave(name="pilot", regions=["east"], count=1), Wave(name="named", site_ids=["S-5"]),
+             Wave(name="west", regions=["west", "north"]), Wave(name="rest")]  # fmt: skip
+    chosen = choose_waves(waves, pool)
+    assert [(w.name, w.site_ids) for w in chosen] == [
+        ("pilot", ["S-1"]), ("named", ["S-5"]), ("west", ["S-2", "S-4"]), ("rest", ["S-3"])]  # fmt: skip
+    with pytest.raises(NoSites, match="wave south chooses no site"):
+        choose_waves([Wave(name="south", regions=["south"])], pool)
+    with pytest.raises(ValidationError, match="not both"):
+        Wave(name="both", site_ids=["S-1"], count=1)

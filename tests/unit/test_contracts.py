@@ -1,6 +1,6 @@
 import importlib
 import pkgutil
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from pacs_contracts import Envelope, UnknownEvent, api, event_class, parse_event
 from pacs_contracts.common import parse_duration
 from pacs_contracts.events import SlaTick
+from pacs_intake.domain.fault import from_his, reported_event
 from tests.factories import make_fault_event
 
 ARCHITECTURE_EVENTS = [
@@ -36,6 +37,21 @@ def test_an_unknown_type_or_version_is_refused() -> None:
     envelope = Envelope.wrap(SlaTick(at="2026-01-01T00:00:00Z", sequence=1), producer="scheduler")
     with pytest.raises(UnknownEvent):
         parse_event(envelope.model_copy(update={"version": 2}))
+
+
+@pytest.mark.parametrize("tier", [0, 5])
+def test_a_fault_opens_its_incident_at_l1_to_l4_only(tier: int) -> None:
+    assert make_fault_event().start_tier is None and make_fault_event(start_tier=3).start_tier == 3
+    with pytest.raises(ValidationError, match="start_tier"):
+        make_fault_event(start_tier=tier)
+
+
+def test_a_hospital_cannot_ask_for_a_higher_tier_through_intake() -> None:
+    body = {"site_id": "SITE-1", "external_ref": "HIS-1", "code": "ARCHIVE-DOWN", "description": "archive down"}
+    with pytest.raises(ValidationError, match="start_tier"):
+        api.FaultCreate.model_validate({**body, "start_tier": 4})
+    fault = from_his(api.FaultCreate.model_validate(body), datetime.now(UTC))
+    assert reported_event(fault).start_tier is None
 
 
 def test_contracts_refuse_unknown_fields_and_are_immutable() -> None:

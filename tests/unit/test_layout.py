@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import re
+import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -20,14 +22,20 @@ from pacs_kit.services import SERVICES
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 
+# What a loop awaits to pace itself between rounds, called on anything (`asyncio.sleep`, `bell.wait`, `queue.get`)
+# or by a bare name (`from asyncio import sleep`)
+PACING = frozenset({"sleep", "wait", "wait_for", "get"})
+# a clock read in a loop's condition bounds it by a deadline: `while time.monotonic() < deadline`
+CLOCKS = frozenset({"monotonic", "time", "perf_counter", "now"})
+INWARD = frozenset({"deps", "handlers", "jobs", "usecases", "routes", "main"})
+
 
 def _package(service: str) -> Path:
     return ROOT / "services" / service / f"pacs_{service}"
 
 
-def _modules(service: str) -> dict[str, Path]:
-    """Module name -> file, for every module of the service."""
-    package = _package(service)
+def _modules(package: Path) -> dict[str, Path]:
+    """Module name -> file, for every module of the package."""
     found = {}
     for path in sorted(package.rglob("*.py")):
         parts = path.relative_to(package.parent).with_suffix("").parts
@@ -36,17 +44,25 @@ def _modules(service: str) -> dict[str, Path]:
     return found
 
 
-def _imports(path: Path, modules: dict[str, Path]) -> set[str]:
-    """The service's own modules that `path` imports, at any depth of the file (TYPE_CHECKING blocks included)."""
+def _room(module: str) -> str:
+    """The room a module of a service lives in: `pacs_x.adapters.repo` -> `adapters` (the package itself: "")."""
+    return module.split(".")[1] if "." in module else ""
+
+
+def _imports(name: str, path: Path, modules: dict[str, Path]) -> set[str]:
+    """The package's own modules that module `name` imports, at any depth of the file (TYPE_CHECKING blocks
+    included), relative imports (`from ..deps import X`, `from . import deps`) resolved against its package."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names if alias.name in modules)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom):
+            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
             for alias in node.names:
-                submodule = f"{node.module}.{alias.name}"
-                found.add(submodule if submodule in modules else node.module)
-    return {name for name in found if name in modules}
+                submodule = f"{base}.{alias.name}"
+                found.add(submodule if submodule in modules else base)
+    return {imported for imported in found if imported in modules}
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -72,60 +88,117 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
-def _graph(service: str) -> dict[str, set[str]]:
-    modules = _modules(service)
+def _graph(package: Path) -> dict[str, set[str]]:
+    modules = _modules(package)
     # a package's __init__ imports nothing of its own here, so importing `pkg.mod` need not be taken as importing pkg
-    return {name: _imports(path, modules) - {name} for name, path in modules.items()}
+    return {name: _imports(name, path, modules) - {name} for name, path in modules.items()}
 
 
-def _imports_of(service: str, room: str, wrong: Callable[[str], bool]) -> list[str]:
-    """`module imports target` for each of the room's imports of its own service that `wrong` picks out."""
-    return sorted(f"{module} imports {target}" for module, targets in _graph(service).items()
-                  if module.startswith(f"pacs_{service}.{room}") for target in targets if wrong(target))  # fmt: skip
+def _imports_of(package: Path, room: str, wrong: Callable[[str], bool]) -> list[str]:
+    """`module imports target` for each of the room's imports of its own package that `wrong` picks out."""
+    return sorted(f"{module} imports {target}" for module, targets in _graph(package).items()
+                  if _room(module) == room for target in targets if wrong(target))  # fmt: skip
+
+
+def _adapters_reaching_back(package: Path) -> list[str]:
+    """Adapters are repositories and outward clients: they do not know the wiring, the handlers or the jobs."""
+    return _imports_of(package, "adapters", lambda target: _room(target) in INWARD)
+
+
+def _domain_importing_more(package: Path) -> list[str]:
+    return _imports_of(package, "domain", lambda target: _room(target) != "domain")
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_a_service_has_no_import_cycle(service: str) -> None:
-    cycle = _cycle(_graph(service))
+    cycle = _cycle(_graph(_package(service)))
     assert cycle is None, f"{service} imports in a circle: {' -> '.join(cycle or [])}"
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_adapters_never_reach_back_into_their_service(service: str) -> None:
-    """Adapters are repositories and outward clients: they do not know the wiring, the handlers or the jobs."""
-    inward = ("deps", "handlers", "jobs", "usecases", "routes", "main")
-    strays = _imports_of(service, "adapters", lambda target: target.split(".")[1] in inward)
+    strays = _adapters_reaching_back(_package(service))
     assert not strays, f"{service}: an adapter reaches into its service: {strays}"
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_the_domain_does_no_io_and_imports_only_the_domain(service: str) -> None:
-    strays = _imports_of(service, "domain", lambda target: not target.startswith(f"pacs_{service}.domain"))
+    strays = _domain_importing_more(_package(service))
     assert not strays, f"{service}: the domain imports what is not the domain: {strays}"
     io = re.compile(r"^\s*(import|from)\s+(httpx|pymongo|aio_pika|fastapi|pacs_kit\.(mongo|bus|uow))\b", re.M)
-    for name, path in _modules(service).items():
-        if name.startswith(f"pacs_{service}.domain"):
+    for name, path in _modules(_package(service)).items():
+        if _room(name) == "domain":
             assert not io.search(path.read_text(encoding="utf-8")), f"{name} does I/O"
 
 
-def _hand_written_loops(path: Path) -> Iterator[int]:
-    """Lines of endless loops that sleep or wait between rounds: work for the kit's WorkLoop. (A loop bounded by
-    a request, as a page's event stream or a wait with a deadline, ends with its request and is not one.)"""
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if not (isinstance(node, ast.While) and isinstance(node.test, ast.Constant) and node.test.value is True):
+def _called(call: ast.Call, aliases: dict[str, str]) -> str | None:
+    """The name a call calls: `asyncio.sleep(1)` and `sleep(1)` both `sleep`; `nap(1)` too, after
+    `from asyncio import sleep as nap`."""
+    if isinstance(call.func, ast.Attribute):
+        return call.func.attr
+    if isinstance(call.func, ast.Name):
+        return aliases.get(call.func.id, call.func.id)
+    return None
+
+
+def _paces(call: ast.Call, aliases: dict[str, str]) -> bool:
+    # `queue.get()` waits for the next item; `client.get(url)` is a request, work rather than a pause
+    name = _called(call, aliases)
+    return name in PACING and not (name == "get" and call.args)
+
+
+def _own_nodes(roots: list[ast.AST]) -> Iterator[ast.AST]:
+    """The nodes of the code under `roots`, leaving out functions and classes defined there (they run elsewhere)."""
+    for root in roots:
+        if not isinstance(root, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
+            yield root
+            yield from _own_nodes(list(ast.iter_child_nodes(root)))
+
+
+def _bounded(test: ast.expr, aliases: dict[str, str]) -> bool:
+    """Whether a loop's condition ends it with its request (`while not await request.is_disconnected()`, a page's
+    event stream) or at a deadline (`while time.monotonic() < deadline`): the loops the README allows."""
+    if isinstance(test, ast.BoolOp) and isinstance(test.op, ast.And):
+        return any(_bounded(value, aliases) for value in test.values)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not) and isinstance(test.operand, ast.Await):
+        awaited = test.operand.value
+        return isinstance(awaited, ast.Call) and _called(awaited, aliases) == "is_disconnected"
+    if isinstance(test, ast.Compare):
+        sides = [test.left, *test.comparators]
+        return any(isinstance(side, ast.Call) and _called(side, aliases) in CLOCKS for side in sides)
+    return False
+
+
+def _loops_in(path: Path) -> Iterator[int]:
+    """Lines of `while` loops that pace themselves: they await a sleep, a wait, a `wait_for` or a queue's `get`
+    between rounds (or sleep at all). That is work for the kit's WorkLoop, unless the loop is bounded by its
+    request or a deadline."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    aliases = {alias.asname: alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+               for alias in node.names if alias.asname and alias.name in PACING}  # fmt: skip
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.While) or _bounded(node.test, aliases):
             continue
-        for inner in ast.walk(node):
-            call = inner.func if isinstance(inner, ast.Call) else None
-            if isinstance(call, ast.Attribute) and call.attr in ("sleep", "wait_for"):
-                yield node.lineno
-                break
+        inside = list(_own_nodes([node.test, *node.body]))
+        awaited = _own_nodes([inner.value for inner in inside if isinstance(inner, ast.Await)])
+        if any(isinstance(call, ast.Call) and _paces(call, aliases) for call in awaited) or any(
+            isinstance(call, ast.Call) and _called(call, aliases) == "sleep" for call in inside
+        ):
+            yield node.lineno
+
+
+def _hand_written_loops(package: Path) -> list[str]:
+    """`file:line` of each loop in the package that paces itself by hand."""
+    return [f"{path.relative_to(package.parents[2])}:{line}" for path in _modules(package).values()
+            for line in _loops_in(path)]  # fmt: skip
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_no_background_loop_is_written_by_hand(service: str) -> None:
-    loops = [f"{path.relative_to(ROOT)}:{line}" for path in _modules(service).values()
-             for line in _hand_written_loops(path)]  # fmt: skip
-    assert not loops, f"{service}: loops that sleep between rounds, for a WorkLoop in jobs/: {loops}"
+    loops = _hand_written_loops(_package(service))
+    assert not loops, (
+        f"{service}: loops that sleep, wait or get between rounds, to be jobs/ on pacs_kit.loop.WorkLoop: {loops}"
+    )
 
 
 def _builds_a_work_loop(path: Path) -> bool:
@@ -140,7 +213,7 @@ def _builds_a_work_loop(path: Path) -> bool:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_job_runs_on_the_kits_work_loop(service: str) -> None:
-    for name, path in _modules(service).items():
+    for name, path in _modules(_package(service)).items():
         if name.startswith(f"pacs_{service}.jobs.") and not _builds_a_work_loop(path):
             pytest.fail(f"{name} is a job that does not run on pacs_kit.loop.WorkLoop")
 
@@ -158,7 +231,7 @@ def test_each_consumed_event_has_its_handler_module_named_after_it(service: str)
         assert (handle.__module__, handle.__name__) == (where, "handle"), (
             f"{service}: {event.__name__} is handled by {handle.__module__}.{handle.__name__}, not {where}.handle"
         )
-    modules = {n for n in _modules(service) if n.startswith(f"pacs_{service}.handlers.")}
+    modules = {n for n in _modules(_package(service)) if n.startswith(f"pacs_{service}.handlers.")}
     named = {f"pacs_{service}.handlers.{_snake(e.__name__)}" for e in handlers}
     assert modules <= named, f"{service}: modules in handlers/ that handle no event: {sorted(modules - named)}"
 
@@ -174,3 +247,178 @@ def test_the_readme_picture_names_rooms_and_files_that_exist() -> None:
     assert not missing, f"the README's picture names files that do not exist: {missing}"
     for room in ("domain/", "adapters/", "usecases/", "handlers/", "jobs/", "routes/", "deps.py", "main.py"):
         assert room in picture, f"the picture leaves out {room}"
+
+
+# The checks, checked: each violation planted in a throwaway service must be reported, and what is allowed must not.
+
+
+def _plant(root: Path, files: dict[str, str]) -> Path:
+    """A throwaway service `demo` under `root`, its rooms holding `files` (path in the package -> source)."""
+    package = root / "services" / "demo" / "pacs_demo"
+    for room in ("", "adapters", "domain", "handlers", "jobs", "routes", "usecases"):
+        (package / room).mkdir(parents=True, exist_ok=True)
+        (package / room / "__init__.py").touch()
+    for where, source in files.items():
+        (package / where).write_text(textwrap.dedent(source), encoding="utf-8")
+    return package
+
+
+def test_the_import_checks_see_absolute_relative_and_type_only_imports(tmp_path: Path) -> None:
+    package = _plant(tmp_path, {
+        "__init__.py": "VERSION = '1'\n",
+        "deps.py": "class Deps: ...\n",
+        "handlers/fault_reported.py": "def handle() -> None: ...\n",
+        "domain/fault.py": "class Fault: ...\n",
+        "domain/rules.py": "from ..adapters import records\n",
+        "adapters/absolute.py": "from pacs_demo.deps import Deps\n",
+        "adapters/relative.py": "from ..deps import Deps\n",
+        "adapters/module.py": "from .. import deps\n",
+        "adapters/handler.py": "from ..handlers.fault_reported import handle\n",
+        "adapters/typed.py": """
+            from typing import TYPE_CHECKING
+            if TYPE_CHECKING:
+                from ..deps import Deps
+            """,
+        "adapters/records.py": "from .. import VERSION\nfrom . import base\nfrom ..domain.fault import Fault\n",
+        "adapters/base.py": "class Base: ...\n",
+    })  # fmt: skip
+    assert _adapters_reaching_back(package) == [
+        "pacs_demo.adapters.absolute imports pacs_demo.deps",
+        "pacs_demo.adapters.handler imports pacs_demo.handlers.fault_reported",
+        "pacs_demo.adapters.module imports pacs_demo.deps",
+        "pacs_demo.adapters.relative imports pacs_demo.deps",
+        "pacs_demo.adapters.typed imports pacs_demo.deps",
+    ]
+    assert _domain_importing_more(package) == ["pacs_demo.domain.rules imports pacs_demo.adapters.records"]
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "cycle"),
+    [
+        ("from pacs_demo.usecases import b\n", "from . import a\n", True),
+        ("from .b import B\nclass A: ...\n",
+         "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .a import A\nclass B: ...\n", True),
+        ("from .b import B\n", "class B: ...\n", False),
+    ],
+    ids=["plain", "type-checking", "none"],
+)  # fmt: skip
+def test_the_cycle_check_sees_a_two_module_cycle(tmp_path: Path, a: str, b: str, cycle: bool) -> None:
+    package = _plant(tmp_path, {"usecases/a.py": a, "usecases/b.py": b})
+    expected = ["pacs_demo.usecases.a", "pacs_demo.usecases.b", "pacs_demo.usecases.a"] if cycle else None
+    assert _cycle(_graph(package)) == expected
+
+
+HAND_WRITTEN = {
+    "sleep_forever": """
+        import asyncio
+        async def run() -> None:
+            while True:
+                await asyncio.sleep(1)
+        """,
+    "until_stopped": """
+        import asyncio
+        async def run(stop: asyncio.Event) -> None:
+            while not stop.is_set():
+                await asyncio.sleep(5)
+        """,
+    "on_the_bell": """
+        async def run(bell, work) -> None:
+            while True:
+                await bell.wait()
+                await work()
+        """,
+    "off_the_queue": """
+        async def run(queue, handle) -> None:
+            while True:
+                item = await queue.get()
+                await handle(item)
+        """,
+    "bare_sleep": """
+        from asyncio import sleep
+        async def run(work) -> None:
+            while True:
+                await work()
+                await sleep(1)
+        """,
+    "renamed_sleep": """
+        from asyncio import sleep as nap
+        async def run(work) -> None:
+            while True:
+                await work()
+                await nap(1)
+        """,
+    "with_a_timeout": """
+        import asyncio, contextlib
+        async def run(bell, work) -> None:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(bell.wait(), timeout=5)
+                await work()
+        """,
+    "in_a_stream": """
+        import asyncio
+        def page(changed):
+            async def stream():
+                while True:
+                    yield await changed.get()
+            return stream()
+        """,
+    "blocking_sleep": """
+        import time
+        def run(work) -> None:
+            while True:
+                work()
+                time.sleep(1)
+        """,
+}
+ALLOWED = {
+    "jobs/tick.py": """
+        from pacs_kit.loop import WorkLoop
+        async def tick(kit, deps) -> None:
+            await WorkLoop.every("tick", 1.0, deps.tick).run()
+        """,
+    "routes/events.py": """
+        import asyncio
+        async def changes(request, changed):
+            while not await request.is_disconnected():
+                try:
+                    yield await asyncio.wait_for(changed.get(), timeout=15)
+                except TimeoutError:
+                    yield ": still here"
+        """,
+    "routes/poll.py": """
+        import asyncio, time
+        async def incident_of(platform, fault_id):
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                if items := await platform.get("/api/v1/incidents", {"fault_id": fault_id}):
+                    return items[0]
+                await asyncio.sleep(0.2)
+            return None
+        """,
+    "adapters/window.py": """
+        async def latest(collection, limit, span, kept):
+            while True:
+                found = await collection.find({"span": span}).limit(limit).to_list()
+                if len(found) >= limit or span >= kept:
+                    return found
+                span = min(span * 8, kept)
+        """,
+    "adapters/pages.py": """
+        async def everything(client, url):
+            items, cursor = [], ""
+            while cursor is not None:
+                page = await client.get(url, params={"cursor": cursor})
+                items.extend(page["items"])
+                cursor = page.get("next")
+            return items
+        """,
+}
+
+
+def test_the_loop_check_sees_each_hand_written_loop_and_spares_the_bounded_ones(tmp_path: Path) -> None:
+    package = _plant(tmp_path, {**{f"usecases/{name}.py": source for name, source in HAND_WRITTEN.items()}, **ALLOWED})
+    reported = [Path(loop.rpartition(":")[0]) for loop in _hand_written_loops(package)]
+    assert sorted(path.stem for path in reported) == sorted(HAND_WRITTEN)
+    assert {path.parent.name for path in reported} == {"usecases"}
+    assert _builds_a_work_loop(package / "jobs" / "tick.py")

@@ -6,7 +6,9 @@ from datetime import datetime
 
 from pydantic import Field
 
+from pacs_contracts.api.sites import CalendarTerms, StandingAccessRule
 from pacs_contracts.common import Channel, Identifier, LongText, Severity, ShortText, Tier
+from pacs_contracts.contacts import ContactRole, HospitalContact, NoticeFact, NoticeLink
 from pacs_contracts.envelope import Event
 
 
@@ -23,6 +25,11 @@ class SiteRegistered(Event):
     # who at the hospital authorises remote access to its servers, and the longest a grant may run
     access_approvers: tuple[ShortText, ...] = ()
     access_max_minutes: float | None = None
+    # the hospital's named contacts (its staff, by e-mail): who hears of upgrade windows, access and reviews
+    contacts: tuple[HospitalContact, ...] = ()
+    # what the contract grants at once (told to the hospital), and its working hours, outside which is out of hours
+    access_standing_rules: tuple[StandingAccessRule, ...] = ()
+    working_hours: CalendarTerms | None = None
 
 
 class SiteKeyIssued(Event):
@@ -67,6 +74,10 @@ class FaultReported(Event):
     description: LongText
     reported_at: datetime
     incident_id: Identifier | None = None  # a call about an open incident: added to it, no new one
+    # The tier (1-4) its incident opens at, its on-call engineer taking it; None opens at L1 as every fault does. Set
+    # only by platform services, never from a hospital's request: e.g. the scheduler's upgrade data-loss fault, which
+    # the service plan says opens at L3.
+    start_tier: int | None = Field(None, ge=1, le=4)
 
 
 class IncidentOpened(Event):
@@ -219,6 +230,7 @@ class MaintenanceStarted(Event):
     site_id: Identifier
     host: Identifier | None = None
     ends_at: datetime
+    started_at: datetime | None = Field(None, description="when it really started (escalation's downtime ledger)")
 
 
 class MaintenanceEnded(Event):
@@ -226,6 +238,7 @@ class MaintenanceEnded(Event):
     window_id: Identifier
     site_id: Identifier
     host: Identifier | None = None
+    ended_at: datetime | None = Field(None, description="when it really ended (escalation's downtime ledger)")
 
 
 class NotificationSent(Event):
@@ -254,6 +267,23 @@ class NotificationAcknowledged(Event):
     incident_id: Identifier
     engineer_id: Identifier
     acknowledged_at: datetime
+
+
+class HospitalNotice(Event):
+    """Something the hospital's contacts of one role are to be told by e-mail (notify sends it, once per contact):
+    an upgrade window to agree, a remote access to approve, a review to read. `link` is the signed, expiring link
+    they act through, when there is one; it is a credential, so it is never logged whole. `facts` are short words
+    the message shows (product, version, window length): never patient data."""
+
+    type = "hospital.notice"
+    notice_id: Identifier
+    site_id: Identifier
+    role: ContactRole
+    topic: Identifier = Field(description="what it is about, e.g. upgrade.window_requested")
+    reference: Identifier = Field(description="the campaign, request or review it belongs to")
+    link: NoticeLink | None = None
+    expires_at: datetime | None = None
+    facts: dict[Identifier, NoticeFact] = Field(default_factory=dict, max_length=12)
 
 
 class ServiceReviewPublished(Event):

@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -61,6 +62,13 @@ class RequestContext:
 current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("audit_request", default=None)
 
 
+def name_actor(subject: str | None, roles: Iterable[str], site_id: str | None = None,
+               username: str | None = None) -> None:  # fmt: skip
+    """Name the caller in the audit record of the request being served (none outside an audited request)."""
+    if (ctx := current.get()) is not None:
+        ctx.actor = {"subject": subject, "roles": sorted(roles), "site_id": site_id, "username": username}
+
+
 def redacted(value: Any) -> Any:
     """The value with every secret-looking field blanked, recursively."""
     if isinstance(value, dict):
@@ -92,7 +100,7 @@ def entry(service: str, ctx: RequestContext, outcome: str | int, retention: time
     at = now.replace(microsecond=now.microsecond // 1000 * 1000)  # what the database keeps
     return {
         "_id": uuid.uuid4().hex, "service": service, "at": at,
-        "actor": ctx.actor or {"subject": None, "roles": [], "site_id": None},
+        "actor": ctx.actor or {"subject": None, "roles": [], "site_id": None, "username": None},
         "address": ctx.address, "correlation_id": ctx.correlation_id or current_trace_id(),
         "action": f"{ctx.method} {getattr(ctx.scope.get('route'), 'path', ctx.path)}",
         "object": objects, "object_ids": sorted(set(objects.values())),

@@ -34,6 +34,7 @@ class Principal:
     roles: frozenset[str]
     site_id: str | None = None
     regions: tuple[str, ...] = field(default=())
+    username: str | None = None  # the staff account a console-minted token acts for (an engineer's sub is their record)
 
     def has_any(self, roles: frozenset[str]) -> bool:
         return bool(self.roles & roles)
@@ -157,10 +158,11 @@ class TokenIssuer:
         previous = tuple(s.get_secret_value() for s in settings.jwt_previous_secrets)
         return cls(settings.jwt_secret.get_secret_value(), settings.jwt_issuer, settings.jwt_audience, previous)
 
-    def mint(self, subject: str, roles: list[str], ttl: timedelta, regions: list[str] | None = None) -> str:
-        """A signed HS256 token (development and service-to-service use)."""
+    def mint(self, subject: str, roles: list[str], ttl: timedelta, regions: list[str] | None = None,
+             username: str | None = None) -> str:  # fmt: skip
+        """A signed HS256 token; `username` (OpenID's `preferred_username`) names the staff account it acts for."""
         now = datetime.now(UTC)
-        claims = {
+        claims: dict[str, Any] = {
             "sub": subject,
             "roles": roles,
             "regions": regions or [],
@@ -169,6 +171,8 @@ class TokenIssuer:
             "iat": now,
             "exp": now + ttl,
         }
+        if username:
+            claims["preferred_username"] = username
         return jwt.encode(claims, self.secret, algorithm="HS256", headers={"kid": key_id(self.secret)})
 
     def _key_for(self, token: str) -> str:
@@ -193,14 +197,14 @@ class TokenIssuer:
         except jwt.PyJWTError as exc:
             raise Problem(401, "Unauthorized", f"bearer token rejected: {exc}", slug="unauthorized") from exc
         roles = frozenset(r for r in claims.get("roles", []) if r in STAFF_ROLES)
-        return Principal(subject=claims["sub"], roles=roles, regions=tuple(claims.get("regions", [])))
+        return Principal(subject=claims["sub"], roles=roles, regions=tuple(claims.get("regions", [])),
+                         username=claims.get("preferred_username"))  # fmt: skip
 
 
 async def authenticate(request: Request) -> Principal:
     """The caller, also named in the audit record of the request."""
     principal = await _authenticate(request)
-    if (ctx := audit.current.get()) is not None:
-        ctx.actor = {"subject": principal.subject, "roles": sorted(principal.roles), "site_id": principal.site_id}
+    audit.name_actor(principal.subject, principal.roles, principal.site_id, principal.username)
     return principal
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Depends
 
 from pacs_access.adapters.ca import CertificateAuthority
+from pacs_access.adapters.incidents import Incidents
 from pacs_access.adapters.metrics import AccessMetrics
 from pacs_access.adapters.requests import Requests, Serials
 from pacs_access.adapters.sites import Sites
@@ -26,6 +27,7 @@ class AccessDeps:
     serials: Serials
     ca: CertificateAuthority
     metrics: AccessMetrics
+    incidents: Incidents
     krl_cache: dict[str, Any] = field(default_factory=dict)  # the last revocation list made, and what it revoked
 
     @classmethod
@@ -34,10 +36,12 @@ class AccessDeps:
         assert isinstance(settings, AccessSettings)
         ca = CertificateAuthority(Path(settings.ca_key_path or DEFAULT_CA_KEY))
         metrics = AccessMetrics(kit.metrics.registry)
-        return cls(settings, Sites(kit.mongo), Requests(kit.mongo), Serials(kit.mongo), ca, metrics)
+        return cls(
+            settings, Sites(kit.mongo), Requests(kit.mongo), Serials(kit.mongo), ca, metrics, Incidents(kit.mongo)
+        )
 
     def repositories(self) -> list[Repository]:
-        return [self.sites, self.requests, self.serials]
+        return [self.sites, self.requests, self.serials, self.incidents]
 
 
 DepsDep = Annotated[AccessDeps, Depends(deps_of)]

@@ -9,7 +9,7 @@ from fastapi import Depends
 from pacs_escalation.adapters.knowledge import Cases, Encoder, Filing
 from pacs_escalation.adapters.knowledge_index import Index
 from pacs_escalation.adapters.metrics import EscalationMetrics
-from pacs_escalation.adapters.repository import Downtime, Engineers, Incidents, Rosters, Sites
+from pacs_escalation.adapters.repository import Downtime, Engineers, Incidents, MaintenanceWindows, Rosters, Sites
 from pacs_escalation.domain.pacer import Pacer
 from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
@@ -43,6 +43,7 @@ class EscalationDeps:
     incidents: Incidents
     rosters: Rosters
     downtime: Downtime
+    windows: MaintenanceWindows
     cases: Cases
     filing: Filing
     metrics: EscalationMetrics
@@ -56,10 +57,12 @@ class EscalationDeps:
         m = kit.mongo
         metrics = EscalationMetrics(kit.metrics.registry)
         kit.relay.observers.append(metrics.published)
-        return cls(Sites(m), Engineers(m), Incidents(m), Rosters(m), Downtime(m), Cases(m), Filing(m), metrics)
+        return cls(Sites(m), Engineers(m), Incidents(m), Rosters(m), Downtime(m), MaintenanceWindows(m), Cases(m),
+                   Filing(m), metrics)  # fmt: skip
 
     def repositories(self) -> list[Repository]:
-        return [self.sites, self.engineers, self.incidents, self.rosters, self.downtime, self.cases, self.filing]
+        return [self.sites, self.engineers, self.incidents, self.rosters, self.downtime, self.windows, self.cases,
+                self.filing]  # fmt: skip
 
 
 DepsDep = Annotated[EscalationDeps, Depends(deps_of)]

@@ -27,6 +27,8 @@ def outbound(settings: NotifySettings) -> Outbound:
         senders["sms"] = ProviderSender(providers.sms, settings.providers)
     if providers.push or providers.webhook:
         senders["push"] = ProviderSender([*providers.push, *providers.webhook], settings.providers)
+    if providers.email:
+        senders["email"] = ProviderSender(providers.email, settings.providers)
     return Outbound(LogSender(settings.log_path), senders, client)
 
 

@@ -10,6 +10,7 @@ from fastapi import Depends
 from pacs_kit.deps import deps_of
 from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
+from pacs_scheduler.adapters.agreements import Agreements
 from pacs_scheduler.adapters.campaigns import Campaigns, CampaignSites
 from pacs_scheduler.adapters.lease import Leases
 from pacs_scheduler.adapters.pm import Plans, Visits
@@ -37,6 +38,7 @@ class SchedulerDeps:
     licences: Licences
     campaigns: Campaigns
     campaign_sites: CampaignSites
+    agreements: Agreements
     instance_id: str
     is_leader: bool = False
 
@@ -48,12 +50,12 @@ class SchedulerDeps:
         mongo = kit.mongo
         return cls(settings, Leases(mongo), Windows(mongo), Sites(mongo), Plans(mongo), Visits(mongo),
                    IncidentFacts(mongo), MetricFacts(mongo), Reviews(mongo), Releases(mongo), InstalledSoftware(mongo),
-                   Licences(mongo), Campaigns(mongo), CampaignSites(mongo), instance)  # fmt: skip
+                   Licences(mongo), Campaigns(mongo), CampaignSites(mongo), Agreements(mongo), instance)  # fmt: skip
 
     def repositories(self) -> list[Repository]:
         return [self.leases, self.windows, self.sites, self.plans, self.visits, self.facts, self.metrics,
                 self.reviews, self.releases, self.installed, self.licences, self.campaigns,
-                self.campaign_sites]  # fmt: skip
+                self.campaign_sites, self.agreements]  # fmt: skip
 
 
 DepsDep = Annotated[SchedulerDeps, Depends(deps_of)]

@@ -26,6 +26,7 @@ from pacs_contracts.api.campaigns import (
     Rollback,
     SiteChecks,
     SiteMove,
+    SiteSelection,
     SiteState,
     Wave,
     WindowAgreement,
@@ -83,9 +84,13 @@ from pacs_contracts.api.knowledge import (
 )
 from pacs_contracts.api.maintenance import (
     MAX_MAINTENANCE,
+    MaintenanceAgreement,
+    MaintenanceAgreementPublic,
     MaintenanceKind,
     MaintenanceWindowCreate,
     MaintenanceWindowPublic,
+    PreApprovable,
+    StandingWindow,
 )
 from pacs_contracts.api.monitoring import (
     AlertmanagerAccepted,
@@ -160,6 +165,7 @@ from pacs_contracts.api.sites import (
     ServiceNow,
     SiteCreate,
     SitePublic,
+    StandingAccessRule,
     WorkingHours,
 )
 from pacs_contracts.api.software import (
@@ -273,6 +279,8 @@ __all__ = [
     "LicenceReport",
     "LinkDecision",
     "LinkPublic",
+    "MaintenanceAgreement",
+    "MaintenanceAgreementPublic",
     "MaintenanceKind",
     "MaintenanceWindowCreate",
     "MaintenanceWindowPublic",
@@ -293,6 +301,7 @@ __all__ = [
     "PmStatus",
     "PmVisitCompletion",
     "PmVisitPublic",
+    "PreApprovable",
     "Prerequisites",
     "ProblemDetails",
     "PushTarget",
@@ -325,6 +334,7 @@ __all__ = [
     "SiteLicences",
     "SiteMove",
     "SitePublic",
+    "SiteSelection",
     "SiteSoftware",
     "SiteState",
     "SoftwareBaselinePublic",
@@ -333,6 +343,8 @@ __all__ = [
     "SoftwareReport",
     "SoftwareReportAccepted",
     "SshPublicKey",
+    "StandingAccessRule",
+    "StandingWindow",
     "Tag",
     "Tags",
     "VersionRange",

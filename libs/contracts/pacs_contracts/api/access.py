@@ -69,7 +69,7 @@ class AccessRequestCreate(Contract):
 class Approval(Contract):
     name: ShortText
     at: datetime
-    via: str = Field(description="link or api")
+    via: str = Field(description="link, api, or standing rule (the contract's, granted at once)")
     credential: str | None = Field(None, description="what gave it: the approver's own link, or the hospital's key")
 
 
@@ -114,6 +114,7 @@ class AccessRequestPublic(Contract):
     state: AccessState
     approvals: list[Approval]
     approvals_needed: int
+    standing_rule: int | None = Field(None, description="the contract's standing rule (from 1) that granted it at once")
     denied_by: str | None = None
     denied_reason: str | None = None
     valid_from: datetime | None = None

@@ -14,6 +14,9 @@ class AuditActor(Contract):
     subject: str | None
     roles: list[str]
     site_id: str | None = None
+    username: str | None = Field(
+        None, description="the staff account's user name, for a request made from the console for a signed-in user"
+    )
 
 
 class AuditRecordPublic(Contract):

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from pacs_contracts.api.releases import VersionRange
 from pacs_contracts.common import Identifier, IsoDuration, ShortText
 from pacs_contracts.envelope import Contract
 
@@ -34,15 +35,38 @@ class CampaignState(StrEnum):
 
 
 class Wave(Contract):
+    """A wave names its sites, or chooses them from the campaign's selection: those of `regions` (any region if
+    none), at most `count` (every one left if none), in the order of the selection, none chosen twice."""
+
     name: Identifier
-    site_ids: list[Identifier] = Field(min_length=1, max_length=500)
+    site_ids: list[Identifier] = Field(default_factory=list, max_length=500)
+    regions: list[Identifier] = Field(default_factory=list, max_length=50)
+    count: int | None = Field(None, ge=1, le=5000)
+
+    @model_validator(mode="after")
+    def _names_or_chooses(self) -> Wave:
+        if self.site_ids and (self.regions or self.count is not None):
+            raise ValueError(f"wave {self.name} names its sites or chooses them by region and count, not both")
+        return self
+
+
+class SiteSelection(Contract):
+    """Which sites a campaign's choosing waves take from: the sites that run the release's product at a version it
+    applies to (its applicability's `needs`), narrowed here."""
+
+    regions: list[Identifier] = Field(default_factory=list, max_length=50, description="any region if none")
+    versions: list[VersionRange] = Field(
+        default_factory=list, max_length=10, description="installed versions, >=7.1,<7.2 say; any it applies to if none"
+    )
+    ready_only: bool = Field(False, description="only sites that meet every prerequisite now")
 
 
 class CampaignCreate(Contract):
-    """Sites are named one by one for now; choosing them by product, version or region is still to come."""
+    """Sites named one by one, or chosen by region, version and count from a selection (`select`)."""
 
     release_id: Identifier
     waves: list[list[Identifier] | Wave] = Field(min_length=1, max_length=20, description="the first is the pilot")
+    select: SiteSelection = Field(default_factory=SiteSelection)
     advance_share: Share = Field(1.0, description="share of a wave verified before the next may start")
     pause_share: Share = Field(0.34, description="share of a wave failed that pauses the campaign")
     soak: IsoDuration = Field("PT24H", description="wait between a wave's success and the next wave")
@@ -57,9 +81,13 @@ class CampaignCreate(Contract):
         twice = sorted({s for s in sites if sites.count(s) > 1})
         if twice:
             raise ValueError(f"a site is in one wave only: {', '.join(twice)}")
-        if any(not (w if isinstance(w, list) else w.site_ids) for w in self.waves):
+        if any(isinstance(w, list) and not w for w in self.waves):
             raise ValueError("a wave names at least one site")
         return self
+
+    def chooses(self) -> bool:
+        """Whether a wave chooses its sites from the selection (so the sites must be looked up)."""
+        return any(not w.site_ids for w in self.named_waves())
 
 
 class WindowAgreement(Contract):
@@ -107,6 +135,7 @@ class CampaignSitePublic(Contract):
     window_starts_at: datetime | None = None
     window_ends_at: datetime | None = None
     window_id: Identifier | None = None
+    by_consent: bool = Field(False, description="its window was taken from the hospital's standing consent")
     checks: dict[str, SiteChecks] = Field(default_factory=dict, description="the latest pre and post reports")
     reasons: list[str] = Field(default_factory=list, description="what holds the site back now")
     history: list[SiteMove] = Field(default_factory=list)
@@ -117,6 +146,7 @@ class CampaignPublic(Contract):
     release_id: Identifier
     product: Identifier
     version: str
+    kind: str | None = Field(None, description="the release's kind: patch, hotfix, upgrade or os_patch")
     waves: list[Wave]
     advance_share: float
     pause_share: float

@@ -23,7 +23,7 @@ class DeliveryPublic(Contract):
 
     delivery_id: str
     channel: str
-    address: str | None = Field(description="the number or push target, masked but for its last digits")
+    address: str | None = Field(description="the number, push target or e-mail address, masked but for its end")
     due_at: datetime
     status: str = Field(
         description="queued, sending, sent, delivered, undelivered, failed, skipped (acknowledged first)"
@@ -39,13 +39,16 @@ class NotificationPublic(Contract):
     notification_id: Identifier
     incident_id: Identifier | None = Field(description="the incident it is about; none for a PM visit's")
     visit_id: Identifier | None = Field(None, description="the PM visit it is about, when it is one")
-    engineer_id: Identifier
+    engineer_id: Identifier | None = Field(description="the engineer told; none for a hospital contact's e-mail")
+    notice_id: Identifier | None = Field(None, description="the hospital notice an e-mail tells of")
     channel: str
     status: str
-    text: str
+    text: str = Field(description="the text as sent; a hospital notice's link shown masked")
     created_at: datetime
     sent_at: datetime | None
-    kind: str = Field("oncall", description="oncall (any hour) or info (waits for working hours)")
+    kind: str = Field(
+        "oncall", description="oncall (any hour), info (waits for working hours) or notice (a hospital contact's)"
+    )
     acknowledged_at: datetime | None = None
     deliveries: list[DeliveryPublic] = Field(default_factory=list)
 

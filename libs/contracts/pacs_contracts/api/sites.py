@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from pacs_contracts.common import Identifier, IsoDuration, Phone, ShortText, Tier, TimeZone
+from pacs_contracts.api.access import AccessLevel
+from pacs_contracts.common import Identifier, IsoDuration, Phone, Severity, ShortText, Tier, TimeZone, parse_duration
+from pacs_contracts.contacts import HospitalContact
 from pacs_contracts.envelope import Contract
 
 
@@ -34,6 +36,24 @@ class CalendarTerms(Contract):
     holidays: list[date] = []
 
 
+class StandingAccessRule(Contract):
+    """Remote access the contract grants at once, without asking the approvers, and tells the hospital of: e.g.
+    view for two hours on a critical incident out of working hours."""
+
+    level: AccessLevel = Field(description="view or diagnose: a change always needs two of the hospital's approvers")
+    max_minutes: int = Field(gt=0, description="the longest such a grant runs, within remote_access_max")
+    severities: list[Severity] = Field(min_length=1, max_length=len(Severity), description="the incidents it covers")
+    out_of_hours_only: bool = Field(description="only outside the working hours of the contract's calendar")
+
+    @model_validator(mode="after")
+    def _never_a_change(self) -> StandingAccessRule:
+        if self.level is AccessLevel.change:
+            raise ValueError("a standing rule grants view or diagnose: a change always needs two approvers")
+        if len(set(self.severities)) != len(self.severities):
+            raise ValueError("severities: name each severity once")
+        return self
+
+
 DEFAULT_LADDER = (LadderStep(after="PT2H", tier=Tier.L2), LadderStep(after="PT4H", tier=Tier.L3),
                   LadderStep(after="PT8H", tier=Tier.L4))  # fmt: skip
 
@@ -56,6 +76,23 @@ class ContractTerms(Contract):
         [], max_length=10, description="who at the hospital authorises remote access (a change needs two of them)"
     )
     remote_access_max: IsoDuration = Field("PT4H", description="the longest one remote-access grant may run")
+    contacts: list[HospitalContact] = Field(
+        [], max_length=10, description="the hospital's named contacts, told by e-mail of what their roles name"
+    )
+    remote_access_standing_rules: list[StandingAccessRule] = Field(
+        [], max_length=5, description="access granted at once, without the approvers, and told to the hospital"
+    )
+
+    @model_validator(mode="after")
+    def _standing_rules_fit(self) -> ContractTerms:
+        cap = parse_duration(self.remote_access_max)
+        for n, rule in enumerate(self.remote_access_standing_rules, 1):
+            if timedelta(minutes=rule.max_minutes) > cap:
+                raise ValueError(f"standing rule {n}: max_minutes {rule.max_minutes} exceeds remote_access_max "
+                                 f"({self.remote_access_max})")  # fmt: skip
+            if rule.out_of_hours_only and self.calendar is None:
+                raise ValueError(f"standing rule {n}: out_of_hours_only needs the contract's calendar (its hours)")
+        return self
 
 
 class SiteCreate(Contract):

@@ -21,13 +21,15 @@ def approvals_needed(level: AccessLevel) -> int:
     return 2 if level is AccessLevel.change else 1
 
 
-def new_request(body: AccessRequestCreate, site: dict[str, Any], by: str, now: datetime) -> dict[str, Any]:
-    """A request as stored, or NotAllowed when the contract cannot authorise it."""
+def new_request(body: AccessRequestCreate, site: dict[str, Any], by: str, now: datetime,
+                standing_rule: int | None = None) -> dict[str, Any]:  # fmt: skip
+    """A request as stored, or NotAllowed when the contract cannot authorise it; granted already when one of the
+    contract's standing rules (`standing_rule`, from 1) grants it at once."""
     approvers = site.get("access_approvers") or []
-    if not approvers:
-        raise NotAllowed(f"the contract of {body.site_id} names no one who authorises remote access")
     needed = approvals_needed(body.level)
-    if needed > len(approvers):
+    if standing_rule is None and not approvers:
+        raise NotAllowed(f"the contract of {body.site_id} names no one who authorises remote access")
+    if standing_rule is None and needed > len(approvers):
         raise NotAllowed(f"a {body.level.value} access needs {needed} approvers; the contract names {len(approvers)}")
     length = parse_duration(body.duration)
     cap = timedelta(minutes=site.get("access_max_minutes") or 240)
@@ -35,12 +37,25 @@ def new_request(body: AccessRequestCreate, site: dict[str, Any], by: str, now: d
         raise NotAllowed(f"duration: between a second and the contract's cap of {cap} (asked: {body.duration})")
     if body.starts_at is not None and body.starts_at < now:
         raise NotAllowed("starts_at: an agreed start cannot be in the past")
-    return {
+    request = {
         "_id": f"RA-{uuid.uuid4().hex[:16].upper()}", **body.model_dump(mode="python", exclude={"public_key"}),
         "public_key": body.public_key, "level": body.level.value, "requested_by": by, "requested_at": now,
         "state": AccessState.requested.value, "approvals": [], "approvals_needed": needed,
         "approvers": list(approvers),
     }  # fmt: skip
+    if standing_rule is not None:
+        rule = {"name": f"standing rule {standing_rule} of the contract", "at": now, "via": "standing rule",
+                "credential": None}  # fmt: skip
+        request |= {"approvals": [rule], "standing_rule": standing_rule, **_granted(request, now)}
+    return request
+
+
+def _granted(request: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The grant's window: the clock starts at the approval (or the agreed start), never at the request."""
+    start = max(now, request["starts_at"]) if request.get("starts_at") else now
+    until = start + parse_duration(request["duration"])
+    return {"state": AccessState.granted.value, "valid_from": start, "valid_until": until,
+            "warn_at": until - WARN_BEFORE}  # fmt: skip
 
 
 def approve(request: dict[str, Any], name: str, via: str, now: datetime, credential: str) -> dict[str, Any]:
@@ -58,10 +73,7 @@ def approve(request: dict[str, Any], name: str, via: str, now: datetime, credent
     approvals = [*request["approvals"], {"name": name, "at": now, "via": via, "credential": credential}]
     fields: dict[str, Any] = {"approvals": approvals}
     if len(approvals) >= request["approvals_needed"]:
-        start = max(now, request["starts_at"]) if request.get("starts_at") else now  # the clock starts at approval
-        fields |= {"state": AccessState.granted.value, "valid_from": start,
-                   "valid_until": start + parse_duration(request["duration"])}  # fmt: skip
-        fields["warn_at"] = fields["valid_until"] - WARN_BEFORE
+        fields |= _granted(request, now)
     return fields
 
 

@@ -28,14 +28,12 @@ from pacs_contracts.api import (
     Page,
 )
 from pacs_contracts.common import Identifier, Role
-from pacs_contracts.events import RemoteAccessRequested
 from pacs_kit.auth import Principal, require
 from pacs_kit.deps import KitDep, Offset
 from pacs_kit.documents import model_of
 from pacs_kit.mongo import Document
 from pacs_kit.problems import Problem, found
 from pacs_kit.service import Kit
-from pacs_kit.uow import Tx
 
 router = APIRouter(prefix="/api/v1/remote-access", tags=["remote access"])
 Requester = Annotated[Principal, require(Role.engineer, Role.supervisor, Role.admin)]
@@ -83,7 +81,8 @@ async def _request(request_id: str, principal: Principal, deps: AccessDeps) -> D
              summary="Ask a hospital for remote access to its servers")  # fmt: skip
 async def create(body: AccessRequestCreate, actor: Requester, deps: DepsDep, kit: KitDep) -> AccessRequestPublic:
     """Nothing is reachable until the hospital's approvers grant it (two for a change); the clock starts at the
-    approval, or at the agreed `starts_at`."""
+    approval, or at the agreed `starts_at`. A request a standing rule of the contract covers is granted at once,
+    and the hospital told."""
     site = await deps.sites.get(body.site_id)
     if site is None:
         raise Problem(
@@ -92,22 +91,9 @@ async def create(body: AccessRequestCreate, actor: Requester, deps: DepsDep, kit
     if not (actor.roles & {Role.supervisor, Role.admin} or actor.serves(site)):
         raise Problem(403, "Forbidden", f"site {body.site_id} is outside your regions", slug="forbidden")
     try:
-        request = grants.new_request(body, site, actor.subject, moves.now())
+        return public(await moves.open_request(kit, deps, body, site, actor.subject))
     except NotAllowed as exc:
         raise Problem(422, "Invalid request", str(exc), slug="invalid-request") from None
-    event = RemoteAccessRequested(request_id=request["_id"], site_id=body.site_id, incident_id=body.incident_id,
-                                  visit_id=body.visit_id, campaign_id=body.campaign_id, level=body.level.value,
-                                  hosts=tuple(body.hosts), requested_by=actor.subject,
-                                  requested_at=request["requested_at"])  # fmt: skip
-
-    async def add(tx: Tx) -> None:
-        await deps.requests.add(request, tx.session)
-        await tx.emit(event, correlation_id=body.incident_id or request["_id"])
-        tx.audit(after={"request_id": request["_id"], "site_id": body.site_id, "hosts": body.hosts,
-                        "level": body.level.value, "duration": body.duration, "purpose": body.purpose})  # fmt: skip
-
-    await kit.uow.run(add)
-    return public(request)
 
 
 @router.get("/requests", response_model=Page[AccessRequestPublic],

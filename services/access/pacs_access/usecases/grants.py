@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pacs_access.deps import AccessDeps
-from pacs_contracts.events import Event, RemoteAccessDenied, RemoteAccessEnded, RemoteAccessGranted
+from pacs_access.domain import grants, standing
+from pacs_contracts.api import AccessRequestCreate, AccessState
+from pacs_contracts.events import (
+    Event,
+    HospitalNotice,
+    RemoteAccessDenied,
+    RemoteAccessEnded,
+    RemoteAccessGranted,
+    RemoteAccessRequested,
+)
 from pacs_kit.links import SignedLinks
 from pacs_kit.mongo import Document
 from pacs_kit.service import Kit
@@ -39,6 +48,46 @@ async def move(kit: Kit, deps: AccessDeps, request: Document, fields: dict[str, 
     if not await kit.uow.run(work):
         raise Moved(request["_id"])
     return {**request, **fields}
+
+
+async def open_request(kit: Kit, deps: AccessDeps, body: AccessRequestCreate, site: Document, by: str) -> Document:
+    """A new request, kept and announced: waiting for the hospital's approvers, or granted at once with its
+    certificate when a standing rule of the contract covers it, and the hospital told. NotAllowed when the contract
+    cannot authorise it."""
+    at = now()
+    incident = await deps.incidents.get(body.incident_id) if body.incident_id else None
+    request = grants.new_request(body, site, by, at, standing.rule_for(body, site, incident, at))
+    request = await with_certificate(deps, request, request)
+    asked = RemoteAccessRequested(request_id=request["_id"], site_id=body.site_id, incident_id=body.incident_id,
+                                  visit_id=body.visit_id, campaign_id=body.campaign_id, level=body.level.value,
+                                  hosts=tuple(body.hosts), requested_by=by, requested_at=at)  # fmt: skip
+    events: list[Event] = [asked]
+    if request["state"] == AccessState.granted.value:
+        events += [granted_event(request), standing_notice(request)]
+
+    async def add(tx: Tx) -> None:
+        await deps.requests.add(request, tx.session)
+        for event in events:
+            await tx.emit(event, correlation_id=body.incident_id or request["_id"])
+        shown = ("state", "standing_rule", "valid_from", "valid_until")
+        tx.audit(after={"request_id": request["_id"], "site_id": body.site_id, "hosts": body.hosts,
+                        "level": body.level.value, "duration": body.duration, "purpose": body.purpose,
+                        **{k: request.get(k) for k in shown}})  # fmt: skip
+
+    await kit.uow.run(add)
+    return request
+
+
+def standing_notice(request: Document) -> HospitalNotice:
+    """Telling the hospital's access contacts of a grant no one there approved: what, for whom, until when."""
+    stamp = "%Y-%m-%dT%H:%M:%SZ"
+    facts = {"rule": f"standing rule {request['standing_rule']} of the contract", "level": request["level"],
+             "hosts": " ".join(request["hosts"])[:100], "engineer": request["requested_by"],
+             "from": request["valid_from"].strftime(stamp), "until": request["valid_until"].strftime(stamp),
+             **({"incident": request["incident_id"]} if request.get("incident_id") else {})}  # fmt: skip
+    return HospitalNotice(notice_id=f"{request['_id']}.granted", site_id=request["site_id"], role="access",
+                          topic="remote_access.granted_at_once", reference=request["_id"],
+                          expires_at=request["valid_until"], facts=facts)  # fmt: skip
 
 
 async def with_certificate(deps: AccessDeps, request: Document, fields: dict[str, Any]) -> dict[str, Any]:

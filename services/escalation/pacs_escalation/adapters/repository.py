@@ -1,4 +1,4 @@
-"""Escalation's collections: sites with contracts, engineers, incidents."""
+"""Escalation's collections: sites with contracts, engineers, incidents, downtime and maintenance windows."""
 
 from __future__ import annotations
 
@@ -222,6 +222,32 @@ class Downtime(Repository):
 
     async def overlapping(self, site_id: str | None, start: datetime, end: datetime) -> list[Document]:
         filters: dict[str, Any] = {"start": {"$lt": end}, "end": {"$gt": start}}
+        if site_id is not None:
+            filters["site_id"] = site_id
+        return await self.collection.find(filters).to_list()
+
+
+class MaintenanceWindows(Repository):
+    """Whole-site maintenance windows agreed with the hospital, as they really ran (id: the scheduler's window id).
+    Started and ended each set their own fields, so either may arrive first."""
+
+    collection_name = "maintenance_windows"
+    indexes = [IndexModel([("site_id", ASCENDING), ("started_at", ASCENDING)])]
+
+    async def started(self, window_id: str, site_id: str, at: datetime, ends_at: datetime,
+                      session: AsyncClientSession) -> None:  # fmt: skip
+        fields = {"site_id": site_id, "started_at": at, "ends_at": ends_at}
+        await self.collection.update_one({"_id": window_id}, {"$set": fields}, upsert=True, session=session)
+
+    async def ended(self, window_id: str, site_id: str, at: datetime, session: AsyncClientSession) -> None:
+        fields = {"site_id": site_id, "ended_at": at}
+        await self.collection.update_one({"_id": window_id}, {"$set": fields}, upsert=True, session=session)
+
+    async def overlapping(self, site_id: str | None, start: datetime, end: datetime) -> list[Document]:
+        """Windows that started before `end` and had not ended (or were not due to end) by `start`; one whose
+        start was never heard is left out."""
+        filters: dict[str, Any] = {"started_at": {"$lt": end},
+                                   "$or": [{"ended_at": {"$gt": start}}, {"ends_at": {"$gt": start}}]}  # fmt: skip
         if site_id is not None:
             filters["site_id"] = site_id
         return await self.collection.find(filters).to_list()

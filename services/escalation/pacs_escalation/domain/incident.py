@@ -1,4 +1,5 @@
-"""Incidents: opened from a fault at L1, owned by the site's account engineer, on a contract clock."""
+"""Incidents: opened from a fault at L1 (or the tier a platform service asks for), owned by the site's account
+engineer (or that tier's on-call), on a contract clock."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pacs_contracts.api import IncidentPublic
 from pacs_contracts.common import Channel, Tier, parse_duration
 from pacs_contracts.events import FaultReported, IncidentOpened, MetricBreached
 from pacs_escalation.domain.lifecycle import State, allowed
+from pacs_escalation.domain.roster import OnCall
 from pacs_escalation.domain.sla import evaluate, upcoming
 from pacs_escalation.domain.terms import calendar_for, entitlement
 from pacs_kit.documents import model_of
@@ -17,9 +19,12 @@ from pacs_kit.documents import model_of
 SUMMARY_MAX = 200  # what an incident event carries (ShortText); a long code and equipment id are cut to fit
 
 
-def _new(site: dict[str, Any], severity: str, summary: str, now: datetime, **origin: Any) -> dict[str, Any]:
-    """A new incident at L1, owned by the account engineer; the contract terms in force are frozen onto it."""
+def _new(site: dict[str, Any], severity: str, summary: str, now: datetime, *, tier: Tier = Tier.L1,
+         assignee_id: str | None = None, **origin: Any) -> dict[str, Any]:  # fmt: skip
+    """A new incident at `tier`, owned by `assignee_id` (by default the account engineer); the contract terms in
+    force are frozen onto it."""
     terms = dict(site["contract"])
+    owner = assignee_id or site["account_engineer_id"]
     calendar = calendar_for(terms, now)
     incident = {
         "_id": f"INC-{uuid.uuid4().hex[:16].upper()}",
@@ -27,8 +32,8 @@ def _new(site: dict[str, Any], severity: str, summary: str, now: datetime, **ori
         "region": site["region"],
         "fault_id": None,
         "state": State.opened.value,
-        "tier": Tier.L1.value,
-        "assignee_id": site["account_engineer_id"],
+        "tier": tier.value,
+        "assignee_id": owner,
         "severity": severity,
         "summary": summary if len(summary) <= SUMMARY_MAX else summary[: SUMMARY_MAX - 1] + "…",
         "terms": terms,
@@ -36,7 +41,7 @@ def _new(site: dict[str, Any], severity: str, summary: str, now: datetime, **ori
         "opened_at": now,
         "response_due": calendar.add(now, parse_duration(terms["response"])),
         "pauses": [],
-        "timeline": [{"at": now, "what": "opened", "tier": Tier.L1.value, "assignee_id": site["account_engineer_id"]}],
+        "timeline": [{"at": now, "what": "opened", "tier": tier.value, "assignee_id": owner}],
         **origin,
     }
     incident["next_check_at"] = evaluate(incident, now).next_check_at
@@ -49,10 +54,28 @@ def channel_of(fault: FaultReported) -> str | None:
     return fault.source if fault.source in {Channel.his, Channel.call, Channel.pm} else None
 
 
-def open_from_fault(fault: FaultReported, site: dict[str, Any], now: datetime) -> dict[str, Any]:
+def start_tier(fault: FaultReported) -> Tier:
+    """The tier the fault's incident opens at: L1, unless a platform service asked for a higher one."""
+    return list(Tier)[fault.start_tier - 1] if fault.start_tier else Tier.L1
+
+
+def open_from_fault(fault: FaultReported, site: dict[str, Any], now: datetime,
+                    on_call: OnCall | None = None) -> dict[str, Any]:  # fmt: skip
+    """The fault's incident, at its start tier: above L1 its on-call engineer takes it, as the ladder's step to that
+    tier would hand it over (nobody on call: the account engineer keeps it). The ladder climbs on from there."""
     summary = fault.code + (f" on {fault.equipment_id}" if fault.equipment_id else "")
-    return _new(site, fault.severity.value, summary, now, fault_id=fault.fault_id, source="fault",
-                channel=channel_of(fault), description=fault.description, occurrences=1)  # fmt: skip
+    tier = start_tier(fault)
+    incident = _new(site, fault.severity.value, summary, now, tier=tier,
+                    assignee_id=on_call.engineer_id if on_call else None, fault_id=fault.fault_id, source="fault",
+                    channel=channel_of(fault), description=fault.description, occurrences=1)  # fmt: skip
+    if tier != Tier.L1:
+        reason = f"the fault asks to open at {tier.value}"
+        if on_call is None:
+            reason += f"; nobody is on call for {tier.value} in {site['region']}, the account engineer takes it"
+        elif on_call.note:
+            reason += f"; {on_call.note}, so {on_call.engineer_id} ({on_call.source}) takes it"
+        incident["timeline"][0]["reason"] = reason
+    return incident
 
 
 def problem_key(site_id: str, problem_class: str) -> str:

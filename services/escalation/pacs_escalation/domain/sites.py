@@ -58,10 +58,13 @@ def query_key(typed: str) -> str:
 
 def registered(site: dict[str, Any]) -> SiteRegistered:
     """The announcement of a stored site, with what its contract commits to for the service review and who at
-    the hospital authorises remote access, for how long at most."""
+    the hospital authorises remote access, for how long at most, what its standing rules grant at once and in
+    which working hours."""
     contract = site["contract"]
     cap = parse_duration(contract.get("remote_access_max", "PT4H")).total_seconds() / 60
     return model_of(SiteRegistered, site, id_as="site_id", software_downtime_budget_minutes=budget_minutes(contract),
                     availability_commitment_percent=contract.get("availability_percent"),
                     access_approvers=tuple(contract.get("remote_access_approvers", [])),
-                    access_max_minutes=cap)  # fmt: skip
+                    access_max_minutes=cap, contacts=tuple(contract.get("contacts", [])),
+                    access_standing_rules=tuple(contract.get("remote_access_standing_rules", [])),
+                    working_hours=contract.get("calendar"))  # fmt: skip

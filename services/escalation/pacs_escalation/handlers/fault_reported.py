@@ -1,9 +1,11 @@
 from datetime import UTC, datetime
 
+from pacs_contracts.common import Tier
 from pacs_contracts.events import FaultReported
 from pacs_escalation.deps import EscalationDeps
 from pacs_escalation.domain import incident as incidents
 from pacs_escalation.domain.sla import CLOSED
+from pacs_escalation.usecases.on_call import who_takes
 from pacs_kit.uow import Tx
 
 
@@ -19,6 +21,10 @@ async def handle(event: FaultReported, *, tx: Tx, deps: EscalationDeps) -> None:
             entry = {"at": now, "what": "call_logged", "fault_id": event.fault_id, "summary": event.code}
             deps.incidents.record_occurrence_on_commit(tx, event.incident_id, entry)
             return
-    incident = incidents.open_from_fault(event, site, now)
+    tier = incidents.start_tier(event)
+    on_call = None
+    if tier != Tier.L1:  # a platform service asked for a higher tier: its on-call takes it, as a ladder step would
+        on_call = await who_takes(deps.rosters, deps.engineers, site["region"], tier.value, now, tx.session)
+    incident = incidents.open_from_fault(event, site, now, on_call)
     deps.incidents.add_on_commit(tx, incident)  # with the batch's other incidents, in one round trip
     await tx.emit(incidents.opened_event(incident))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from pacs_escalation.deps import EscalationDeps
-from pacs_escalation.domain.availability import budget_minutes, summary
+from pacs_escalation.domain.availability import budget_minutes, planned_time, summary
 from pacs_escalation.domain.sla import CLOSED
 from pacs_kit.loop import WorkLoop
 from pacs_kit.service import Kit
@@ -30,13 +30,14 @@ async def refresh_gauges(kit: Kit, deps: EscalationDeps) -> None:
 
 async def _availability(deps: EscalationDeps, now: datetime) -> None:
     year = now.year
-    entries = await deps.downtime.overlapping(
-        None, datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
-    )
+    start, end = datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    entries = await deps.downtime.overlapping(None, start, end)
+    windows = await deps.windows.overlapping(None, start, end)
     sites, _ = await deps.sites.list(limit=100_000, offset=0)
     for site in sites:
         budget = budget_minutes(site["contract"])
-        result = summary([e for e in entries if e["site_id"] == site["_id"]], year, budget)
+        planned = planned_time([w for w in windows if w["site_id"] == site["_id"]])
+        result = summary([e for e in entries if e["site_id"] == site["_id"]], year, budget, planned)
         for cause, minutes in result["minutes_down_by_cause"].items():
             deps.metrics.down.labels(site["_id"], cause).set(minutes)
         deps.metrics.budget_left.labels(site["_id"]).set(result["software_minutes_left"])

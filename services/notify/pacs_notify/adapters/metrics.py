@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from pacs_notify.domain.guard import KINDS
 
-CHANNELS = ("log", "push", "sms")
+CHANNELS = ("log", "push", "sms", "email")
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
 
 

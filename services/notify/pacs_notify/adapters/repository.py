@@ -125,7 +125,8 @@ class Contacts(Repository):
 
 
 class Sites(ReadModel):
-    """Sites as announced by `site.registered`: the region tells whose supervisor hears of a breach."""
+    """Sites as announced by `site.registered`: the region tells whose supervisor hears of a breach; the named
+    contacts, who at the hospital gets its notices by e-mail."""
 
     collection_name = "sites"
 

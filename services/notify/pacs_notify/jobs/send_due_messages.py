@@ -1,5 +1,5 @@
-"""Sends the messages that are due: their sends claimed one by one, bundled per engineer and channel,
-rate-limited per address, then recorded with every provider attempt.
+"""Sends the messages that are due: their sends claimed one by one, bundled per engineer and channel (a hospital
+contact's e-mail goes alone), rate-limited per address, then recorded with every provider attempt.
 
 A send is claimed (queued → sending) before its provider is called and recorded after, so two
 dispatchers never send it twice; one claimed by a dispatcher that died mid-send is sent again as a
@@ -32,6 +32,7 @@ from pacs_kit.uow import Tx
 from pacs_notify.adapters.outbound import Sent
 from pacs_notify.adapters.providers import Message
 from pacs_notify.deps import NotifyDeps
+from pacs_notify.domain.hospital import EMAIL
 from pacs_notify.domain.plan import ONCALL, address_of, bundle, rate_free_at, targets_of
 
 log = logging.getLogger(__name__)
@@ -73,8 +74,7 @@ async def send_due(kit: Kit, deps: NotifyDeps) -> int:
         if notification is None or notification.get("acknowledged_at") is not None:
             settled.append(send["notification_id"])
         else:
-            resent = send.get("claim", "") if send.get("resend") else ""
-            groups[(send["engineer_id"], send["channel"], resent)].append(send)
+            groups[_group_of(send)].append(send)
     if settled:
         await kit.uow.run(lambda tx: deps.sends.skip_for(settled, tx.session))
     # engineers are told side by side: one slow provider call never holds the others' messages, and what is
@@ -93,9 +93,13 @@ async def _send_group(
     kit: Kit, deps: NotifyDeps, engineer_id: str, channel: str, group: list[Document],
     notifications: dict[str, Document], now: datetime,
 ) -> None:  # fmt: skip
-    stored = await deps.contacts.get(engineer_id)
-    contacts = model_of(Contacts, stored) if stored else None
-    address = address_of(contacts, channel)
+    contacts: Contacts | None = None
+    if channel == EMAIL:  # a hospital contact's: the address is the send's own
+        address = group[0]["address"]
+    else:
+        stored = await deps.contacts.get(engineer_id)
+        contacts = model_of(Contacts, stored) if stored else None
+        address = address_of(contacts, channel)
     if address is not None:
         window = timedelta(seconds=deps.settings.rate_window_seconds)
         free_at = rate_free_at(await deps.send_log.recent(address), now, deps.settings.rate_limit, window)
@@ -107,15 +111,7 @@ async def _send_group(
     if not mine:
         return
     told = [notifications[n] for n in dict.fromkeys(d["notification_id"] for d in mine)]
-    first = told[0]
-    message = Message(
-        channel=channel, address=address, body=bundle([n["text"] for n in told], first.get("locale", "en")),
-        engineer_id=engineer_id, notification_ids=tuple(n["_id"] for n in told),
-        incident_ids=tuple(n["incident_id"] for n in told if n.get("incident_id")),
-        visit_ids=tuple(n["visit_id"] for n in told if n.get("visit_id")),
-        severity="critical" if any(n.get("kind", ONCALL) == ONCALL for n in told) else "minor",
-        to=targets_of(contacts, engineer_id), ack_url=first.get("ack_url", ""), site_id=first.get("site_id", ""),
-    )  # fmt: skip
+    message = _mail(told[0], address) if channel == EMAIL else _message(engineer_id, channel, address, contacts, told)
     sent = await _send(deps, message, told, now)
     rounds = max(len(d.get("retries", [])) for d in mine)
     pauses = deps.settings.retry_later_seconds
@@ -128,6 +124,37 @@ async def _send_group(
     firsts = [notifications[d["notification_id"]].get("caused_at") for d in mine
               if d.get("step") == 0 and d.get("repeat") == 0]  # fmt: skip
     deps.metrics.sent(channel, sent.ok, sent.provider, sent.attempts, [c for c in firsts if c], datetime.now(UTC))
+
+
+def _group_of(send: Document) -> tuple[str, str, str]:
+    """Sent together: an engineer's on one channel (a resend alone, as it went before: its claim); an e-mail alone."""
+    if send["channel"] == EMAIL:
+        return "", EMAIL, send["_id"]
+    return send["engineer_id"], send["channel"], send.get("claim", "") if send.get("resend") else ""
+
+
+def _message(engineer_id: str, channel: str, address: str | None, contacts: Contacts | None,
+             told: list[Document]) -> Message:  # fmt: skip
+    """An engineer's message: the texts due together as one, with every address the providers may use."""
+    first = told[0]
+    return Message(
+        channel=channel, address=address, body=bundle([n["text"] for n in told], first.get("locale", "en")),
+        engineer_id=engineer_id, notification_ids=tuple(n["_id"] for n in told),
+        incident_ids=tuple(n["incident_id"] for n in told if n.get("incident_id")),
+        visit_ids=tuple(n["visit_id"] for n in told if n.get("visit_id")),
+        severity="critical" if any(n.get("kind", ONCALL) == ONCALL for n in told) else "minor",
+        to=targets_of(contacts, engineer_id), ack_url=first.get("ack_url", ""), site_id=first.get("site_id", ""),
+    )  # fmt: skip
+
+
+def _mail(notification: Document, address: str) -> Message:
+    """A hospital contact's e-mail: its subject and body as queued, the link whole."""
+    mail = notification["mail"]
+    return Message(
+        channel=EMAIL, address=address, title=mail["subject"], body=mail["body"], locale=notification["locale"],
+        notification_ids=(notification["_id"],), to={"email": address}, severity="minor",
+        site_id=notification.get("site_id", ""),
+    )  # fmt: skip
 
 
 async def _send(deps: NotifyDeps, message: Message, notifications: list[Document], now: datetime) -> Sent:
@@ -174,6 +201,8 @@ def _recorder(deps: NotifyDeps, sends: list[Document], told: list[Document], mes
                    if d.get("repeat_seconds") and d["notification_id"] not in acknowledged]  # fmt: skip
         await deps.sends.add_all(repeats, tx.session)
         for n in told:
+            if n.get("engineer_id") is None:  # a hospital contact's e-mail: the delivery log keeps its outcome
+                continue
             # the correlation id of the event that raised the message; one stored before it was kept: its subject's
             correlation_id = n.get("correlation_id") or n["incident_id"] or n.get("visit_id")
             await tx.emit(_outcome_event(n, message, sent, at), correlation_id=correlation_id)

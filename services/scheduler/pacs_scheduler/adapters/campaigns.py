@@ -64,6 +64,10 @@ class CampaignSites(Repository):
         query = {"state": state, "window_starts_at": {"$lte": now}, "missed_start": False}
         return await self.collection.find(query).sort("window_starts_at", ASCENDING).limit(limit).to_list()
 
+    async def waiting_at(self, site_id: str, session: AsyncClientSession) -> list[Document]:
+        """The site's rows notified of a campaign and waiting for a window."""
+        return await self.collection.find({"site_id": site_id, "state": "notified"}, session=session).to_list()
+
     async def move(self, row: Document, fields: dict[str, Any], session: AsyncClientSession,
                    history: Document | None = None) -> bool:  # fmt: skip
         """Change the site only if it is still in the state it was read in: False if someone moved it first."""

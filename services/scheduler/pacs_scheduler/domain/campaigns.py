@@ -7,9 +7,17 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 
-from pacs_contracts.api import CampaignCreate, CampaignState, ReleasePublic, SiteChecks, SiteState
+from pacs_contracts.api import (
+    CampaignCreate,
+    CampaignState,
+    PreApprovable,
+    ReleasePublic,
+    SiteChecks,
+    SiteState,
+    Wave,
+)  # fmt: skip
 from pacs_contracts.common import parse_duration, parse_version
 
 Doc = dict[str, Any]
@@ -31,6 +39,8 @@ FINISHED = frozenset({S.verified, S.failed, S.rolled_back})
 MAX_BACKUP_HOURS = 26.0
 MIN_FREE_PERCENT = 10.0
 NOT_PRECHECKED = "pre-checks not passed by the window's start"
+NO_STANDING_WINDOW = "the hospital's standing windows are shorter than this release needs"
+CONSENTABLE = frozenset(get_args(PreApprovable))
 PAUSED = "the campaign was paused by the window's start"
 
 
@@ -46,12 +56,36 @@ def next_state(state: str, happening: str) -> SiteState:
         raise IllegalMove(f"a site that is {state} cannot take '{happening.replace('_', ' ')}'") from None
 
 
-def new_campaign(body: CampaignCreate, release: ReleasePublic, actor: str, now: datetime) -> tuple[Doc, list[Doc]]:
-    """The campaign and one row per site: the pilot wave's sites notified at once, later waves' proposed."""
+class NoSites(ValueError):
+    pass
+
+
+def choose_waves(waves: Sequence[Wave], pool: Sequence[tuple[str, str]]) -> list[Wave]:
+    """Each wave with its sites: named ones as named, choosing ones from `pool` ((site, region), in order) by
+    region and count, a site named or chosen once only. NoSites for a wave that would be empty."""
+    named = {s for w in waves for s in w.site_ids}
+    left = [(site, region) for site, region in pool if site not in named]
+    chosen = []
+    for wave in waves:
+        if not wave.site_ids:
+            fits = [site for site, region in left if not wave.regions or region in wave.regions][: wave.count]
+            left = [(site, region) for site, region in left if site not in fits]
+            wave = Wave(name=wave.name, site_ids=fits)
+        if not wave.site_ids:
+            raise NoSites(f"wave {wave.name} chooses no site: none of the selection is left for it")
+        chosen.append(wave)
+    return chosen
+
+
+def new_campaign(body: CampaignCreate, release: ReleasePublic, actor: str, now: datetime,
+                 waves: list[Wave] | None = None) -> tuple[Doc, list[Doc]]:  # fmt: skip
+    """The campaign and one row per site: the pilot wave's sites notified at once, later waves' proposed. `waves`:
+    the body's, with the sites its choosing waves chose."""
     campaign_id = f"UPC-{uuid.uuid4().hex[:12].upper()}"
-    waves = body.named_waves()
+    waves = waves or body.named_waves()
     campaign = {
         "_id": campaign_id, "release_id": release.release_id, "product": release.product, "version": release.version,
+        "kind": str(release.kind),
         "waves": [w.model_dump() for w in waves], "advance_share": body.advance_share,
         "pause_share": body.pause_share, "soak": body.soak, "window": body.window or release.expected_downtime,
         "state": CampaignState.active.value, "current_wave": 0, "next_wave_at": None, "paused_reason": None,
@@ -64,10 +98,15 @@ def new_campaign(body: CampaignCreate, release: ReleasePublic, actor: str, now: 
             rows.append({
                 "_id": f"{campaign_id}|{site_id}", "campaign_id": campaign_id, "site_id": site_id, "wave": n,
                 "state": state.value, "window_starts_at": None, "window_ends_at": None, "window_id": None,
-                "checks": {}, "before": None, "reasons": [], "missed_start": False,
+                "checks": {}, "before": None, "reasons": [], "missed_start": False, "by_consent": False,
                 "history": [move(None, state, "campaign created", now)],
             })  # fmt: skip
     return campaign, rows
+
+
+def consentable(campaign: Mapping[str, Any]) -> bool:
+    """Whether a hospital may have pre-approved the campaign's release (patches, hotfixes, OS patches)."""
+    return campaign.get("kind") in CONSENTABLE
 
 
 def move(from_state: str | None, to_state: str, reason: str, at: datetime) -> Doc:

@@ -24,11 +24,10 @@ def new_window(body: MaintenanceWindowCreate, actor: str, now: datetime) -> dict
     }
 
 
-def started(window: dict[str, Any]) -> MaintenanceStarted:
-    return MaintenanceStarted(
-        window_id=window["_id"], site_id=window["site_id"], host=window.get("host"), ends_at=window["ends_at"]
-    )
+def started(window: dict[str, Any], at: datetime | None = None) -> MaintenanceStarted:
+    return MaintenanceStarted(window_id=window["_id"], site_id=window["site_id"], host=window.get("host"),
+                              ends_at=window["ends_at"], started_at=at)  # fmt: skip
 
 
-def ended(window: dict[str, Any]) -> MaintenanceEnded:
-    return MaintenanceEnded(window_id=window["_id"], site_id=window["site_id"], host=window.get("host"))
+def ended(window: dict[str, Any], at: datetime | None = None) -> MaintenanceEnded:
+    return MaintenanceEnded(window_id=window["_id"], site_id=window["site_id"], host=window.get("host"), ended_at=at)

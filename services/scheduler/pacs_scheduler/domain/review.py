@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pacs_contracts.common import Tier, add_period, parse_duration, parse_version
+from pacs_contracts.intervals import Interval, covered_minutes, union
 
 DAYS_IN_MONTH = 30.44
 DEFAULT_BUDGET_MINUTES = 240.0  # the service plan's four hours a year, when the contract says nothing
@@ -164,28 +165,11 @@ def incident_row(fact: dict[str, Any], at: datetime) -> dict[str, Any]:
     }  # fmt: skip
 
 
-Interval = tuple[datetime, datetime]
-
-
-def _union(intervals: list[Interval]) -> list[Interval]:
-    merged: list[Interval] = []
-    for a, b in sorted(i for i in intervals if i[1] > i[0]):
-        if merged and a <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-        else:
-            merged.append((a, b))
-    return merged
-
-
-def _covered(a: datetime, b: datetime, union: list[Interval]) -> float:
-    return sum(_overlap(a, b, x, y) for x, y in union)
-
-
 def planned_time(windows: list[dict[str, Any]], site_id: str) -> list[Interval]:
     """The site's agreed whole-system time: windows for the whole site (one host's window does not excuse the
     whole system being down), each up to when it really ended."""
-    return _union([(w["starts_at"], min(w["ends_at"], w.get("ended_at") or w["ends_at"])) for w in windows
-                   if w["site_id"] == site_id and not w.get("host")])  # fmt: skip
+    return union([(w["starts_at"], min(w["ends_at"], w.get("ended_at") or w["ends_at"])) for w in windows
+                  if w["site_id"] == site_id and not w.get("host")])  # fmt: skip
 
 
 def downtime_rows(facts: list[dict[str, Any]], windows: list[dict[str, Any]], start: datetime,
@@ -204,9 +188,9 @@ def downtime_rows(facts: list[dict[str, Any]], windows: list[dict[str, Any]], st
         before = counted.get(site, [])
         minutes = (b - a).total_seconds() / 60
         rows.append({"incident_id": fact["_id"], "site_id": site, "cause": fact.get("caused_by"), "start": a, "end": b,
-                     "minutes": round(minutes, 4), "planned_minutes": round(_covered(a, b, planned), 4),
-                     "counted_minutes": round(minutes - _covered(a, b, _union([*planned, *before])), 4)})  # fmt: skip
-        counted[site] = _union([*before, (a, b)])
+                     "minutes": round(minutes, 4), "planned_minutes": round(covered_minutes(a, b, planned), 4),
+                     "counted_minutes": round(minutes - covered_minutes(a, b, [*planned, *before]), 4)})  # fmt: skip
+        counted[site] = union([*before, (a, b)])
     return rows
 
 

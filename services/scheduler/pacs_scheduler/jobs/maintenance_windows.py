@@ -26,9 +26,9 @@ async def step(kit: Kit, deps: SchedulerDeps) -> None:
     now = datetime.now(UTC)
     # starts before ends: a window whose whole span passed while the scheduler was down starts, then ends
     for window in await deps.windows.due(SCHEDULED, "starts_at", now, BATCH):
-        await move(kit, deps, window, {"state": ACTIVE, "started_at": now}, started(window))
+        await move(kit, deps, window, {"state": ACTIVE, "started_at": now}, started(window, now))
     for window in await deps.windows.due(ACTIVE, "ends_at", now, BATCH):
-        await move(kit, deps, window, {"state": ENDED, "ended_at": now}, ended(window))
+        await move(kit, deps, window, {"state": ENDED, "ended_at": now}, ended(window, now))
 
 
 async def start_and_end_windows(kit: Kit, deps: SchedulerDeps) -> None:

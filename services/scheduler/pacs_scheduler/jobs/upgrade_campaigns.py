@@ -14,7 +14,7 @@ from pacs_kit.loop import WorkLoop
 from pacs_kit.mongo import Document
 from pacs_kit.uow import Tx
 from pacs_scheduler.domain import campaigns
-from pacs_scheduler.usecases.campaigns import move_site
+from pacs_scheduler.usecases.campaigns import move_site, notified
 
 if TYPE_CHECKING:
     from pacs_kit.service import Kit
@@ -81,8 +81,10 @@ async def judge(kit: Kit, deps: SchedulerDeps, campaign: Document, now: datetime
         if event is not None:
             await tx.emit(event, correlation_id=campaign["_id"])
         if isinstance(event, UpgradeCampaignAdvanced):
-            for row in await deps.campaign_sites.of_campaign(campaign["_id"], wave + 1, tx.session):
+            started = await deps.campaign_sites.of_campaign(campaign["_id"], wave + 1, tx.session)
+            for row in started:
                 await move_site(tx, deps, row, "wave_started", f"wave {wave + 1} started", now)
+            await notified(tx, deps, campaign, [{**r, "state": SiteState.notified.value} for r in started], now)
         return True
 
     await kit.uow.run(work)

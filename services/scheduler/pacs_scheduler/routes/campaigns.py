@@ -33,6 +33,7 @@ from pacs_kit.uow import Tx
 from pacs_scheduler.deps import DepsDep, SchedulerDeps
 from pacs_scheduler.domain import campaigns
 from pacs_scheduler.usecases import campaigns as usecases
+from pacs_scheduler.usecases import releases
 
 router = APIRouter(prefix="/api/v1/upgrade-campaigns", tags=["upgrade campaigns"])
 Planner = Annotated[Principal, require(Role.supervisor, Role.admin)]
@@ -75,12 +76,20 @@ async def create(body: CampaignCreate, actor: Planner, deps: DepsDep, kit: KitDe
     if release is None:
         raise Problem(422, "Invalid request", f"no release {body.release_id!r} in the catalogue",
                       slug="invalid-request")  # fmt: skip
-    campaign, rows = campaigns.new_campaign(body, model_of(ReleasePublic, release, id_as="release_id"),
-                                            actor.subject, datetime.now(UTC))  # fmt: skip
+    published = model_of(ReleasePublic, release, id_as="release_id")
+    now, waves = datetime.now(UTC), body.named_waves()
+    if body.chooses():
+        pool = await releases.selection(deps, published, body.select, now)
+        try:
+            waves = campaigns.choose_waves(waves, pool)
+        except campaigns.NoSites as exc:
+            raise Problem(422, "Invalid request", str(exc), slug="invalid-request") from None
+    campaign, rows = campaigns.new_campaign(body, published, actor.subject, now, waves)
 
     async def add(tx: Tx) -> None:
         await deps.campaigns.add(campaign, tx.session)
         await deps.campaign_sites.add_many(rows, tx.session)
+        await usecases.notified(tx, deps, campaign, [r for r in rows if r["wave"] == 0], now)
 
     await kit.uow.run(add)
     return public(campaign, rows)
@@ -135,6 +144,14 @@ def _linked(deps: SchedulerDeps, token: str) -> tuple[str, str]:
         return usecases.read_link(deps, token)
     except jwt.PyJWTError as exc:
         raise Problem(403, "Forbidden", f"this link is not valid: {exc}", slug="bad-link") from None
+
+
+@router.get("/agreements/{token}", response_model=CampaignSitePublic,
+            summary="What the hospital's contact is asked to agree (the signed link is the credential)")  # fmt: skip
+async def read_agreement(token: str, deps: DepsDep) -> CampaignSitePublic:
+    """The site's row: its state, the window taken or agreed so far, and why it is held back, if it is."""
+    campaign_id, site_id = _linked(deps, token)
+    return await _row(deps, campaign_id, site_id)
 
 
 @router.post("/agreements/{token}", response_model=CampaignSitePublic,

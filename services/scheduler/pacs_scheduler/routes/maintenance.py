@@ -77,7 +77,7 @@ async def cancel(window_id: str, _: Planner, deps: DepsDep, kit: KitDep) -> Main
         moved = await kit.uow.run(drop)
     elif window["state"] == ACTIVE:
         fields = {"state": ENDED, "ended_at": now}
-        moved = await move(kit, deps, window, fields, maintenance.ended(window))
+        moved = await move(kit, deps, window, fields, maintenance.ended(window, now))
     else:
         raise Problem(409, "Not allowed now", f"the window is already {window['state']}", slug="illegal-transition",
                       state=window["state"])  # fmt: skip

@@ -3,16 +3,17 @@ each move is a guarded write with its `upgrade.site_moved` event in one transact
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pacs_contracts.api import MaintenanceKind, MaintenanceWindowCreate, SiteChecks
+from pacs_contracts.api import MaintenanceKind, MaintenanceWindowCreate, SiteChecks, SiteState
 from pacs_contracts.common import Severity
-from pacs_contracts.events import FaultReported, UpgradeSiteMoved
+from pacs_contracts.events import FaultReported, HospitalNotice, UpgradeSiteMoved
 from pacs_kit.links import SignedLinks
 from pacs_kit.mongo import Document
 from pacs_kit.uow import Tx
-from pacs_scheduler.domain import campaigns, maintenance
+from pacs_scheduler.domain import agreements, campaigns, maintenance
 
 if TYPE_CHECKING:
     from pacs_kit.service import Kit
@@ -37,26 +38,69 @@ async def move_site(tx: Tx, deps: SchedulerDeps, row: Document, happening: str, 
 
 async def agree(kit: Kit, deps: SchedulerDeps, campaign: Document, row: Document, starts_at: datetime, by: str,
                 now: datetime) -> bool:  # fmt: skip
-    """The hospital's window: the site moves to window_agreed and the scheduler's maintenance window is planned
-    with it, in one transaction (IllegalMove when the site cannot agree now)."""
+    """The hospital's window, in one transaction (IllegalMove when the site cannot agree now; False when another
+    moved it first)."""
     campaigns.next_state(row["state"], "window_agreed")
+    return await kit.uow.run(lambda tx: agree_in(tx, deps, campaign, row, starts_at, by, now))
+
+
+async def agree_in(tx: Tx, deps: SchedulerDeps, campaign: Document, row: Document, starts_at: datetime, by: str,
+                   now: datetime, *, by_consent: bool = False) -> bool:  # fmt: skip
+    """The site moves to window_agreed and the scheduler's maintenance window is planned with it, in the caller's
+    transaction. `by_consent`: taken from the hospital's standing agreement, so its contacts are told (and may move
+    it with their link) and passing the post-checks is its sign-off."""
     ends_at = starts_at + campaigns.window_length(campaign)
     window = maintenance.new_window(MaintenanceWindowCreate(
-        site_id=row["site_id"], starts_at=starts_at, ends_at=ends_at, kind=MaintenanceKind.upgrade,
+        site_id=row["site_id"], starts_at=starts_at, ends_at=ends_at,
+        kind=MaintenanceKind.upgrade if campaign.get("kind") == "upgrade" else MaintenanceKind.patch,
         reason=f"upgrade to {campaign['product']} {campaign['version']} ({campaign['_id']})"), by, now)  # fmt: skip
+    fields = {"window_starts_at": starts_at, "window_ends_at": ends_at, "window_id": window["_id"],
+              "missed_start": False, "reasons": [], "by_consent": by_consent}  # fmt: skip
+    if not await move_site(tx, deps, row, "window_agreed", f"window agreed by {by}", now, fields):
+        return False
+    if row.get("window_id"):  # agreed again: the earlier window gives way to the new one
+        await deps.windows.move(row["window_id"], maintenance.SCHEDULED,
+                                {"state": maintenance.CANCELLED, "ended_at": now}, tx.session)  # fmt: skip
+    await deps.windows.add(window, tx.session)
+    if by_consent:
+        await tell_hospital(tx, deps, campaign, row, now, "upgrade.window_scheduled",
+                            window=f"{starts_at:%Y-%m-%d %H:%M:%S} UTC")  # fmt: skip
+    return True
 
-    async def work(tx: Tx) -> bool:
-        fields = {"window_starts_at": starts_at, "window_ends_at": ends_at, "window_id": window["_id"],
-                  "missed_start": False, "reasons": []}  # fmt: skip
-        if not await move_site(tx, deps, row, "window_agreed", f"window agreed by {by}", now, fields):
-            return False
-        if row.get("window_id"):  # agreed again: the earlier window gives way to the new one
-            await deps.windows.move(row["window_id"], maintenance.SCHEDULED,
-                                    {"state": maintenance.CANCELLED, "ended_at": now}, tx.session)  # fmt: skip
-        await deps.windows.add(window, tx.session)
-        return True
 
-    return await kit.uow.run(work)
+async def tell_hospital(tx: Tx, deps: SchedulerDeps, campaign: Document, row: Document, now: datetime, topic: str,
+                        **facts: str) -> None:  # fmt: skip
+    """The site's upgrade contacts get an e-mail (notify sends it) with the signed link to agree or move the
+    window and, afterwards, to sign the site off."""
+    url, expires = link_for(deps, row, now)
+    minutes = f"{campaigns.window_length(campaign).total_seconds() / 60:g}"
+    facts = {"product": campaign["product"], "version": campaign["version"], "window_minutes": minutes, **facts}
+    await tx.emit(HospitalNotice(notice_id=f"HN-{uuid.uuid4().hex}", site_id=row["site_id"], role="upgrade",
+                                 topic=topic, reference=campaign["_id"], link=url, expires_at=expires, facts=facts),
+                  correlation_id=campaign["_id"])  # fmt: skip
+
+
+async def notified(tx: Tx, deps: SchedulerDeps, campaign: Document, rows: list[Document], now: datetime, *,
+                   standing: dict[str, Document] | None = None, ask: bool = True) -> None:  # fmt: skip
+    """Sites just notified (in the caller's transaction): one whose hospital pre-approved the release's kind takes
+    the next standing window long enough for it; the others' contacts are asked to agree one (unless `ask` is
+    false), and a site whose standing windows are all too short says so. `standing`: the sites' agreements, if the
+    caller holds them."""
+    if standing is None and campaigns.consentable(campaign):
+        standing = await deps.agreements.of_sites([r["site_id"] for r in rows])
+    standing = standing or {}
+    for row in rows:
+        agreement = standing.get(row["site_id"])
+        if agreements.consents_to(agreement, campaign["kind"]):
+            assert agreement is not None
+            slot = agreements.next_window(agreement, now, campaigns.window_length(campaign))
+            if slot is not None:
+                by = f"standing consent ({agreement['agreed_by']}, {agreement['agreed_at']:%Y-%m-%d})"
+                await agree_in(tx, deps, campaign, row, slot[0], by, now, by_consent=True)
+                continue
+            await deps.campaign_sites.move(row, {"reasons": [campaigns.NO_STANDING_WINDOW]}, tx.session)
+        if ask:
+            await tell_hospital(tx, deps, campaign, row, now, "upgrade.window_requested")
 
 
 async def _missing_licences(deps: SchedulerDeps, campaign: Document, site_id: str, now: datetime) -> list[str]:
@@ -106,14 +150,19 @@ async def postcheck(kit: Kit, deps: SchedulerDeps, campaign: Document, row: Docu
                 return False
             await tx.emit(FaultReported(
                 fault_id=f"UPG-{campaign['_id']}-{row['site_id']}", site_id=row["site_id"], source="pm",
-                code=DATA_LOSS, severity=Severity.critical, reported_at=now,
+                code=DATA_LOSS, severity=Severity.critical, reported_at=now, start_tier=3,  # the plan: at L3
                 description=f"Archive counts dropped during the upgrade to {campaign['product']} "
                             f"{campaign['version']} (campaign {campaign['_id']}): {', '.join(lost)}",
             ), correlation_id=campaign["_id"])  # fmt: skip
             return True
         if reasons:
             return await deps.campaign_sites.move(row, fields, tx.session)
-        return await move_site(tx, deps, row, "postchecks_passed", "post-checks passed", now, fields)
+        if not await move_site(tx, deps, row, "postchecks_passed", "post-checks passed", now, fields):
+            return False
+        if row.get("by_consent"):  # the hospital consented in advance: passing its checks is its sign-off
+            checked = {**row, "state": SiteState.postchecked.value}
+            await move_site(tx, deps, checked, "hospital_verified", "signed off by the standing consent", now)
+        return True
 
     await kit.uow.run(work)
     return reasons

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-Kind = Literal["sms", "push", "webhook", "log"]
+Kind = Literal["sms", "push", "webhook", "log", "email"]
 About = Literal["recipient", "provider"]
 
 
@@ -18,9 +18,10 @@ class Message:
 
     `to` holds the engineer's addresses, keyed by provider name or by kind, the name winning:
     `{"sms": "+8613800138000", "jpush": "<registration id>", "fcm": "<token>", "ntfy": "<topic>",
-    "log": "ENG-1"}`. `body` is the whole text an SMS carries, the localised ack line included;
-    push providers also open `ack_url` when the notification is tapped. `address` is the one the channel's rate
-    limit counts and the send records (the first number, the first push target; None on the log).
+    "log": "ENG-1"}`, or `{"email": "<address>"}` for a hospital contact. `body` is the whole text an SMS carries,
+    the localised ack line included; push providers also open `ack_url` when the notification is tapped; an e-mail
+    takes `title` as its subject. `address` is the one the channel's rate limit counts and the send records (the
+    first number, the first push target, the e-mail address; None on the log).
 
     Several notifications due together go as one message: `notification_ids` names them all, the first standing for
     the message where a provider takes one; `incident_ids` and `visit_ids` name what they are about.
@@ -36,7 +37,7 @@ class Message:
     incident_ids: tuple[str, ...] = ()
     visit_ids: tuple[str, ...] = ()  # PM visits: no incident of their own
     site_id: str = ""
-    channel: str = "log"  # log, push or sms
+    channel: str = "log"  # log, push, sms or email (the title is its subject)
     address: str | None = None
     engineer_id: str = ""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from email.utils import parseaddr
 
 import httpx
 from pydantic import Field, SecretStr, model_validator
@@ -16,6 +17,7 @@ from pacs_notify.adapters.providers.fcm import Fcm, ServiceAccount
 from pacs_notify.adapters.providers.jpush import JPush
 from pacs_notify.adapters.providers.log import LogProvider
 from pacs_notify.adapters.providers.ntfy import Ntfy
+from pacs_notify.adapters.providers.smtp import Smtp, SmtpRelay
 from pacs_notify.adapters.providers.transport import new_client
 from pacs_notify.adapters.providers.twilio import Twilio
 from pacs_notify.adapters.providers.webhook import Webhook
@@ -84,6 +86,15 @@ class ProviderSettings(BaseSettings):
     webhook_url: str = ""
     webhook_secret: SecretStr | None = None
 
+    smtp_host: str = ""  # unset: e-mail goes to the log channel, as every channel without a provider does
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True  # upgrade with STARTTLS and refuse to send in the clear when the relay cannot
+    smtp_tls: bool = False  # TLS from the first byte instead (port 465)
+    smtp_from: str = ""  # "PACS Service <service@vendor.example>"
+    smtp_timeout_seconds: float = Field(10.0, gt=0)
+
     @model_validator(mode="after")
     def _complete(self) -> ProviderSettings:
         for kind, names in (("sms", self.sms_providers), ("push", self.push_providers)):
@@ -91,9 +102,20 @@ class ProviderSettings(BaseSettings):
                 self._check(kind, name)
         if self.webhook_url and len(_secret(self.webhook_secret)) < 32:
             raise ValueError(f"{env('webhook_secret')} must be set (32 characters or more) with {env('webhook_url')}")
+        if self.smtp_host:
+            self._check_smtp()
         if self.alibaba_receipt_token is not None and not URL_TOKEN.fullmatch(_secret(self.alibaba_receipt_token)):
             raise ValueError(f"{env('alibaba_receipt_token')} must be 32 or more letters, digits, - or _")
         return self
+
+    def _check_smtp(self) -> None:
+        sender = parseaddr(self.smtp_from)[1]
+        if "@" not in sender:
+            raise ValueError(f"{env('smtp_from')} must be an e-mail address: {env('smtp_host')} is set")
+        if self.smtp_tls and self.smtp_starttls:
+            raise ValueError(f"{env('smtp_tls')} and {env('smtp_starttls')}: one or the other, not both")
+        if self.smtp_username and not _secret(self.smtp_password):
+            raise ValueError(f"{env('smtp_password')} must be set with {env('smtp_username')}")
 
     def _check(self, kind: str, name: str) -> None:
         listing = env(f"{kind}_providers")
@@ -122,6 +144,7 @@ class Providers:
     push: list[Provider]
     webhook: list[Provider]
     log: list[Provider]
+    email: list[Provider]
 
 
 def http_client(settings: ProviderSettings) -> httpx.AsyncClient:
@@ -138,6 +161,7 @@ def build_providers(settings: ProviderSettings, client: httpx.AsyncClient) -> Pr
         push=[BUILDERS[name](settings, client) for name in settings.push_providers],
         webhook=webhook,
         log=[LogProvider(settings.log_path)],
+        email=[_smtp(settings)] if settings.smtp_host else [],
     )
 
 
@@ -174,6 +198,14 @@ def _fcm(s: ProviderSettings, client: httpx.AsyncClient) -> Provider:
 
 def _ntfy(s: ProviderSettings, client: httpx.AsyncClient) -> Provider:
     return Ntfy(client, base_url=s.ntfy_base_url, token=_secret(s.ntfy_token))
+
+
+def _smtp(s: ProviderSettings) -> Provider:
+    return Smtp(SmtpRelay(
+        host=s.smtp_host, port=s.smtp_port, sender=s.smtp_from, username=s.smtp_username,
+        password=_secret(s.smtp_password), use_tls=s.smtp_tls, start_tls=s.smtp_starttls,
+        timeout=s.smtp_timeout_seconds,
+    ))  # fmt: skip
 
 
 BUILDERS: dict[str, Callable[[ProviderSettings, httpx.AsyncClient], Provider]] = {
