@@ -70,6 +70,8 @@ def test_the_contacts_of_a_role_are_told_each_address_once() -> None:
 
     assert [c["name"] for c in recipients(contacts, "upgrade")] == ["王主任", "Dr Lee"]
     assert [c["name"] for c in recipients(contacts, "review")] == ["王主任"]
+    assert [c["name"] for c in recipients(contacts, "upgrade", "Dr Lee")] == ["Dr Lee"], "a link naming one person"
+    assert recipients(contacts, "access", "Dr Lee") == [], "only if that person looks after the role"
 
 
 def test_a_topic_without_words_of_its_own_is_told_by_its_role_and_a_notice_without_a_link_has_none() -> None:

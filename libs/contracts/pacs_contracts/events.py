@@ -284,6 +284,7 @@ class HospitalNotice(Event):
     link: NoticeLink | None = None
     expires_at: datetime | None = None
     facts: dict[Identifier, NoticeFact] = Field(default_factory=dict, max_length=12)
+    contact: ShortText | None = Field(None, description="only the contact of this name (a link naming its approver)")
 
 
 class ServiceReviewPublished(Event):

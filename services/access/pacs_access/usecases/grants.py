@@ -64,6 +64,8 @@ async def open_request(kit: Kit, deps: AccessDeps, body: AccessRequestCreate, si
     events: list[Event] = [asked]
     if request["state"] == AccessState.granted.value:
         events += [granted_event(request), standing_notice(request)]
+    else:
+        events += approval_notices(deps, request, at)
 
     async def add(tx: Tx) -> None:
         await deps.requests.add(request, tx.session)
@@ -88,6 +90,21 @@ def standing_notice(request: Document) -> HospitalNotice:
     return HospitalNotice(notice_id=f"{request['_id']}.granted", site_id=request["site_id"], role="access",
                           topic="remote_access.granted_at_once", reference=request["_id"],
                           expires_at=request["valid_until"], facts=facts)  # fmt: skip
+
+
+def approval_notices(deps: AccessDeps, request: Document, at: datetime) -> list[HospitalNotice]:
+    """Each approver named on the contract is e-mailed the signed link that names them (if they are among the
+    hospital's access contacts; the hospital's own systems may also fetch the links with its key)."""
+    facts = {"level": request["level"], "hosts": " ".join(request["hosts"])[:100],
+             "engineer": request["requested_by"], "duration": request["duration"],
+             **({"incident": request["incident_id"]} if request.get("incident_id") else {})}  # fmt: skip
+    notices = []
+    for n, approver in enumerate(request["approvers"], start=1):
+        url, expires = approval_link(deps, request, approver, at)
+        notices.append(HospitalNotice(notice_id=f"{request['_id']}.ask.{n}", site_id=request["site_id"],
+                                      role="access", topic="access.approval_requested", reference=request["_id"],
+                                      link=url, expires_at=expires, facts=facts, contact=approver))  # fmt: skip
+    return notices
 
 
 async def with_certificate(deps: AccessDeps, request: Document, fields: dict[str, Any]) -> dict[str, Any]:

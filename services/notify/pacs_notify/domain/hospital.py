@@ -19,6 +19,10 @@ SUBJECTS = {
                                   "zh-CN": "[PACS] {site}的远程访问申请待您批准"},
     "review.published": {"en": "[PACS] The service review for {site} is ready",
                          "zh-CN": "[PACS] {site}的服务回顾报告已发布"},
+    "upgrade.window_scheduled": {"en": "[PACS] A pre-approved patch for {site} is scheduled in your standing window",
+                                 "zh-CN": "[PACS] 已按预先同意安排{site}的补丁在固定维护窗口实施"},
+    "remote_access.granted_at_once": {"en": "[PACS] Remote access to {site} was granted by a standing rule",
+                                      "zh-CN": "[PACS] 已按合同常设规则授予{site}的远程访问"},
 }  # fmt: skip
 BY_ROLE = {  # a topic without its own words: by what the contact looks after
     "upgrade": {"en": "[PACS] Software upgrade at {site}", "zh-CN": "[PACS] {site}软件升级通知"},
@@ -33,6 +37,13 @@ FACTS = {
     "window_minutes": {"en": "Window length (minutes)", "zh-CN": "窗口时长（分钟）"},
     "level": {"en": "Access level", "zh-CN": "访问级别"},
     "period": {"en": "Period", "zh-CN": "期间"},
+    "duration": {"en": "Duration", "zh-CN": "时长"},
+    "incident": {"en": "Incident", "zh-CN": "事件"},
+    "until": {"en": "Until", "zh-CN": "结束"},
+    "from": {"en": "From", "zh-CN": "开始"},
+    "engineer": {"en": "Engineer", "zh-CN": "工程师"},
+    "hosts": {"en": "Hosts", "zh-CN": "主机"},
+    "rule": {"en": "Rule", "zh-CN": "规则"},
 }
 WORDS = {
     "en": {"dear": "Dear {name},", "lead": "{subject}.", "open": "Open the link to respond: {link}",
@@ -50,11 +61,11 @@ class Mail:
     body: str
 
 
-def recipients(contacts: list[dict[str, Any]], role: str) -> list[dict[str, Any]]:
-    """The contacts who look after `role`, each address once."""
+def recipients(contacts: list[dict[str, Any]], role: str, name: str | None = None) -> list[dict[str, Any]]:
+    """The contacts who look after `role` (only the one called `name`, when given), each address once."""
     chosen: dict[str, dict[str, Any]] = {}
     for contact in contacts:
-        if role in contact.get("roles", ()):
+        if role in contact.get("roles", ()) and name in (None, contact["name"]):
             chosen.setdefault(contact["email"].lower(), contact)
     return list(chosen.values())
 

@@ -16,7 +16,7 @@ async def handle(event: HospitalNotice, *, tx: Tx, deps: NotifyDeps) -> None:
     site = await deps.sites.get(event.site_id, tx.session)
     if site is None:  # retried, then dead-lettered: replayed once site.registered has come
         raise LookupError(f"notice {event.notice_id} is for site {event.site_id}, which notify does not know yet")
-    told = recipients(site.get("contacts") or [], event.role)
+    told = recipients(site.get("contacts") or [], event.role, event.contact)
     if not told:
         log.warning("nobody at %s to tell of %s (%s, link %s): no contact looks after %s", event.site_id,
                     event.notice_id, event.topic, shown(event.link) if event.link else "none", event.role)  # fmt: skip
