@@ -17,6 +17,7 @@ from pacs_contracts.events import (
     SiteRegistered,
     SoftwareVersionChanged,
 )
+from pacs_scheduler.domain.review import incident_row
 
 
 def _registered(**overrides: Any) -> SiteRegistered:
@@ -157,3 +158,11 @@ async def test_a_dicom_recovery_heard_before_its_breach_still_ends_it(bench: Any
     (outage,) = [m for m in await scheduler.stored("review_metrics") if "breached_at" in m]
     assert outage["recovered_at"] == OPENED_AT + timedelta(minutes=12)
     assert len(await scheduler.stored("review_metrics")) == 1, "the waiting recovery is used up"
+
+
+async def test_an_incident_opened_above_l1_counts_at_its_tier_in_the_review(bench: Any) -> None:
+    """A data-loss fault opens at L3: the review's row says L3 though it never climbed."""
+    scheduler = await bench("scheduler")
+    await scheduler.deliver(IncidentOpened.model_validate({**_opened().model_dump(), "tier": "L3"}))
+    (fact,) = await scheduler.stored("review_incidents")
+    assert incident_row(fact, OPENED_AT + timedelta(hours=1))["tier"] == "L3"

@@ -130,7 +130,7 @@ def _overlap(a0: datetime, a1: datetime, b0: datetime, b1: datetime) -> float:
 
 
 def _highest_tier(fact: dict[str, Any]) -> str:
-    tiers = [Tier.L1.value, *(e["to_tier"] for e in fact.get("escalations", []))]
+    tiers = [fact.get("opened_tier") or Tier.L1.value, *(e["to_tier"] for e in fact.get("escalations", []))]
     return max(tiers, key=list(Tier).index)
 
 

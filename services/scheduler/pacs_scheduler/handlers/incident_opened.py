@@ -10,5 +10,6 @@ from pacs_scheduler.deps import SchedulerDeps
 async def handle(event: IncidentOpened, *, tx: Tx, deps: SchedulerDeps) -> None:
     fields = {"opened_at": event.opened_at, "severity": event.severity.value, "summary": event.summary,
               "channel": event.channel.value if event.channel else None, "problem_class": event.problem_class,
-              "response_due": event.response_due, "fault_id": event.fault_id}  # fmt: skip
+              "response_due": event.response_due, "fault_id": event.fault_id,
+              "opened_tier": event.tier.value}  # fmt: skip
     await deps.facts.note(event.incident_id, event.site_id, tx.session, fields=fields)
