@@ -20,7 +20,8 @@ from pacs_kit.cli import create_api_key
 from tests.support import delete_namespace
 
 # Gauges read back from the database, refreshed each second so a scrape sees a scenario's effect at once.
-GAUGES_EVERY_SECOND = {"ESCALATION_GAUGE_REFRESH_SECONDS": "1", "MONITORING_GAUGE_REFRESH_SECONDS": "1"}
+GAUGES_EVERY_SECOND = {"ESCALATION_GAUGE_REFRESH_SECONDS": "1", "MONITORING_GAUGE_REFRESH_SECONDS": "1",
+                       "SCHEDULER_GAUGE_REFRESH_SECONDS": "1"}  # fmt: skip
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """The real Prometheus scrapes the running stack after a scripted scenario (faults, an SLA breach and an
 escalation, an acknowledgement and a resolution with downtime, a monitoring breach, a DICOM node, a
-heartbeat, push with a provider failover and an SMS refused for its number); then every panel and
-variable query of every dashboard returns at least one series, and the platform rules load and evaluate."""
+heartbeat, push with a provider failover and an SMS refused for its number, a release the site runs an older
+version of); then every panel and variable query of every dashboard returns at least one series, and the platform
+rules load and evaluate."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from pacs_devstack.processes import free_port
 from pacs_devstack.stack import SERVICES
 from pacs_kit.cli import create_api_key
 from tests.e2e.conftest import Platform, notify_with
+from tests.factories import make_release
 from tests.integration.test_dicom_probes import storescp
 from tests.integration.test_notify_providers import FakeApi, Seen, serving
 from tests.support import eventually, make_fault
@@ -31,6 +33,7 @@ from tests.support import eventually, make_fault
 ROOT = Path(__file__).resolve().parents[2]
 RULES = sorted((ROOT / "deploy" / "prometheus" / "rules").glob("*.yml"))
 SITE, ENGINEER, PHONE = "SITE-DASH", "ENG-DASH", "+8613800138999"
+PRODUCT = "dash-viewer"  # a product of its own, so that no other test's release is in its way
 LADDER = [{"after": "PT3S", "tier": "L2"}, {"after": "PT1H", "tier": "L3"}, {"after": "PT2H", "tier": "L4"}]
 # what Grafana puts in place of its variables: every region and site, a short rate window, the last hour
 GRAFANA = {"$__rate_interval": "1m", "$__range": "1h", "$region": ".*", "$site": ".*"}
@@ -127,6 +130,11 @@ async def scenario(platform: Platform, admin: httpx.AsyncClient, tmp: Path) -> N
         assert (await his.post("/api/v1/metrics", json={"site_id": SITE, "samples": [disk]})).status_code == 202
         beat = {"site_id": SITE, "link": "remote-monitoring", "allowance": "PT5M"}
         assert (await his.post("/api/v1/heartbeats", json=beat)).status_code == 202
+        viewer = {"component": PRODUCT, "kind": "viewer", "version": "3.1.0"}
+        software = {"site_id": SITE, "hosts": [{"host": "view-01", "components": [viewer]}]}
+        assert (await his.post("/api/v1/software", json=software)).status_code == 202
+    release = make_release(product=PRODUCT, version="3.2.0", applies_to=[">=3.0,<3.2"])
+    assert (await admin.post("/api/v1/releases", json=release)).status_code == 201
 
     async def two_incidents() -> list[dict[str, Any]] | None:
         items = (await admin.get("/api/v1/incidents", params={"site_id": SITE})).json()["items"]
@@ -192,6 +200,8 @@ async def test_every_panel_query_returns_data_and_the_rules_evaluate(
                     await eventually(every_panel_has_data, timeout=90, what="every panel with data", interval=1)
                 except AssertionError:
                     raise AssertionError("panels without data:\n" + "\n".join(empty)) from None
+                behind = f'max by (product) (pacs_sites_behind_latest_release{{product="{PRODUCT}"}}) == 1'
+                await eventually(lambda: series(prom, behind), timeout=30, what="the site behind the release")
 
                 async def rules() -> dict[str, Any]:
                     groups = (await prom.get("/api/v1/rules")).json()["data"]["groups"]

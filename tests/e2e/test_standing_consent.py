@@ -49,7 +49,7 @@ async def test_a_patch_under_standing_consent_is_applied_in_the_next_window_with
     release = await admin.post("/api/v1/releases", json=make_release(expected_downtime="PT35S"))
     assert release.status_code == 201, release.text
     created = await admin.post(CAMPAIGNS, json={"release_id": release.json()["release_id"], "waves": [[site]],
-                                                "soak": "PT1S"})  # fmt: skip
+                                                "soak": "PT1S", "post_soak": "PT2S"})  # fmt: skip
     assert created.status_code == 201, created.text
     campaign_id = created.json()["campaign_id"]
     sites = f"{CAMPAIGNS}/{campaign_id}/sites/{site}"
@@ -118,12 +118,15 @@ async def test_a_patch_under_standing_consent_is_applied_in_the_next_window_with
     # the agent reports the patched version and equal counts: consent signs it off, no link needed
     assert (await his.post("/api/v1/software", json=_software(site, "7.2.3"))).status_code == 202
 
-    async def verified() -> dict[str, Any] | None:
+    async def postchecked() -> bool:
         answer = await his.post(f"{sites}/checks", json=_checks("post"))
         assert answer.status_code == 200, answer.text
-        return await row("verified")
+        return bool(answer.json()["state"] == "postchecked")
 
-    done = await eventually(verified, timeout=20, interval=0.5, what="the patch post-checked and signed off")
+    await eventually(postchecked, timeout=20, interval=0.5, what="the patch post-checked at 7.2.3")
+    done = await eventually(lambda: row("verified"), timeout=20, what="signed off once green through its soak")
+    soaked = datetime.fromisoformat(done["history"][-1]["at"]) - datetime.fromisoformat(done["history"][-2]["at"])
+    assert soaked >= timedelta(seconds=2), "signed off only after the soak"
     assert done["history"][-1]["reason"] == "signed off by the standing consent"
     campaign = await eventually(lambda: _completed(admin, campaign_id), timeout=15, what="the campaign completed")
     assert campaign["kind"] == "patch"

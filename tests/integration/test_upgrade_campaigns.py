@@ -79,7 +79,7 @@ async def test_a_campaign_advances_after_a_good_pilot_and_pauses_when_an_archive
 
         # bad plans create nothing
         body = {"release_id": release["release_id"], "waves": [SITES[:1], SITES[1:]], "soak": "PT2S",
-                "pause_share": 0.2}  # fmt: skip
+                "post_soak": "PT2S", "pause_share": 0.2}  # fmt: skip
         await _problem(await api.post(PATH, json={**body, "release_id": "REL-NONE"}), 422)
         await _problem(await api.post(PATH, json={**body, "waves": [SITES[:2], SITES[1:]]}), 422)
         await _problem(await api.post(PATH, json=body, headers=bearer(kit, "ENG-U", "engineer")), 403)
@@ -136,7 +136,14 @@ async def test_a_campaign_advances_after_a_good_pilot_and_pauses_when_an_archive
             return bool(answer.json()["state"] == "postchecked")
 
         await eventually(postchecked, timeout=10, what="the pilot post-checked at 7.2.3")
-        verified = (await api.post(f"{PATH}/verifications/{token}")).json()
+        early = await _problem(await api.post(f"{PATH}/verifications/{token}"), 409)
+        assert "stays green until" in early["detail"], "no sign-off before the site stayed green through its soak"
+
+        async def signed_off() -> dict[str, Any] | None:
+            answer = await api.post(f"{PATH}/verifications/{token}")
+            return dict(answer.json()) if answer.status_code == 200 else None
+
+        verified = await eventually(signed_off, timeout=10, interval=0.5, what="the pilot signed off after its soak")
         assert verified["state"] == "verified"
         verified_at = datetime.now(UTC)
 

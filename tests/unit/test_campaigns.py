@@ -22,6 +22,7 @@ from pacs_scheduler.domain.campaigns import (
     new_campaign,
     next_state,
     precheck_reasons,
+    soak_reasons,
 )  # fmt: skip
 from tests.factories import make_release
 
@@ -164,3 +165,12 @@ def test_waves_choose_their_sites_by_region_and_count_each_site_once() -> None:
         choose_waves([Wave(name="south", regions=["south"])], pool)
     with pytest.raises(ValidationError, match="not both"):
         Wave(name="both", site_ids=["S-1"], count=1)
+
+
+def test_a_post_checked_site_is_signed_off_only_once_it_stayed_green_through_its_soak() -> None:
+    row = {"soak_until": NOW + timedelta(hours=1)}
+    assert soak_reasons(row, [], NOW) == ["the site stays green until 2026-12-01 23:00:00 UTC before it is signed off"]
+    assert soak_reasons(row, [], NOW + timedelta(hours=1)) == []
+    breach = {"rule": "dicom-echo", "host": "ARCH-1", "breached_at": NOW + timedelta(minutes=20)}
+    assert soak_reasons(row, [breach], NOW + timedelta(hours=2)) == [
+        "monitoring breach dicom-echo on ARCH-1 since 22:20:00 UTC"]  # fmt: skip

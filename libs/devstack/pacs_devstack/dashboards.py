@@ -166,7 +166,7 @@ SLA = Dashboard(
 ESTATE = Dashboard(
     "pacs-estate",
     "PACS Service Ops — Estate health",
-    "The installed base as remote monitoring sees it: rules firing, DICOM reachability, links, availability.",
+    "The installed base: rules firing, DICOM reachability, links, availability, remote access, releases and upgrades.",
     (
         p(
             "Sites reporting samples",
@@ -236,6 +236,32 @@ ESTATE = Dashboard(
             kind="stat",
             width=6,
             description="Grants whose window is open now, and requests the hospital has not decided yet",
+        ),
+        p(
+            "Upgrade campaigns",
+            (f"{ONE} (pacs_upgrade_campaigns)", "{{state}}"),
+            kind="stat",
+            width=6,
+            description="Campaigns active (rolling out), paused (by failures or a short wave) and completed",
+        ),
+        p(
+            "Sites of active campaigns by state",
+            (f"{ONE} (pacs_upgrade_campaign_sites)", "{{state}}"),
+            kind="bargauge",
+            description="Where the sites of the campaigns rolling out now stand, from proposed to verified or failed",
+        ),
+        p(
+            "Sites behind the latest release",
+            ("max by (product) (pacs_sites_behind_latest_release)", "{{product}}"),
+            kind="bargauge",
+            description="Per product, sites with a host on a version older than its newest release in the catalogue; "
+            "a version that does not order against it is not counted",
+        ),
+        p(
+            "Sites behind the latest release, by kind",
+            (f"{ONE} (pacs_sites_behind_latest_release)", "{{product}} {{kind}}"),
+            kind="table",
+            description="Per product, sites behind its newest patch, hotfix, upgrade and OS patch",
         ),
     ),
     (SITE,),

@@ -12,6 +12,7 @@ from pacs_kit.mongo import Repository
 from pacs_kit.service import Kit
 from pacs_scheduler.adapters.agreements import Agreements
 from pacs_scheduler.adapters.campaigns import Campaigns, CampaignSites
+from pacs_scheduler.adapters.gauges import SchedulerGauges
 from pacs_scheduler.adapters.lease import Leases
 from pacs_scheduler.adapters.pm import Plans, Visits
 from pacs_scheduler.adapters.releases import Releases
@@ -39,6 +40,7 @@ class SchedulerDeps:
     campaigns: Campaigns
     campaign_sites: CampaignSites
     agreements: Agreements
+    gauges: SchedulerGauges
     instance_id: str
     is_leader: bool = False
 
@@ -50,7 +52,8 @@ class SchedulerDeps:
         mongo = kit.mongo
         return cls(settings, Leases(mongo), Windows(mongo), Sites(mongo), Plans(mongo), Visits(mongo),
                    IncidentFacts(mongo), MetricFacts(mongo), Reviews(mongo), Releases(mongo), InstalledSoftware(mongo),
-                   Licences(mongo), Campaigns(mongo), CampaignSites(mongo), Agreements(mongo), instance)  # fmt: skip
+                   Licences(mongo), Campaigns(mongo), CampaignSites(mongo), Agreements(mongo),
+                   SchedulerGauges(kit.metrics.registry), instance)  # fmt: skip
 
     def repositories(self) -> list[Repository]:
         return [self.leases, self.windows, self.sites, self.plans, self.visits, self.facts, self.metrics,

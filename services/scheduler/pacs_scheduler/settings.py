@@ -21,3 +21,4 @@ class SchedulerSettings(ServiceSettings):
     public_url: str = "http://127.0.0.1:8080"  # where the hospital's contact reaches the gateway, for review links
     review_link_days: float = 30.0  # how long the hospital's acknowledgement link stays valid
     upgrade_link_days: float = 14.0  # how long the hospital's link to agree an upgrade window stays valid
+    gauge_refresh_seconds: float = 15.0  # sites behind the newest releases, campaigns by state, from the database

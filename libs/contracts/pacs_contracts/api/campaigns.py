@@ -70,6 +70,11 @@ class CampaignCreate(Contract):
     advance_share: Share = Field(1.0, description="share of a wave verified before the next may start")
     pause_share: Share = Field(0.34, description="share of a wave failed that pauses the campaign")
     soak: IsoDuration = Field("PT24H", description="wait between a wave's success and the next wave")
+    post_soak: IsoDuration = Field(
+        "PT1H",
+        description="how long an upgraded site stays green (DICOM echo up, no "
+        "monitoring breach) after its post-checks before it may be signed off",
+    )
     window: IsoDuration | None = Field(None, description="each site's window; the release's expected_downtime if none")
 
     def named_waves(self) -> list[Wave]:
@@ -136,6 +141,7 @@ class CampaignSitePublic(Contract):
     window_ends_at: datetime | None = None
     window_id: Identifier | None = None
     by_consent: bool = Field(False, description="its window was taken from the hospital's standing consent")
+    soak_until: datetime | None = Field(None, description="post-checks passed: it may be signed off from then on")
     checks: dict[str, SiteChecks] = Field(default_factory=dict, description="the latest pre and post reports")
     reasons: list[str] = Field(default_factory=list, description="what holds the site back now")
     history: list[SiteMove] = Field(default_factory=list)
@@ -151,6 +157,7 @@ class CampaignPublic(Contract):
     advance_share: float
     pause_share: float
     soak: str
+    post_soak: str = "PT0S"
     window: str
     state: CampaignState
     current_wave: int

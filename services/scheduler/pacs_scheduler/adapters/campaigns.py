@@ -41,6 +41,7 @@ class CampaignSites(Repository):
         IndexModel([("campaign_id", ASCENDING), ("wave", ASCENDING)]),
         IndexModel([("state", ASCENDING), ("window_starts_at", ASCENDING)]),
         IndexModel([("site_id", ASCENDING)]),
+        IndexModel([("consent_sign_off", ASCENDING), ("soak_until", ASCENDING)]),
     ]
 
     async def add_many(self, rows: list[Document], session: AsyncClientSession) -> None:
@@ -63,6 +64,11 @@ class CampaignSites(Repository):
         """Sites in `state` whose agreed window has begun and that were not yet looked at when it did."""
         query = {"state": state, "window_starts_at": {"$lte": now}, "missed_start": False}
         return await self.collection.find(query).sort("window_starts_at", ASCENDING).limit(limit).to_list()
+
+    async def soaked(self, now: datetime, limit: int) -> list[Document]:
+        """Sites the hospital's standing consent signs off once their soak is over, whose soak is over."""
+        query = {"consent_sign_off": True, "soak_until": {"$lte": now}, "state": "postchecked"}
+        return await self.collection.find(query).sort("soak_until", ASCENDING).limit(limit).to_list()
 
     async def waiting_at(self, site_id: str, session: AsyncClientSession) -> list[Document]:
         """The site's rows notified of a campaign and waiting for a window."""

@@ -107,6 +107,11 @@ class MetricFacts(Repository):
                  "recovered_at": at}  # fmt: skip
         await self.collection.replace_one({"_id": early["_id"]}, early, upsert=True, session=session)
 
+    async def troubling(self, site_id: str, since: datetime) -> list[Document]:
+        """The site's breaches open now or begun since `since`: what an upgraded site's soak must not see."""
+        query = {"site_id": site_id, "$or": [{"recovered_at": None}, {"breached_at": {"$gte": since}}]}
+        return await self.collection.find(query).sort("breached_at", ASCENDING).to_list()
+
     async def between(self, sites: list[str], start: datetime, end: datetime) -> list[Document]:
         query = {"site_id": {"$in": sites}, "breached_at": {"$gte": start, "$lt": end}}
         return await self.collection.find(query).sort("breached_at", ASCENDING).to_list()

@@ -85,9 +85,9 @@ def new_campaign(body: CampaignCreate, release: ReleasePublic, actor: str, now: 
     waves = waves or body.named_waves()
     campaign = {
         "_id": campaign_id, "release_id": release.release_id, "product": release.product, "version": release.version,
-        "kind": str(release.kind),
-        "waves": [w.model_dump() for w in waves], "advance_share": body.advance_share,
-        "pause_share": body.pause_share, "soak": body.soak, "window": body.window or release.expected_downtime,
+        "kind": str(release.kind), "waves": [w.model_dump() for w in waves], "advance_share": body.advance_share,
+        "pause_share": body.pause_share, "soak": body.soak, "post_soak": body.post_soak,
+        "window": body.window or release.expected_downtime,
         "state": CampaignState.active.value, "current_wave": 0, "next_wave_at": None, "paused_reason": None,
         "created_by": actor, "created_at": now,
     }  # fmt: skip
@@ -111,6 +111,19 @@ def consentable(campaign: Mapping[str, Any]) -> bool:
 
 def move(from_state: str | None, to_state: str, reason: str, at: datetime) -> Doc:
     return {"from_state": from_state, "to_state": str(to_state), "reason": reason, "at": at}
+
+
+def soak_reasons(row: Mapping[str, Any], breaches: Sequence[Mapping[str, Any]], now: datetime) -> list[str]:
+    """What keeps a post-checked site from being signed off: its soak not over, or a monitoring breach of the site
+    open now or begun since its post-checks passed. Empty when it may be signed off."""
+    reasons = [f"monitoring breach {b['rule']} on {b['host']} since {b['breached_at']:%H:%M:%S} UTC" for b in breaches]
+    if row.get("soak_until") is not None and now < row["soak_until"]:
+        reasons.append(f"the site stays green until {row['soak_until']:%Y-%m-%d %H:%M:%S} UTC before it is signed off")
+    return reasons
+
+
+def post_soak(campaign: Mapping[str, Any]) -> timedelta:
+    return parse_duration(campaign.get("post_soak", "PT0S"))
 
 
 def window_length(campaign: Mapping[str, Any]) -> timedelta:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -158,3 +158,30 @@ def applicability(release: ReleasePublic, sites: Mapping[str, Doc], installed: I
                          checked_at=now, needs=groups["ready"] + groups["blocked"], ready=groups["ready"],
                          blocked=groups["blocked"], up_to_date=groups["up_to_date"],
                          not_applicable=groups["not_applicable"], unknown=groups["unknown"])  # fmt: skip
+
+
+def behind_latest(catalogue: Iterable[Doc], installed: Iterable[Doc],
+                  registered: Collection[str]) -> dict[tuple[str, str], int]:  # fmt: skip
+    """(product, kind) -> how many registered sites run the product, on some host, at a version older than the
+    catalogue's newest release of that kind: every pair the catalogue holds, 0 included. A version that does not
+    parse or order against the release is not counted as behind."""
+    newest: dict[tuple[str, str], Version] = {}
+    for release in catalogue:
+        key, version = (release["product"], release["kind"]), parse_version(release["version"])
+        if key not in newest or older(newest[key], version):
+            newest[key] = version
+    behind: dict[tuple[str, str], set[str]] = {key: set() for key in newest}
+    for doc in installed:
+        if doc["site_id"] not in registered:
+            continue
+        for (product, kind), latest in newest.items():
+            if product == doc["component"] and _surely_older(doc["installed_version"], latest):
+                behind[(product, kind)].add(doc["site_id"])
+    return {key: len(sites) for key, sites in behind.items()}
+
+
+def _surely_older(text: str, than: Version) -> bool:
+    try:
+        return older(parse_version(text), than)
+    except ValueError:  # not a version, or Unordered
+        return False

@@ -1,10 +1,12 @@
-"""Upgrade campaigns moved on time, each move once across instances: a prechecked site is started when its window
+"""Upgrade campaigns moved on time, each move once across instances: a site the hospital's standing consent signs
+off is signed off once it stayed green through its soak; a prechecked site is started when its window
 begins (one that is not prechecked by then is left where it is, with the reason), and every active campaign's
 current wave is judged: paused when too many of its sites failed, the next wave started once it succeeded and its
 soak passed. Every move is a guarded write in the same transaction as its event."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -14,7 +16,7 @@ from pacs_kit.loop import WorkLoop
 from pacs_kit.mongo import Document
 from pacs_kit.uow import Tx
 from pacs_scheduler.domain import campaigns
-from pacs_scheduler.usecases.campaigns import move_site, notified
+from pacs_scheduler.usecases.campaigns import Moved, move_site, notified, sign_off
 
 if TYPE_CHECKING:
     from pacs_kit.service import Kit
@@ -93,6 +95,9 @@ async def judge(kit: Kit, deps: SchedulerDeps, campaign: Document, now: datetime
 async def step(kit: Kit, deps: SchedulerDeps) -> None:
     now = datetime.now(UTC)
     await start_sites(kit, deps, now)
+    for row in await deps.campaign_sites.soaked(now, BATCH):
+        with contextlib.suppress(Moved):  # another instance signed it off first
+            await sign_off(kit, deps, row, "the standing consent", now)
     for campaign in await deps.campaigns.active(BATCH):
         await judge(kit, deps, campaign, now)
 

@@ -193,12 +193,13 @@ async def roll_back(campaign_id: str, site_id: str, body: Rollback, actor: Field
 
 async def _verify(kit: Kit, deps: SchedulerDeps, campaign_id: str, site_id: str, by: str) -> CampaignSitePublic:
     _, row = await _site(deps, campaign_id, site_id)
-
-    async def work(tx: Tx) -> bool:
-        return await usecases.move_site(tx, deps, row, "hospital_verified", f"verified by {by}", datetime.now(UTC))
-
-    if not await _legal(lambda: kit.uow.run(work)):
-        raise Problem(409, "Changed meanwhile", "the site moved while this was applied; reload it", slug="conflict")
+    try:
+        reasons = await _legal(lambda: usecases.sign_off(kit, deps, row, by, datetime.now(UTC)))
+    except usecases.Moved:
+        raise Problem(409, "Changed meanwhile", "the site moved while this was applied; reload it",
+                      slug="conflict") from None  # fmt: skip
+    if reasons:
+        raise Problem(409, "Not yet", "; ".join(reasons), slug="soak-not-over")
     return await _row(deps, campaign_id, site_id)
 
 

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from pacs_contracts.api import MaintenanceKind, MaintenanceWindowCreate, SiteChecks, SiteState
+from pacs_contracts.api import MaintenanceKind, MaintenanceWindowCreate, SiteChecks
 from pacs_contracts.common import Severity
 from pacs_contracts.events import FaultReported, HospitalNotice, UpgradeSiteMoved
 from pacs_kit.links import SignedLinks
@@ -142,6 +142,11 @@ async def postcheck(kit: Kit, deps: SchedulerDeps, campaign: Document, row: Docu
     if not lost and not campaigns.at_version(installed, campaign["version"]):
         reasons.append(f"{campaign['product']} reported at {', '.join(installed) or 'no version'}, "
                        f"not {campaign['version']}")  # fmt: skip
+    if not lost and report.dicom_echo_ok is not True:
+        reasons.append("DICOM echo failing after the upgrade")
+    if not lost:
+        reasons += campaigns.soak_reasons({}, await deps.metrics.troubling(row["site_id"], now), now)
+    soak_until = now + campaigns.post_soak(campaign)
     fields = {"checks.post": report.model_dump(mode="json"), "reasons": reasons}
 
     async def work(tx: Tx) -> bool:
@@ -157,15 +162,34 @@ async def postcheck(kit: Kit, deps: SchedulerDeps, campaign: Document, row: Docu
             return True
         if reasons:
             return await deps.campaign_sites.move(row, fields, tx.session)
-        if not await move_site(tx, deps, row, "postchecks_passed", "post-checks passed", now, fields):
-            return False
-        if row.get("by_consent"):  # the hospital consented in advance: passing its checks is its sign-off
-            checked = {**row, "state": SiteState.postchecked.value}
-            await move_site(tx, deps, checked, "hospital_verified", "signed off by the standing consent", now)
-        return True
+        # the hospital consented in advance: its sign-off is the site staying green through the soak
+        passed = {**fields, "soak_until": soak_until, "consent_sign_off": bool(row.get("by_consent"))}
+        return await move_site(tx, deps, row, "postchecks_passed", "post-checks passed", now, passed)
 
     await kit.uow.run(work)
     return reasons
+
+
+async def sign_off(kit: Kit, deps: SchedulerDeps, row: Document, by: str, now: datetime) -> list[str]:
+    """The hospital signs a post-checked site off (IllegalMove in any other state): refused, with the reasons,
+    while its soak runs or after a breach of the site since its post-checks; empty when it was signed off."""
+    campaigns.next_state(row["state"], "hospital_verified")
+    since = row.get("soak_until") or now
+    reasons = campaigns.soak_reasons(row, await deps.metrics.troubling(row["site_id"], since), now)
+
+    async def work(tx: Tx) -> bool:
+        if reasons:
+            return await deps.campaign_sites.move(row, {"reasons": reasons, "consent_sign_off": False}, tx.session)
+        return await move_site(tx, deps, row, "hospital_verified", f"signed off by {by}", now,
+                               {"reasons": [], "consent_sign_off": False})  # fmt: skip
+
+    if not await kit.uow.run(work):
+        raise Moved
+    return reasons
+
+
+class Moved(Exception):
+    """Another instance or request moved the site first."""
 
 
 def links(deps: SchedulerDeps) -> SignedLinks:
