@@ -22,7 +22,8 @@ PAGES = {  # who opens which page (the incident and PM visit paths are filled in
                  "/console/pm/{visit}", "/console/me/contacts"],
     "SUPERVISOR": ["/console/board", "/console/rosters?region=east", "/console/reports/sla",
                    "/console/incidents?view=due"],
-    "ADMIN": ["/console/admin/accounts", "/console/admin/site-keys", "/console/sites/SITE-EAST-01"],
+    "ADMIN": ["/console/admin/accounts", "/console/admin/accounts/li.wei", "/console/admin/site-keys",
+              "/console/sites/SITE-EAST-01"],
 }  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 """pacs-admin: create and revoke HIS API keys, inspect and replay dead letters, verify the audit trails, mint
-development tokens."""
+development tokens; and the commands services add through the `pacs_admin.commands` entry points (the console's
+staff accounts), so the kit never imports a service."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import asyncio
 import sys
 from collections.abc import Mapping
 from datetime import timedelta
+from importlib.metadata import entry_points
 
 from pacs_contracts.common import Role
 from pacs_kit import dlq
@@ -19,6 +21,7 @@ from pacs_kit.settings import ServiceSettings, database_of
 from pacs_kit.topology import Topology
 
 STAFF = sorted(r.value for r in Role if r is not Role.his)
+COMMANDS = "pacs_admin.commands"  # entry points: add_commands(subparsers) of a service's own commands
 
 
 def _settings(
@@ -113,11 +116,15 @@ def _parser() -> argparse.ArgumentParser:
     token.add_argument("--role", action="append", required=True, choices=STAFF)
     token.add_argument("--region", action="append", default=[])
     token.add_argument("--ttl-hours", type=float, default=12.0)
+    for contributed in entry_points(group=COMMANDS):  # each adds its subcommands, and a `run` for them
+        contributed.load()(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if (run := getattr(args, "run", None)) is not None:
+        return int(run(args))
     if args.command == "create-api-key":
         services = args.service or list(SITE_KEY_SERVICES)
         print(asyncio.run(create_api_key(args.site, services, args.name, args.expires_days)))

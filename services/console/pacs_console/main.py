@@ -7,6 +7,7 @@ from pacs_console.adapters.platform import PlatformError
 from pacs_console.adapters.web import PageHeaders, static_folder
 from pacs_console.deps import ConsoleDeps
 from pacs_console.routes import (
+    account_pages,
     accounts,
     admin_pages,
     auth,
@@ -23,8 +24,8 @@ from pacs_console.routes.signed_in import SignInNeeded, answer_platform_error, a
 from pacs_console.settings import ConsoleSettings
 from pacs_kit.service import Kit, ServiceSpec, build_service
 
-ROUTES = (auth, accounts, pages, incident_pages, call_pages, admin_pages, board_pages, pm_pages, contact_pages,
-          report_pages, site_pages)  # fmt: skip
+ROUTES = (auth, accounts, pages, incident_pages, call_pages, account_pages, admin_pages, board_pages, pm_pages,
+          contact_pages, report_pages, site_pages)  # fmt: skip
 
 
 async def hear_incident_changes(kit: Kit, deps: ConsoleDeps) -> None:

@@ -39,6 +39,9 @@ class Platform:
     async def put(self, path: str, token: str, body: dict[str, Any]) -> Any:
         return _answer(await self.client.put(path, json=body, headers={"Authorization": f"Bearer {token}"}))
 
+    async def patch(self, path: str, token: str, body: dict[str, Any]) -> Any:
+        return _answer(await self.client.patch(path, json=body, headers={"Authorization": f"Bearer {token}"}))
+
 
 def _answer(response: httpx.Response) -> Any:
     if not response.is_success:

@@ -29,3 +29,8 @@ def locked(locked_until: datetime | None, now: datetime) -> bool:
 def subject_of(username: str, engineer_id: str | None) -> str:
     """Whom the platform's tokens name: an engineer's record, so the incidents they own are theirs; else the user."""
     return engineer_id or username
+
+
+def state_of(disabled: bool, locked_until: datetime | None, now: datetime) -> str:
+    """What an admin reads of an account: disabled, locked (until the lock runs out or is lifted) or active."""
+    return "disabled" if disabled else "locked" if locked(locked_until, now) else "active"

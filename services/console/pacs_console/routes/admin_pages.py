@@ -1,5 +1,5 @@
-"""Administrators' pages: the staff accounts (read from the console's own collection) and the hospitals' API keys
-(issued, shown once, revoked through intake's API)."""
+"""Administrators' pages of the hospitals' API keys: issued, shown once, revoked through intake's API. (Staff
+accounts have theirs in account_pages.)"""
 
 from __future__ import annotations
 
@@ -13,13 +13,6 @@ from pacs_console.routes.signed_in import SignedIn, Visit
 from pacs_contracts.common import Identifier
 
 router = APIRouter(prefix="/console/admin", include_in_schema=False)
-
-
-@router.get("/accounts", response_class=HTMLResponse)
-async def accounts_page(visit: SignedIn) -> Response:
-    if not visit.has_role("admin"):
-        return visit.refuse(403, "error.admin_only")
-    return visit.page("accounts.html", accounts=await visit.deps.accounts.page(None, 200))
 
 
 async def _keys_page(visit: Visit, site: str, status: int = 200, issued: dict[str, Any] | None = None,

@@ -73,6 +73,7 @@ async def refresh(request: Request, deps: DepsDep, kit: KitDep) -> TokenIssued |
 @router.post("/sign-out", status_code=204, summary="End the session of the cookie")
 async def sign_out(request: Request, deps: DepsDep) -> Response:
     if token := request.cookies.get(COOKIE):
+        await resume(deps, token, datetime.now(UTC))  # names who signs out in the audit record
         await deps.sessions.end(token, datetime.now(UTC))
     response = Response(status_code=204)
     response.delete_cookie(COOKIE, path="/", httponly=True, secure=deps.settings.secure_cookies, samesite="strict")

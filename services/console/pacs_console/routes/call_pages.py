@@ -1,16 +1,19 @@
-"""The call centre's page: find the calling hospital, see what is already open there and who is on call, log the
-call (a new incident, or added to an open one) and read back the incident id and its response deadline."""
+"""The call centre's page: find the calling hospital, see what is already open there, the maintenance running and
+who is on call, log the call (a new incident, or added to an open one) and read back the incident id and its
+response deadline."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query
 from fastapi.responses import HTMLResponse, Response
 
 from pacs_console.adapters.platform import Platform, PlatformError
+from pacs_console.domain.maintenance import worth_telling
 from pacs_console.routes.signed_in import SignedIn, SignedInScript
 from pacs_console.usecases.sites import site_facts
 from pacs_contracts.common import FINISHED, Identifier
@@ -28,21 +31,36 @@ async def _sites(platform: Platform, token: str, q: str) -> list[dict[str, Any]]
     return found
 
 
+async def _maintenance(platform: Platform, token: str, site_id: str) -> list[dict[str, Any]] | None:
+    """The site's windows running now and starting soon; None when the scheduler cannot say (the card says so, and
+    the call can still be logged). The list comes latest start first: a generous page reaches the soonest."""
+    try:
+        active, scheduled = await asyncio.gather(
+            *(platform.get("/api/v1/maintenance-windows", token, {"site_id": site_id, "state": state, "limit": 100})
+              for state in ("active", "scheduled"))
+        )  # fmt: skip
+    except PlatformError:
+        return None
+    return worth_telling(active["items"], scheduled["items"], datetime.now(UTC))
+
+
 async def _site_card(platform: Platform, token: str, site_id: str) -> dict[str, Any] | None:
-    """The site with its open incidents and who is on call at each tier, read side by side."""
+    """The site with its open incidents, its maintenance and who is on call at each tier, read side by side."""
     try:
         site = await platform.get(f"/api/v1/sites/{site_id}", token)
     except PlatformError as failure:
         if failure.status == 404:
             return None
         raise
-    incidents, *on_call = await asyncio.gather(
+    incidents, maintenance, *on_call = await asyncio.gather(
         platform.get("/api/v1/incidents", token, {"site_id": site_id, "limit": 50}),
+        _maintenance(platform, token, site_id),
         *(platform.get("/api/v1/oncall", token, {"region": site["region"], "tier": tier}) for tier in TIERS),
     )
     terms = site.get("contract") or {}
     return {"site": site, "open": [i for i in incidents["items"] if i["state"] not in FINISHED],
             "on_call": dict(zip(TIERS, (o.get("engineer_id") for o in on_call), strict=True)),
+            "maintenance": maintenance,
             "in_warranty": bool((site.get("service_now") or {}).get("in_warranty")),
             "terms": terms}  # fmt: skip
 

@@ -83,6 +83,7 @@ async def sign_out(request: Request, kit: KitDep, deps: DepsDep,
         locale = locale_of(request)
         return render(request, "refused.html", locale, 403, message=translate(locale, "error.csrf"))
     assert token is not None
+    await resume(deps, token, datetime.now(UTC))  # names who signs out in the audit record
     await deps.sessions.end(token, datetime.now(UTC))
     response = RedirectResponse("/console/sign-in", status_code=303)
     response.delete_cookie(COOKIE, path="/", httponly=True, secure=deps.settings.secure_cookies, samesite="strict")

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from pacs_console.deps import ConsoleDeps
 from pacs_console.domain.accounts import after_failure, locked, subject_of
+from pacs_kit import audit
 from pacs_kit.auth import TokenIssuer
 from pacs_kit.mongo import Document
 
@@ -28,9 +29,15 @@ class Session:
 
 
 def access_token(tokens: TokenIssuer, account: Document, ttl: timedelta) -> str:
-    """The platform's own JWT, so every service checks the roles as it always has."""
+    """The platform's own JWT, so every service checks the roles as it always has, and audits the user name too."""
     subject = subject_of(account["_id"], account.get("engineer_id"))
-    return tokens.mint(subject, list(account["roles"]), ttl, list(account.get("regions") or []))
+    return tokens.mint(subject, list(account["roles"]), ttl, list(account.get("regions") or []), account["_id"])
+
+
+def _audited_as(account: Document) -> None:
+    """The console's own record of this request names the account, as a token's record names its subject."""
+    audit.name_actor(subject_of(account["_id"], account.get("engineer_id")), account["roles"],
+                     username=account["_id"])  # fmt: skip
 
 
 async def sign_in(deps: ConsoleDeps, username: str, password: str, now: datetime) -> Session:
@@ -46,6 +53,7 @@ async def sign_in(deps: ConsoleDeps, username: str, password: str, now: datetime
                 raise SignInRefused("too many failed sign-ins: the account is locked", lockout.locked_until)
         raise SignInRefused("the user name or password is wrong, or the account is disabled")
     await deps.accounts.record_success(account["_id"], now)
+    _audited_as(account)
     token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(hours=deps.settings.session_hours)
     await deps.sessions.add(token, account["_id"], now, expires_at)
@@ -53,7 +61,8 @@ async def sign_in(deps: ConsoleDeps, username: str, password: str, now: datetime
 
 
 async def resume(deps: ConsoleDeps, token: str | None, now: datetime) -> Session | None:
-    """The live session a cookie names, with its account, or None (ended, expired, account disabled)."""
+    """The live session a cookie names, with its account, or None (ended, expired, account disabled); the request's
+    audit record names that account."""
     if not token:
         return None
     session = await deps.sessions.live(token, now)
@@ -62,4 +71,5 @@ async def resume(deps: ConsoleDeps, token: str | None, now: datetime) -> Session
     account = await deps.accounts.get(session["username"])
     if account is None or account.get("disabled"):
         return None
+    _audited_as(account)
     return Session(account, token, session["expires_at"])
