@@ -58,10 +58,11 @@ class Tx:
         collection (a duplicate key then fails the transaction, as an insert of its own would)."""
         self.staged.append((collection, InsertOne(doc)))
 
-    def update(self, collection: AsyncCollection[Document], query: Document, update: Document) -> None:
-        """Update one document as the transaction commits, with the other writes staged for that collection; for
-        a write whose outcome the caller does not need to know."""
-        self.staged.append((collection, UpdateOne(query, update)))
+    def update(self, collection: AsyncCollection[Document], query: Document, update: Document, *,
+               upsert: bool = False) -> None:  # fmt: skip
+        """Update one document (or insert it, `upsert`) as the transaction commits, with the other writes staged for
+        that collection; for a write whose outcome the caller does not need to know."""
+        self.staged.append((collection, UpdateOne(query, update, upsert=upsert)))
 
     async def read_once(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
         """`read()`, once per transaction for `key`: events handled together that need the same site or engineer

@@ -13,6 +13,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from pacs_kit.mongo import Document, Repository
+from pacs_kit.uow import Tx
 
 
 class IncidentFacts(Repository):
@@ -27,10 +28,14 @@ class IncidentFacts(Repository):
 
     async def note(self, incident_id: str, site_id: str, session: AsyncClientSession, *,
                    fields: Document | None = None, add: Document | None = None) -> None:  # fmt: skip
-        update: Document = {"$set": {"site_id": site_id, **(fields or {})}}
-        if add:
-            update["$addToSet"] = add
-        await self.collection.update_one({"_id": incident_id}, update, upsert=True, session=session)
+        await self.collection.update_one({"_id": incident_id}, _noted(site_id, fields, add), upsert=True,
+                                         session=session)  # fmt: skip
+
+    def note_on_commit(self, tx: Tx, incident_id: str, site_id: str, *, fields: Document | None = None,
+                       add: Document | None = None) -> None:  # fmt: skip
+        """`note`, written as the transaction commits in one round trip with the batch's other notes: for facts the
+        resolution and reopening checks do not read (they write at once, so they see what they need)."""
+        tx.update(self.collection, {"_id": incident_id}, _noted(site_id, fields, add), upsert=True)
 
     async def resolved(self, incident_id: str, site_id: str, fields: Document, session: AsyncClientSession) -> None:
         """Keep a resolution unless a later one, or a later reopening, is already known (events out of order)."""
@@ -68,6 +73,13 @@ class IncidentFacts(Repository):
             return {}
         docs = await self.collection.find({"fault_id": {"$in": fault_ids}}, {"fault_id": 1, "resolved_at": 1}).to_list()
         return {d["fault_id"]: d.get("resolved_at") is not None for d in docs}
+
+
+def _noted(site_id: str, fields: Document | None, add: Document | None) -> Document:
+    update: Document = {"$set": {"site_id": site_id, **(fields or {})}}
+    if add:
+        update["$addToSet"] = add
+    return update
 
 
 class MetricFacts(Repository):

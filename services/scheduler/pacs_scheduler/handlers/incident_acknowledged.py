@@ -7,4 +7,4 @@ from pacs_scheduler.deps import SchedulerDeps
 
 async def handle(event: IncidentAcknowledged, *, tx: Tx, deps: SchedulerDeps) -> None:
     fields = {"acknowledged_at": event.acknowledged_at, "ack_minutes": event.contract_minutes}
-    await deps.facts.note(event.incident_id, event.site_id, tx.session, fields=fields)
+    deps.facts.note_on_commit(tx, event.incident_id, event.site_id, fields=fields)

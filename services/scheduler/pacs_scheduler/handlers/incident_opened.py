@@ -12,4 +12,4 @@ async def handle(event: IncidentOpened, *, tx: Tx, deps: SchedulerDeps) -> None:
               "channel": event.channel.value if event.channel else None, "problem_class": event.problem_class,
               "response_due": event.response_due, "fault_id": event.fault_id,
               "opened_tier": event.tier.value}  # fmt: skip
-    await deps.facts.note(event.incident_id, event.site_id, tx.session, fields=fields)
+    deps.facts.note_on_commit(tx, event.incident_id, event.site_id, fields=fields)

@@ -7,4 +7,4 @@ from pacs_scheduler.deps import SchedulerDeps
 
 async def handle(event: SlaBreached, *, tx: Tx, deps: SchedulerDeps) -> None:
     breach = {"clock": event.clock, "deadline": event.deadline, "breached_at": event.breached_at}
-    await deps.facts.note(event.incident_id, event.site_id, tx.session, add={"breaches": breach})
+    deps.facts.note_on_commit(tx, event.incident_id, event.site_id, add={"breaches": breach})
