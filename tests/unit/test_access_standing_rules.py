@@ -94,6 +94,7 @@ def test_a_request_a_rule_covers_is_born_granted_with_the_clock_starting_now() -
 @pytest.mark.parametrize(("rule", "terms", "message"), [
     ({"level": "change"}, {}, "a change always needs two approvers"),
     ({"max_minutes": 300}, {}, "exceeds remote_access_max"),
+    ({"max_minutes": 2**63}, {}, "less than or equal to 1440"),
     ({}, {"calendar": None}, "needs the contract's calendar"),
     ({"severities": ["critical", "critical"]}, {}, "each severity once"),
     ({"severities": ["urgent"]}, {}, "severities"),

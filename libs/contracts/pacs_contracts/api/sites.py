@@ -41,7 +41,7 @@ class StandingAccessRule(Contract):
     view for two hours on a critical incident out of working hours."""
 
     level: AccessLevel = Field(description="view or diagnose: a change always needs two of the hospital's approvers")
-    max_minutes: int = Field(gt=0, description="the longest such a grant runs, within remote_access_max")
+    max_minutes: int = Field(gt=0, le=24 * 60, description="the longest such a grant runs, within remote_access_max")
     severities: list[Severity] = Field(min_length=1, max_length=len(Severity), description="the incidents it covers")
     out_of_hours_only: bool = Field(description="only outside the working hours of the contract's calendar")
 
