@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymongo.asynchronous.client_session import AsyncClientSession
-
 from pacs_kit.mongo import Document, Repository
+from pacs_kit.uow import Tx
 
 
 class Incidents(Repository):
@@ -15,8 +14,9 @@ class Incidents(Repository):
 
     collection_name = "incidents"
 
-    async def note(self, incident_id: str, fields: dict[str, Any], session: AsyncClientSession) -> None:
-        await self.collection.update_one({"_id": incident_id}, {"$set": fields}, upsert=True, session=session)
+    def note_on_commit(self, tx: Tx, incident_id: str, fields: dict[str, Any]) -> None:
+        """Set what the event knows as the transaction commits, in one round trip with the batch's other events."""
+        tx.update(self.collection, {"_id": incident_id}, {"$set": fields}, upsert=True)
 
     async def get(self, incident_id: str) -> Document | None:
         return await self.collection.find_one({"_id": incident_id})

@@ -9,4 +9,4 @@ from pacs_kit.uow import Tx
 
 async def handle(event: IncidentOpened, *, tx: Tx, deps: AccessDeps) -> None:
     fields = {"site_id": event.site_id, "severity": event.severity.value, "opened_at": event.opened_at}
-    await deps.incidents.note(event.incident_id, fields, tx.session)
+    deps.incidents.note_on_commit(tx, event.incident_id, fields)

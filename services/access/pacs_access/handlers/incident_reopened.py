@@ -8,5 +8,4 @@ from pacs_kit.uow import Tx
 
 
 async def handle(event: IncidentReopened, *, tx: Tx, deps: AccessDeps) -> None:
-    await deps.incidents.note(event.incident_id, {"site_id": event.site_id, "reopened_at": event.reopened_at},
-                              tx.session)  # fmt: skip
+    deps.incidents.note_on_commit(tx, event.incident_id, {"site_id": event.site_id, "reopened_at": event.reopened_at})
