@@ -77,7 +77,7 @@ def make_hospital_notice(**overrides: Any) -> HospitalNotice:
         "topic": "upgrade.window_requested",
         "reference": "CAMP-7",
         "link": "https://pso.example/agreements/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJDQU1QLTcifQ.c2lnbmF0dXJl",
-        "expires_at": datetime(2026, 3, 9, 8, 0, tzinfo=UTC),
+        "expires_at": datetime(2099, 3, 9, 8, 0, tzinfo=UTC),
         "facts": {"product": "PACS", "version": "5.2.0", "window_minutes": "120"},
     }
     values.update(overrides)

@@ -152,7 +152,7 @@ async def test_a_hospital_notice_queues_one_email_per_contact_of_its_role_once_i
     assert zh["mail"]["subject"] == "[PACS] 请确认Demo Hospital的升级窗口" and "王主任" in zh["mail"]["body"]
     assert en["mail"]["subject"] == "[PACS] Please agree an upgrade window for Demo Hospital"
     assert notice.link and notice.link in en["mail"]["body"] and "5.2.0" in en["mail"]["body"]
-    assert "2026-03-09 16:00 (Asia/Shanghai)" in en["mail"]["body"], "the link's expiry in the hospital's time"
+    assert "2099-03-09 16:00 (Asia/Shanghai)" in en["mail"]["body"], "the link's expiry in the hospital's time"
     assert notice.link not in en["text"] and "/agreements/(link)" in en["text"], "the delivery log masks the link"
     assert {(m["engineer_id"], m["notice_id"], m["channel"], m["kind"]) for m in messages.values()} == {
         (None, "HN-1", "email", "notice")
@@ -162,6 +162,14 @@ async def test_a_hospital_notice_queues_one_email_per_contact_of_its_role_once_i
         ("lee@hospital.example.cn", "email", "queued"),
         ("wang.it@hospital.example.cn", "email", "queued"),
     ]
+
+
+async def test_a_notice_heard_after_its_link_expired_is_not_mailed(bench: Any, tmp_path: Path) -> None:
+    notify = await bench("notify", log_path=str(tmp_path / "phone.log"))
+    await notify.deliver(make_site_registered())
+    stale = make_hospital_notice(expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    assert await notify.deliver(stale) == ["handled"], "handled (not retried): a later delivery would be as late"
+    assert await notify.stored("notifications") == [] and await notify.stored("deliveries") == []
 
 
 async def test_without_an_smtp_relay_the_email_goes_to_the_log_channel(bench: Any, tmp_path: Path) -> None:

@@ -96,7 +96,7 @@ async def test_a_notice_is_mailed_once_to_each_contact_of_its_role_in_their_lang
         assert str(chen["Subject"]) == "[PACS] Demo Hospital的远程访问申请待您批准"
         assert notice.link is not None
         for mail in (wang, lee):
-            assert notice.link in text_of(mail) and "2026-03-09 16:00" in text_of(mail)
+            assert notice.link in text_of(mail) and "2099-03-09 16:00" in text_of(mail)
             assert SENDER in str(mail["From"]) and mail["Message-ID"]
         assert "王主任" in text_of(wang) and "链接有效期至" in text_of(wang)
         assert "Dear Dr Lee," in text_of(lee) and "Version: 5.2.0" in text_of(lee)
