@@ -140,3 +140,11 @@ async def incident_for_fault(escalation: Any, amqp_url: str, namespace: str, sit
 
     found: str = await eventually(opened, timeout=15, what=f"the incident of a fault on {site_id}")
     return found
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The problem document of a refusal with `status`, after checking it is one (RFC 9457)."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    return body

@@ -8,15 +8,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import httpx
-
 from pacs_contracts import Envelope, Event
 from pacs_contracts.events import LicenceUpdated, SiteRegistered, SoftwareVersionChanged
 from pacs_scheduler.main import create_app
 from pacs_scheduler.settings import SchedulerSettings
 from tests.factories import make_release
 from tests.integration.conftest import running
-from tests.support import bearer, eventually, publish
+from tests.support import bearer, eventually, problem, publish
 
 PATH = "/api/v1/releases"
 NOW = datetime.now(UTC)
@@ -40,13 +38,6 @@ def _licence(site: str, name: str, expires_in_days: float) -> LicenceUpdated:
 def _groups(answer: dict[str, Any]) -> dict[str, list[str]]:
     names = ("needs", "ready", "blocked", "up_to_date", "not_applicable", "unknown")
     return {group: [row["site_id"] for row in answer[group]] for group in names}
-
-
-async def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def test_applicability_sorts_the_sites_by_what_monitoring_reported_and_names_what_blocks_them(
@@ -104,14 +95,14 @@ async def test_applicability_sorts_the_sites_by_what_monitoring_reported_and_nam
         bad = (({"version": "7.2.x"}, "version"), ({"applies_to": [">=7.1,<seven"]}, "applies_to.0"),
                ({"prerequisites": {"database_version": "19c"}}, "prerequisites.database_version"))  # fmt: skip
         for wrong, field in bad:
-            refused = await _problem(await api.post(PATH, json=make_release(**wrong)), 422)
+            refused = problem(await api.post(PATH, json=make_release(**wrong)), 422)
             assert field in [e["field"] for e in refused["errors"]], refused
-        twin = await _problem(await api.post(PATH, json=make_release(version="7.2.3.0")), 409)
+        twin = problem(await api.post(PATH, json=make_release(version="7.2.3.0")), 409)
         assert twin["release_id"] == release["release_id"]
-        await _problem(await api.get(f"{PATH}/REL-NONE"), 404)
-        await _problem(await api.get(f"{PATH}/REL-NONE/applicability"), 404)
+        problem(await api.get(f"{PATH}/REL-NONE"), 404)
+        problem(await api.get(f"{PATH}/REL-NONE/applicability"), 404)
         engineer = bearer(app.state.kit, "ENG-R", "engineer")
-        await _problem(await api.post(PATH, json=make_release(version="7.3"), headers=engineer), 403)
+        problem(await api.post(PATH, json=make_release(version="7.3"), headers=engineer), 403)
 
         listed = (await api.get(PATH, headers=engineer)).json()
         assert [r["release_id"] for r in listed["items"]] == [release["release_id"]] and listed["total"] == 1

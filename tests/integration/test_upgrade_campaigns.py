@@ -19,7 +19,7 @@ from pacs_scheduler.settings import SchedulerSettings
 from pacs_scheduler.usecases.campaigns import links
 from tests.factories import make_release
 from tests.integration.conftest import running
-from tests.support import bearer, eventually, publish
+from tests.support import bearer, eventually, problem, publish
 
 PATH = "/api/v1/upgrade-campaigns"
 SITES = [f"SITE-UC{n}" for n in range(1, 7)]
@@ -40,13 +40,6 @@ def _software(site: str, version: str) -> SoftwareVersionChanged:
 
 def _soon(seconds: float) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).isoformat()
-
-
-async def _problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def test_a_campaign_advances_after_a_good_pilot_and_pauses_when_an_archive_loses_instances(
@@ -80,9 +73,9 @@ async def test_a_campaign_advances_after_a_good_pilot_and_pauses_when_an_archive
         # bad plans create nothing
         body = {"release_id": release["release_id"], "waves": [SITES[:1], SITES[1:]], "soak": "PT2S",
                 "post_soak": "PT2S", "pause_share": 0.2}  # fmt: skip
-        await _problem(await api.post(PATH, json={**body, "release_id": "REL-NONE"}), 422)
-        await _problem(await api.post(PATH, json={**body, "waves": [SITES[:2], SITES[1:]]}), 422)
-        await _problem(await api.post(PATH, json=body, headers=bearer(kit, "ENG-U", "engineer")), 403)
+        problem(await api.post(PATH, json={**body, "release_id": "REL-NONE"}), 422)
+        problem(await api.post(PATH, json={**body, "waves": [SITES[:2], SITES[1:]]}), 422)
+        problem(await api.post(PATH, json=body, headers=bearer(kit, "ENG-U", "engineer")), 403)
 
         created = await api.post(PATH, json=body)
         assert created.status_code == 201, created.text
@@ -105,12 +98,12 @@ async def test_a_campaign_advances_after_a_good_pilot_and_pauses_when_an_archive
         pilot = SITES[0]
         link = (await api.get(f"{site_url}/{pilot}/agreement-links", headers=key[pilot])).json()["url"]
         token = link.rsplit("/", 1)[1]
-        await _problem(await api.post(f"{PATH}/agreements/{token}x", json={"starts_at": _soon(2)}), 403)
-        await _problem(await api.post(f"{PATH}/agreements/{token}", json={"starts_at": _soon(-60)}), 422)
-        await _problem(await api.get(f"{site_url}/{pilot}/agreement-links", headers=key[SITES[1]]), 403)
+        problem(await api.post(f"{PATH}/agreements/{token}x", json={"starts_at": _soon(2)}), 403)
+        problem(await api.post(f"{PATH}/agreements/{token}", json={"starts_at": _soon(-60)}), 422)
+        problem(await api.get(f"{site_url}/{pilot}/agreement-links", headers=key[SITES[1]]), 403)
         expired = links(app.state.deps).url(f"{cid}|{pilot}", datetime.now(UTC) - timedelta(days=15),
                                             datetime.now(UTC) - timedelta(seconds=1)).rsplit("/", 1)[1]  # fmt: skip
-        assert "expired" in (await _problem(await api.post(f"{PATH}/agreements/{expired}",
+        assert "expired" in (problem(await api.post(f"{PATH}/agreements/{expired}",
                                                            json={"starts_at": _soon(2)}), 403))["detail"]  # fmt: skip
         assert (await row(pilot))["state"] == "notified", "a refused link changed nothing"
         asked = (await api.get(f"{PATH}/agreements/{token}")).json()
@@ -136,7 +129,7 @@ async def test_a_campaign_advances_after_a_good_pilot_and_pauses_when_an_archive
             return bool(answer.json()["state"] == "postchecked")
 
         await eventually(postchecked, timeout=10, what="the pilot post-checked at 7.2.3")
-        early = await _problem(await api.post(f"{PATH}/verifications/{token}"), 409)
+        early = problem(await api.post(f"{PATH}/verifications/{token}"), 409)
         assert "stays green until" in early["detail"], "no sign-off before the site stayed green through its soak"
 
         async def signed_off() -> dict[str, Any] | None:
@@ -157,7 +150,7 @@ async def test_a_campaign_advances_after_a_good_pilot_and_pauses_when_an_archive
         for site in (lossy, unchecked):
             answer = await api.post(f"{site_url}/{site}/window", json={"starts_at": _soon(2)}, headers=key[site])
             assert answer.status_code == 200, answer.text
-        await _problem(await api.post(f"{site_url}/{silent}/window", json={"starts_at": _soon(2)},
+        problem(await api.post(f"{site_url}/{silent}/window", json={"starts_at": _soon(2)},
                                       headers=key[lossy]), 403)  # fmt: skip
         assert (await api.post(f"{site_url}/{lossy}/checks", json=_checks("pre"), headers=key[lossy])).json()[
             "state"] == "prechecked"  # fmt: skip
@@ -197,10 +190,10 @@ async def test_a_campaign_advances_after_a_good_pilot_and_pauses_when_an_archive
         assert (await api.get(f"{PATH}/agreements/{pilot_link}")).json()["state"] == "verified"
 
         # a move the state table has no row for is refused, named
-        refused = await _problem(await api.post(f"{site_url}/{silent}/rollback", json={"reason": "test"},
+        refused = problem(await api.post(f"{site_url}/{silent}/rollback", json={"reason": "test"},
                                                 headers=bearer(kit, "ENG-U", "engineer")), 409)  # fmt: skip
         assert refused["detail"] == "a site that is notified cannot take 'rolled back'"
-        await _problem(await api.post(f"{site_url}/{silent}/checks", json=_checks("pre"), headers=key[silent]), 409)
+        problem(await api.post(f"{site_url}/{silent}/checks", json=_checks("pre"), headers=key[silent]), 409)
 
         # the hospital's key sees its own site's row only
         own = (await api.get(f"{PATH}/{cid}", headers=key[pilot])).json()
@@ -249,6 +242,6 @@ async def test_a_campaign_chooses_its_sites_by_region_version_and_count(
         assert waves == [("pilot", ["SITE-CH1"]), ("rest", ["SITE-CH2", "SITE-CH3"])]
 
         none_left = {**body, "waves": [{"name": "all", "regions": ["east", "west"]}, {"name": "north", "count": 1}]}
-        refused = await _problem(await api.post(PATH, json=none_left), 422)
+        refused = problem(await api.post(PATH, json=none_left), 422)
         assert refused["detail"] == "wave north chooses no site: none of the selection is left for it"
         assert (await api.get(PATH)).json()["total"] == 1, "a refused plan created nothing"
