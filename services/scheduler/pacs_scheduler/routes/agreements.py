@@ -14,7 +14,7 @@ from pacs_kit.auth import Principal, require
 from pacs_kit.deps import KitDep, StaffOrSite
 from pacs_kit.documents import model_of
 from pacs_kit.mongo import Document
-from pacs_kit.problems import found
+from pacs_kit.problems import Problem, found
 from pacs_kit.uow import Tx
 from pacs_scheduler.deps import DepsDep
 from pacs_scheduler.domain import agreements
@@ -33,10 +33,8 @@ def public(agreement: Document) -> MaintenanceAgreementPublic:
 
 @router.get(PATH, response_model=MaintenanceAgreementPublic, summary="A site's standing maintenance agreement")
 async def get_agreement(site_id: Identifier, principal: StaffOrSite, deps: DepsDep) -> MaintenanceAgreementPublic:
-    missing = f"site {site_id!r} has no standing maintenance agreement"
-    if not principal.may_see_site(site_id):
-        found(None, missing)
-    return public(found(await deps.agreements.get(site_id), missing))
+    agreement = await deps.agreements.get(site_id) if principal.may_see_site(site_id) else None  # another's: 404
+    return public(found(agreement, f"site {site_id!r} has no standing maintenance agreement"))
 
 
 @router.put(PATH, response_model=MaintenanceAgreementPublic, summary="Set a site's standing windows and consent")
@@ -68,4 +66,4 @@ async def withdraw(site_id: Identifier, principal: Party, deps: DepsDep, kit: Ki
         return await deps.agreements.remove(site_id, tx.session)
 
     if not await kit.uow.run(work):
-        found(None, f"site {site_id!r} has no standing maintenance agreement")
+        raise Problem(404, "Not found", f"site {site_id!r} has no standing maintenance agreement", slug="not-found")
